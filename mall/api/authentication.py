@@ -1,0 +1,89 @@
+"""Authentication for the shopper API (member JWT) and the merchant open API (API key).
+
+The tenant itself is resolved by ``mall.tenancy.middleware.TenantMiddleware``; these classes
+only attach the principal and check that it belongs to that tenant.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from rest_framework import authentication, exceptions
+from rest_framework.request import Request
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import AccessToken
+
+
+class MemberTokenAuthentication(authentication.BaseAuthentication):
+    """``Authorization: Bearer <access token>``; the token's tenant must be the request's."""
+
+    keyword = "Bearer"
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="api"'
+
+    def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
+        from members.models import Member
+
+        header = request.headers.get("Authorization", "")
+        if not header:
+            return None
+        scheme, _, raw = header.partition(" ")
+        if scheme != self.keyword or not raw.strip():
+            raise exceptions.AuthenticationFailed(
+                "Malformed Authorization header.", code="invalid_token"
+            )
+        try:
+            token = AccessToken(raw.strip())
+        except TokenError as exc:
+            raise exceptions.AuthenticationFailed(
+                "Token is invalid or expired.", code="invalid_token"
+            ) from exc
+        tenant = getattr(request, "tenant", None)
+        if tenant is None or token.get("tenant_id") != tenant.pk:
+            raise exceptions.AuthenticationFailed(
+                "This token was issued for another shop.", code="token_tenant_mismatch"
+            )
+        member = Member.objects.for_tenant(tenant).filter(pk=token.get("member_id")).first()
+        if member is None:
+            raise exceptions.AuthenticationFailed("Member not found.", code="invalid_token")
+        if member.merged_into_id is not None:
+            raise exceptions.AuthenticationFailed(
+                "This account was merged into another one; log in again.", code="member_merged"
+            )
+        if not member.is_active:
+            raise exceptions.AuthenticationFailed(
+                "This account is disabled.", code="member_disabled"
+            )
+        request._request.member = member  # type: ignore[attr-defined]
+        return member, token
+
+
+class ApiKeyAuthentication(authentication.BaseAuthentication):
+    """The key was checked by the middleware; expose it as the request's principal."""
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Bearer realm="merchant-api"'
+
+    def authenticate(self, request: Request) -> tuple[Any, Any] | None:
+        api_key = getattr(request, "api_key", None)
+        if api_key is None:
+            return None
+        return api_key, api_key
+
+
+class MemberTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "mall.api.authentication.MemberTokenAuthentication"
+    name = "MemberToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "mall.api.authentication.ApiKeyAuthentication"
+    name = "ApiKey"
+
+    def get_security_definition(self, auto_schema: Any) -> dict:
+        return {"type": "http", "scheme": "bearer"}

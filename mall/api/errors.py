@@ -1,0 +1,207 @@
+"""Domain errors and the one exception handler that renders the contract's error shape.
+
+``{"error": {"code": "out_of_stock", "message": "...", "details": {...}}}``
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import StrEnum
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+logger = logging.getLogger(__name__)
+
+
+class ErrorCode(StrEnum):
+    VALIDATION_ERROR = "validation_error"
+    PARSE_ERROR = "parse_error"
+    NOT_AUTHENTICATED = "not_authenticated"
+    AUTHENTICATION_FAILED = "authentication_failed"
+    PERMISSION_DENIED = "permission_denied"
+    NOT_FOUND = "not_found"
+    METHOD_NOT_ALLOWED = "method_not_allowed"
+    NOT_ACCEPTABLE = "not_acceptable"
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
+    RATE_LIMITED = "rate_limited"
+    REQUEST_TOO_LARGE = "request_too_large"
+    CONFLICT = "conflict"
+    BUSINESS_RULE = "business_rule"
+    SERVER_ERROR = "server_error"
+    APP_ID_REQUIRED = "app_id_required"
+    UNKNOWN_APP_ID = "unknown_app_id"
+    TENANT_SUSPENDED = "tenant_suspended"
+    SANDBOX_DISABLED = "sandbox_disabled"
+    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
+    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+
+
+class ApplicationError(Exception):
+    """A domain error with a code; services raise it, the handler renders it."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        details: dict[str, Any] | None = None,
+        status_code: int | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.code = str(code)
+        self.message = message
+        self.details = details or {}
+        if status_code is not None:
+            self.status_code = status_code
+
+
+class NotFoundError(ApplicationError):
+    status_code = status.HTTP_404_NOT_FOUND
+
+    def __init__(self, message: str = "Not found.", *, code: str = ErrorCode.NOT_FOUND) -> None:
+        super().__init__(code, message)
+
+
+class ConflictError(ApplicationError):
+    status_code = status.HTTP_409_CONFLICT
+
+
+class InvalidInputError(ApplicationError):
+    status_code = status.HTTP_400_BAD_REQUEST
+
+
+def error_payload(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
+    return {"error": {"code": str(code), "message": message, "details": details or {}}}
+
+
+def error_json_response(
+    code: str, message: str, status_code: int, details: dict[str, Any] | None = None
+) -> JsonResponse:
+    """For middleware and Django-level handlers that run outside DRF."""
+    return JsonResponse(error_payload(code, message, details), status=status_code)
+
+
+_DRF_CODES: dict[type[exceptions.APIException], str] = {
+    exceptions.ParseError: ErrorCode.PARSE_ERROR,
+    exceptions.NotAuthenticated: ErrorCode.NOT_AUTHENTICATED,
+    exceptions.AuthenticationFailed: ErrorCode.AUTHENTICATION_FAILED,
+    exceptions.PermissionDenied: ErrorCode.PERMISSION_DENIED,
+    exceptions.NotFound: ErrorCode.NOT_FOUND,
+    exceptions.MethodNotAllowed: ErrorCode.METHOD_NOT_ALLOWED,
+    exceptions.NotAcceptable: ErrorCode.NOT_ACCEPTABLE,
+    exceptions.UnsupportedMediaType: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+    exceptions.Throttled: ErrorCode.RATE_LIMITED,
+}
+
+
+def _drf_code(exc: exceptions.APIException) -> str:
+    for klass, code in _DRF_CODES.items():
+        if isinstance(exc, klass):
+            # A view may raise with an explicit code (e.g. AuthenticationFailed(code="x")).
+            detail_code = getattr(exc.detail, "code", None)
+            if detail_code and detail_code not in (exc.default_code, None):
+                return str(detail_code)
+            return code
+    return getattr(exc, "default_code", ErrorCode.SERVER_ERROR)
+
+
+def _message(detail: Any) -> str:
+    if isinstance(detail, list | tuple) and detail:
+        return _message(detail[0])
+    if isinstance(detail, dict) and detail:
+        return _message(next(iter(detail.values())))
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every error leaves in the contract's shape."""
+    headers: dict[str, str] = {}
+    if isinstance(exc, ApplicationError):
+        set_rollback()
+        return Response(error_payload(exc.code, exc.message, exc.details), status=exc.status_code)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        set_rollback()
+        return Response(
+            error_payload(ErrorCode.REQUEST_TOO_LARGE, "Request body is too large."),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, SuspiciousOperation):
+        exc = exceptions.ParseError(str(exc) or "Bad request.")
+    elif isinstance(exc, DjangoValidationError):
+        detail = (
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+        exc = exceptions.ValidationError(detail)
+
+    if not isinstance(exc, exceptions.APIException):
+        return None  # a real bug: let Django log it and answer 500 (JSON via handler500)
+
+    if getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = exc.auth_header
+    if getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(exc.wait))
+    set_rollback()
+
+    if isinstance(exc, exceptions.ValidationError):
+        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        return Response(
+            error_payload(ErrorCode.VALIDATION_ERROR, _message(exc.detail), details),
+            status=exc.status_code,
+            headers=headers,
+        )
+    message = _message(exc.detail)
+    details: dict[str, Any] = {}
+    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
+        details["retry_after_seconds"] = int(exc.wait)
+    return Response(
+        error_payload(_drf_code(exc), message, details), status=exc.status_code, headers=headers
+    )
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return error_json_response(ErrorCode.NOT_FOUND, "Not found.", 404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return error_json_response(ErrorCode.PARSE_ERROR, "Bad request.", 400)
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None):
+    if _is_api(request):
+        return error_json_response(ErrorCode.PERMISSION_DENIED, "Permission denied.", 403)
+    from django.views.defaults import permission_denied
+
+    return permission_denied(request, exception)
+
+
+def handler500(request: HttpRequest):
+    if _is_api(request):
+        return error_json_response(ErrorCode.SERVER_ERROR, "Internal server error.", 500)
+    from django.views.defaults import server_error
+
+    return server_error(request)

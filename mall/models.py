@@ -1,0 +1,6 @@
+"""Models of the ``mall`` app live in sub-packages; importing them here registers them."""
+
+from mall.api.models import IdempotencyRecord
+from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
+
+__all__ = ["ApiKey", "Channel", "IdempotencyRecord", "Staff", "Tenant"]

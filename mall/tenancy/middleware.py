@@ -1,0 +1,115 @@
+"""Resolve the tenant once per request.
+
+- ``/api/v1/payments/notify/...``: gateway callbacks; the tenant is in the path (views).
+- ``/api/v1/...``: the ``X-App-Id`` header names a registered Channel -> tenant and platform.
+- ``/api/merchant/...``: the open API key (``Authorization: Bearer <key>``) -> tenant.
+- ``/console/...``: the logged-in staff user's membership (session picks one if several).
+
+Never from a request body or a query parameter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+from mall.api.errors import ErrorCode, error_json_response
+from mall.tenancy import selectors
+
+SHOPPER_PREFIX = "/api/v1/"
+CALLBACK_PREFIX = "/api/v1/payments/notify/"
+MERCHANT_PREFIX = "/api/merchant/"
+CONSOLE_PREFIX = "/console/"
+
+
+def sandbox_allowed() -> bool:
+    return bool(settings.DEBUG or settings.MALL_ALLOW_SANDBOX)
+
+
+class TenantMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.tenant = None  # type: ignore[attr-defined]
+        request.channel = None  # type: ignore[attr-defined]
+        request.api_key = None  # type: ignore[attr-defined]
+        request.staff = None  # type: ignore[attr-defined]
+        path = request.path_info
+
+        if path.startswith(CALLBACK_PREFIX):
+            pass
+        elif path.startswith(SHOPPER_PREFIX):
+            refused = self._resolve_shopper(request)
+            if refused is not None:
+                return refused
+        elif path.startswith(MERCHANT_PREFIX):
+            refused = self._resolve_merchant(request)
+            if refused is not None:
+                return refused
+        elif path.startswith(CONSOLE_PREFIX):
+            self._resolve_console(request)
+        return self.get_response(request)
+
+    @staticmethod
+    def _resolve_shopper(request: HttpRequest) -> HttpResponse | None:
+        app_id = request.headers.get("X-App-Id", "").strip()
+        if not app_id:
+            return error_json_response(
+                ErrorCode.APP_ID_REQUIRED, "The X-App-Id header is required.", 400
+            )
+        channel = selectors.channel_get_by_app_id(app_id=app_id)
+        if channel is None:
+            return error_json_response(
+                ErrorCode.UNKNOWN_APP_ID, "No mini program is registered with this X-App-Id.", 400
+            )
+        if not channel.tenant.is_active:
+            return error_json_response(
+                ErrorCode.TENANT_SUSPENDED, "This shop is suspended and cannot serve requests.", 403
+            )
+        if channel.is_sandbox and not sandbox_allowed():
+            return error_json_response(
+                ErrorCode.SANDBOX_DISABLED,
+                "Sandbox channels are disabled on this server (set MALL_ALLOW_SANDBOX=1).",
+                403,
+            )
+        request.channel = channel  # type: ignore[attr-defined]
+        request.tenant = channel.tenant  # type: ignore[attr-defined]
+        return None
+
+    @staticmethod
+    def _resolve_merchant(request: HttpRequest) -> HttpResponse | None:
+        auth = request.headers.get("Authorization", "")
+        scheme, _, raw_key = auth.partition(" ")
+        if scheme.lower() != "bearer" or not raw_key.strip():
+            return error_json_response(
+                ErrorCode.NOT_AUTHENTICATED,
+                "An API key is required: Authorization: Bearer <key>.",
+                401,
+            )
+        api_key = selectors.api_key_get_by_raw(raw_key=raw_key.strip())
+        if api_key is None:
+            return error_json_response(
+                ErrorCode.AUTHENTICATION_FAILED, "Invalid or revoked API key.", 401
+            )
+        if not api_key.tenant.is_active:
+            return error_json_response(
+                ErrorCode.TENANT_SUSPENDED, "This shop is suspended and cannot serve requests.", 403
+            )
+        request.api_key = api_key  # type: ignore[attr-defined]
+        request.tenant = api_key.tenant  # type: ignore[attr-defined]
+        return None
+
+    @staticmethod
+    def _resolve_console(request: HttpRequest) -> None:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return
+        staff = selectors.staff_for_user(
+            user=user, preferred_tenant_id=request.session.get("console_tenant_id")
+        )
+        if staff is not None:
+            request.staff = staff  # type: ignore[attr-defined]
+            request.tenant = staff.tenant  # type: ignore[attr-defined]

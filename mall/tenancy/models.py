@@ -1,0 +1,165 @@
+"""Tenancy core: the merchant (Tenant), its mini program apps (Channel), its staff and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+
+from mall.tenancy.crypto import EncryptedTextField
+from mall.tenancy.scoping import TenantOwnedModel
+
+
+def validate_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationError(f"Unknown time zone: {value}") from exc
+
+
+class Tenant(models.Model):
+    """A merchant. Every tenant-owned row points here."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+
+    class BusinessModel(models.TextChoices):
+        B2C = "b2c", "B2C (single merchant)"
+        BBC = "bbc", "BBC (marketplace)"
+        S2B2C = "s2b2c", "S2B2C (supplier to retailer)"
+
+    slug = models.SlugField(
+        max_length=50,
+        unique=True,
+        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "lowercase letters, digits, dashes")],
+    )
+    name = models.CharField(max_length=100)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    business_model = models.CharField(
+        max_length=8, choices=BusinessModel.choices, default=BusinessModel.B2C
+    )
+    timezone = models.CharField(
+        max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+    )
+    # Operational settings (minutes/days); later issues read these.
+    order_timeout_minutes = models.PositiveIntegerField(
+        default=30, validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)]
+    )
+    auto_receive_days = models.PositiveIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    after_sale_days = models.PositiveIntegerField(
+        default=7, validators=[MinValueValidator(0), MaxValueValidator(90)]
+    )
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+    @property
+    def tz(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class Channel(TenantOwnedModel):
+    """One mini program (or H5 site) of a tenant; its ``app_id`` identifies tenant and platform."""
+
+    class Platform(models.TextChoices):
+        WECHAT = "wechat", "WeChat mini program"
+        ALIPAY = "alipay", "Alipay mini program"
+        H5 = "h5", "H5"
+
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    name = models.CharField(max_length=100, blank=True)
+    app_id = models.CharField(max_length=64, unique=True)
+    app_secret = EncryptedTextField(blank=True, default="")
+    # Alipay: the app's private key (PEM) and Alipay's public key, for login calls.
+    alipay_app_private_key = EncryptedTextField(blank=True, default="")
+    alipay_public_key = models.TextField(blank=True, default="")
+    is_sandbox = models.BooleanField(default=False)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(platform__in=["wechat", "alipay", "h5"]),
+                name="channel_platform_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.app_id}"
+
+
+class Staff(TenantOwnedModel):
+    """A console user's membership in a tenant, with a role."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        ADMIN = "admin", "Administrator"
+        OPERATOR = "operator", "Operator"
+        FINANCE = "finance", "Finance"
+        SERVICE = "service", "Customer service"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+    )
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "user"], name="uniq_staff_user_per_tenant"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.tenant_id} ({self.role})"
+
+
+class ApiKey(TenantOwnedModel):
+    """A merchant open API key. Only its SHA-256 hash is stored; the key is shown once."""
+
+    class Scope(models.TextChoices):
+        CATALOG = "catalog", "Catalog and inventory"
+        ORDERS = "orders", "Orders and after-sales"
+        MEMBERS = "members", "Members"
+        FINANCE = "finance", "Finance"
+
+    name = models.CharField(max_length=100, default="default")
+    prefix = models.CharField(max_length=16, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    scopes = models.JSONField(default=list)
+    is_active = models.BooleanField(default=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash_key(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in (self.scopes or [])

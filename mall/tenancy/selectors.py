@@ -1,0 +1,46 @@
+"""Read paths of the tenancy core."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+
+from mall.tenancy.models import ApiKey, Channel, Staff
+
+
+def channel_get_by_app_id(*, app_id: str) -> Channel | None:
+    """The active channel with this app id, with its tenant (one query)."""
+    if len(app_id) > 64:
+        return None
+    return Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
+
+
+def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:
+    """The active API key matching this raw key (compared by hash), with its tenant."""
+    if len(raw_key) > 200:
+        return None
+    key = (
+        ApiKey.objects.select_related("tenant")
+        .filter(key_hash=ApiKey.hash_key(raw_key), is_active=True)
+        .first()
+    )
+    if key is not None:
+        now = timezone.now()
+        if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    return key
+
+
+def staff_for_user(*, user: Any, preferred_tenant_id: int | None = None) -> Staff | None:
+    """The console membership to use: the session's choice if valid, else the first one."""
+    memberships = Staff.objects.select_related("tenant").filter(user=user, is_active=True)
+    if preferred_tenant_id:
+        chosen = memberships.filter(tenant_id=preferred_tenant_id).first()
+        if chosen is not None:
+            return chosen
+    return memberships.order_by("id").first()
+
+
+def staff_memberships(*, user: Any) -> list[Staff]:
+    return list(Staff.objects.select_related("tenant").filter(user=user, is_active=True))

@@ -1,0 +1,124 @@
+"""Members: one per tenant and person, with identities on each platform, and addresses."""
+
+from __future__ import annotations
+
+from django.core.validators import RegexValidator
+from django.db import models
+
+from mall.tenancy.scoping import TenantOwnedModel
+
+phone_validator = RegexValidator(r"^\+?\d{6,20}$", "Enter a valid phone number.")
+
+
+class Member(TenantOwnedModel):
+    """A shopper of one tenant. Several platform identities may point at one member."""
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "unknown", "Unknown"
+        MALE = "male", "Male"
+        FEMALE = "female", "Female"
+
+    nickname = models.CharField(max_length=64, blank=True, default="")
+    avatar = models.URLField(max_length=500, blank=True, default="")
+    phone = models.CharField(max_length=20, blank=True, default="", validators=[phone_validator])
+    birthday = models.DateField(null=True, blank=True)
+    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
+    points = models.IntegerField(default=0)
+    growth = models.IntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    # Set when this member was merged into another one (phone binding); rows moved there.
+    merged_into = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "phone"],
+                condition=~models.Q(phone="") & models.Q(merged_into__isnull=True),
+                name="uniq_member_phone_per_tenant",
+            ),
+            models.CheckConstraint(condition=models.Q(points__gte=0), name="member_points_gte_0"),
+        ]
+        indexes = [models.Index(fields=["tenant", "updated_at"])]
+
+    def __str__(self) -> str:
+        return self.nickname or f"member {self.pk}"
+
+
+class MemberIdentity(TenantOwnedModel):
+    """A platform account: WeChat openid (+ unionid) or Alipay user id, under one app."""
+
+    class Platform(models.TextChoices):
+        WECHAT = "wechat", "WeChat"
+        ALIPAY = "alipay", "Alipay"
+        H5 = "h5", "H5"
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="identities")
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    app_id = models.CharField(max_length=64)
+    # WeChat: openid; Alipay: user_id (or open_id for apps on the open_id scheme).
+    openid = models.CharField(max_length=128)
+    unionid = models.CharField(max_length=128, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["app_id", "openid"], name="uniq_identity_app_openid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.openid}"
+
+
+class Address(TenantOwnedModel):
+    """A delivery address of a member. Region codes are GB/T 2260 (province, city, district)."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="addresses")
+    name = models.CharField(max_length=50)
+    phone = models.CharField(max_length=20, validators=[phone_validator])
+    province = models.CharField(max_length=32)
+    city = models.CharField(max_length=32)
+    district = models.CharField(max_length=32, blank=True, default="")
+    detail = models.CharField(max_length=200)
+    province_code = models.CharField(max_length=12, blank=True, default="")
+    city_code = models.CharField(max_length=12, blank=True, default="")
+    district_code = models.CharField(max_length=12, blank=True, default="")
+    postal_code = models.CharField(max_length=12, blank=True, default="")
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    MAX_PER_MEMBER = 20
+
+    class Meta:
+        ordering = ["-is_default", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=models.Q(is_default=True),
+                name="uniq_default_address_per_member",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.province}{self.city}{self.district}{self.detail}"
+
+
+class MemberMerge(TenantOwnedModel):
+    """Audit of a phone-binding merge: who survived, who was absorbed, and what moved."""
+
+    survivor = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    merged = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
+    phone = models.CharField(max_length=20)
+    moved = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-id"]

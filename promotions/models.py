@@ -1,0 +1,1 @@
+"""Models of the promotions app arrive with its issue."""

@@ -1,0 +1,58 @@
+"""Shared fixtures: tenants with channels, API clients that carry X-App-Id and tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> Any:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def tenant(db: Any) -> Any:
+    return TenantFactory(slug="shop-a", name="Shop A")
+
+
+@pytest.fixture
+def other_tenant(db: Any) -> Any:
+    return TenantFactory(slug="shop-b", name="Shop B")
+
+
+@pytest.fixture
+def channel(tenant: Any) -> Any:
+    return ChannelFactory(tenant=tenant, app_id="wx-shop-a")
+
+
+@pytest.fixture
+def other_channel(other_tenant: Any) -> Any:
+    return ChannelFactory(tenant=other_tenant, app_id="wx-shop-b")
+
+
+@pytest.fixture
+def owner(tenant: Any) -> Any:
+    return StaffFactory(tenant=tenant)
+
+
+def shopper_client(app_id: str, token: str | None = None) -> APIClient:
+    """An API client that sends X-App-Id (and a member token) on every call."""
+    client = APIClient()
+    headers = {"HTTP_X_APP_ID": app_id}
+    if token:
+        headers["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    client.credentials(**headers)
+    return client
+
+
+@pytest.fixture
+def api(channel: Any) -> APIClient:
+    return shopper_client(channel.app_id)
