@@ -1,4 +1,4 @@
-"""Catalog: the per-tenant category tree (products, SKUs and inventory come with the catalog issue)."""
+"""Catalog: the per-tenant category tree (products, SKUs, inventory: see the catalog issue)."""
 
 from __future__ import annotations
 

@@ -43,12 +43,8 @@ def tenant_owned_models() -> list[type[models.Model]]:
 
     result = []
     for model in apps.get_models():
-        try:
-            field: Any = model._meta.get_field("tenant")
-        except Exception:  # noqa: BLE001 - FieldDoesNotExist
-            continue
-        if getattr(field, "related_model", None) is not None and (
-            field.related_model._meta.label == "mall.Tenant"
-        ):
+        field: Any = next((f for f in model._meta.fields if f.name == "tenant"), None)
+        related = getattr(field, "related_model", None)
+        if related is not None and related._meta.label == "mall.Tenant":
             result.append(model)
     return result
