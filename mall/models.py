@@ -1,6 +1,7 @@
 """Models of the ``mall`` app live in sub-packages; importing them here registers them."""
 
 from mall.api.models import IdempotencyRecord
+from mall.events.models import OutboxEvent
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 
-__all__ = ["ApiKey", "Channel", "IdempotencyRecord", "Staff", "Tenant"]
+__all__ = ["ApiKey", "Channel", "IdempotencyRecord", "OutboxEvent", "Staff", "Tenant"]
