@@ -26,6 +26,8 @@ class Member(TenantOwnedModel):
     points = models.IntegerField(default=0)
     growth = models.IntegerField(default=0)
     is_active = models.BooleanField(default=True)
+    # The mini program scene / share source of the first login (acquisition analytics).
+    source_scene = models.CharField(max_length=64, blank=True, default="")
     # Set when this member was merged into another one (phone binding); rows moved there.
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"

@@ -1,3 +1,12 @@
+from django.urls import path
+
+from members.api import merchant_views
+
 app_name = "members_merchant"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("members", merchant_views.MerchantMemberListView.as_view(), name="member-list"),
+    path(
+        "members/<int:pk>", merchant_views.MerchantMemberDetailView.as_view(), name="member-detail"
+    ),
+]

@@ -1,3 +1,15 @@
+from django.urls import path
+
+from members.api import views
+
 app_name = "members"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("auth/wechat/login", views.WeChatLoginView.as_view(), name="auth-wechat-login"),
+    path("auth/alipay/login", views.AlipayLoginView.as_view(), name="auth-alipay-login"),
+    path("auth/refresh", views.TokenRefreshView.as_view(), name="auth-refresh"),
+    path("me", views.MeView.as_view(), name="me"),
+    path("me/phone", views.MePhoneView.as_view(), name="me-phone"),
+    path("me/addresses", views.AddressListCreateView.as_view(), name="address-list"),
+    path("me/addresses/<int:pk>", views.AddressDetailView.as_view(), name="address-detail"),
+]

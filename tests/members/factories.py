@@ -3,6 +3,7 @@ from __future__ import annotations
 import factory
 
 from members.models import Address, Member, MemberIdentity
+from members.services.tokens import member_tokens_issue
 from tests.mall.factories import TenantFactory
 
 
@@ -38,3 +39,8 @@ class AddressFactory(factory.django.DjangoModelFactory):
     district = "Nanshan"
     detail = "1 Keji Road"
     province_code = "440000"
+
+
+def access_token_for(member: Member) -> str:
+    """A valid access token for this member (as a login would issue)."""
+    return member_tokens_issue(member=member).access

@@ -1,0 +1,131 @@
+"""Alipay mini program login: exchange an ``auth_code`` for the Alipay user id.
+
+Through python-alipay-sdk (RSA2-signed request, answer verified with the channel's Alipay public
+key) against ``settings.ALIPAY_GATEWAY_URL``.
+
+Phone numbers on Alipay channels (``my.getPhoneNumber`` answers an AES-encrypted payload) are not
+supported yet; see :func:`members.services.phone.member_bind_phone_by_code`.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import logging
+from typing import Any
+
+from alipay import AliPay
+from alipay.exceptions import AliPayException, AliPayValidationError
+from alipay.utils import AliPayConfig
+from django.conf import settings
+
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Channel
+from members.errors import MemberErrorCode
+from members.platforms import PlatformUser
+
+logger = logging.getLogger(__name__)
+
+OAUTH_TOKEN_METHOD = "alipay.system.oauth.token"
+
+
+def alipay_client(channel: Channel) -> AliPay:
+    """An AliPay client for this channel's keys, talking to ``ALIPAY_GATEWAY_URL``."""
+    if not channel.alipay_app_private_key or not channel.alipay_public_key:
+        raise ApplicationError(
+            MemberErrorCode.CHANNEL_NOT_CONFIGURED,
+            "This Alipay mini program has no keys configured.",
+            status_code=503,
+        )
+    try:
+        client = AliPay(
+            appid=channel.app_id,
+            app_private_key_string=channel.alipay_app_private_key,
+            alipay_public_key_string=channel.alipay_public_key,
+            sign_type="RSA2",
+            config=AliPayConfig(timeout=settings.EXTERNAL_HTTP_TIMEOUT),
+        )
+    except (ValueError, IndexError, TypeError) as exc:
+        logger.error("Alipay keys of channel %s cannot be loaded: %r", channel.pk, exc)
+        raise ApplicationError(
+            MemberErrorCode.CHANNEL_NOT_CONFIGURED,
+            "This Alipay mini program's keys are invalid.",
+            status_code=503,
+        ) from exc
+    client._gateway = settings.ALIPAY_GATEWAY_URL
+    return client
+
+
+def _error_details(exc: AliPayException) -> dict[str, Any]:
+    code = getattr(exc, "_AliPayException__code", None)
+    raw = getattr(exc, "_AliPayException__message", "")
+    details: dict[str, Any] = {"code": str(code) if code is not None else None}
+    try:
+        body = json.loads(raw)
+        error = body.get("error_response") or body.get("alipay_system_oauth_token_response") or {}
+        if error.get("sub_code"):
+            details["sub_code"] = str(error["sub_code"])[:100]
+    except (TypeError, ValueError, AttributeError):
+        pass
+    return details
+
+
+def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUser:
+    """alipay.system.oauth.token: the user behind a ``my.getAuthCode`` auth code."""
+    client = alipay_client(channel)
+    try:
+        result = client.server_api(
+            OAUTH_TOKEN_METHOD, grant_type="authorization_code", code=auth_code
+        )
+    except AliPayException as exc:
+        raise ApplicationError(
+            MemberErrorCode.ALIPAY_LOGIN_FAILED,
+            "Alipay refused the auth code.",
+            details=_error_details(exc),
+            status_code=400,
+        ) from exc
+    except AliPayValidationError as exc:
+        logger.warning("Alipay answer for channel %s failed signature verification", channel.pk)
+        raise ApplicationError(
+            MemberErrorCode.UPSTREAM_INVALID,
+            "Alipay's answer could not be verified.",
+            status_code=502,
+        ) from exc
+    except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
+        logger.warning("Alipay gateway unreachable: %r", exc)
+        raise ApplicationError(
+            MemberErrorCode.UPSTREAM_UNAVAILABLE,
+            "Alipay could not be reached; try again.",
+            status_code=502,
+        ) from exc
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:  # unparseable answer
+        logger.warning("Alipay gateway answered something unexpected: %r", exc)
+        raise ApplicationError(
+            MemberErrorCode.UPSTREAM_INVALID,
+            "Alipay answered something unexpected; try again.",
+            status_code=502,
+        ) from exc
+    if not isinstance(result, dict):
+        raise ApplicationError(
+            MemberErrorCode.UPSTREAM_INVALID,
+            "Alipay answered something unexpected.",
+            status_code=502,
+        )
+    if str(result.get("code", "10000")) != "10000":
+        raise ApplicationError(
+            MemberErrorCode.ALIPAY_LOGIN_FAILED,
+            "Alipay refused the auth code.",
+            details={
+                "code": str(result.get("code")),
+                "sub_code": str(result.get("sub_code", ""))[:100],
+            },
+            status_code=400,
+        )
+    user_id = result.get("user_id") or result.get("open_id")
+    if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
+        raise ApplicationError(
+            MemberErrorCode.UPSTREAM_INVALID,
+            "Alipay answered without a user id.",
+            status_code=502,
+        )
+    return PlatformUser(openid=user_id, unionid=str(result.get("union_id") or "")[:128])
