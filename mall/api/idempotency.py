@@ -103,7 +103,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         except Exception:
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             raise
-        if response.status_code >= 500:
+        if response.status_code >= 500 or not hasattr(response, "data"):
+            # Not replayable (a server error the client may retry, or not a DRF answer).
             IdempotencyRecord.objects.filter(pk=record.pk).delete()
             return response
         IdempotencyRecord.objects.filter(pk=record.pk).update(

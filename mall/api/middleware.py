@@ -22,6 +22,8 @@ class BodySizeLimitMiddleware:
         try:
             length = int(raw)
         except ValueError:
+            length = -1
+        if length < 0:
             return error_json_response(ErrorCode.PARSE_ERROR, "Invalid Content-Length.", 400)
         content_type = request.META.get("CONTENT_TYPE", "")
         limit = (

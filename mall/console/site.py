@@ -1,18 +1,85 @@
-"""The merchant console: a tenant-scoped admin site at /console/ (see mall/console/admin.py)."""
+"""The merchant console: a tenant-scoped admin site at /console/ (see mall/console/admin.py).
+
+- Who may enter: an active user with an active ``Staff`` membership (``request.staff`` is set
+  by ``TenantMiddleware``). Merchant owners are not Django ``is_staff``; ``/admin/`` stays for
+  platform operators.
+- Which tenant: the membership chosen by the tenant switcher (``session["console_tenant_id"]``),
+  else the user's first membership.
+- The index page is the dashboard (``mall/console/dashboard.py``).
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, URLResolver, path
+
+from mall.console.dashboard import dashboard_data
+from mall.console.forms import ConsoleAuthenticationForm
+from mall.tenancy.models import Staff
+
+# Admin-site URLs the console does not serve: the generic "view on site" redirect would
+# look up any object by content type and id, whatever its tenant.
+EXCLUDED_SITE_URL_NAMES = frozenset({"view_on_site"})
 
 
 class ConsoleSite(admin.AdminSite):
     site_header = "Merchant console"
     site_title = "Merchant console"
     index_title = "Dashboard"
+    index_template = "console/index.html"
+    login_form = ConsoleAuthenticationForm
+    enable_nav_sidebar = True
+    site_url = None  # no "View site" link: the shops are mini programs
 
     def has_permission(self, request: HttpRequest) -> bool:
         return bool(request.user.is_active and getattr(request, "staff", None) is not None)
+
+    def each_context(self, request: HttpRequest) -> dict[str, Any]:
+        context = super().each_context(request)
+        staff: Staff | None = getattr(request, "staff", None)
+        context["is_console"] = True
+        context["console_staff"] = staff
+        context["console_tenant"] = staff.tenant if staff is not None else None
+        context["console_memberships"] = (
+            [
+                {"tenant_id": m.tenant_id, "name": m.tenant.name, "role": m.get_role_display()}
+                for m in Staff.objects.select_related("tenant")
+                .filter(user=request.user, is_active=True)
+                .order_by("tenant__name", "id")
+            ]
+            if staff is not None
+            else []
+        )
+        return context
+
+    def get_urls(self) -> list[URLPattern | URLResolver]:
+        from mall.console import views
+
+        def site_view(view: Any) -> Any:
+            def bound(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                return view(self, request, *args, **kwargs)
+
+            bound.__name__ = view.__name__
+            bound.__doc__ = view.__doc__
+            return self.admin_view(bound)
+
+        extra = [
+            path("switch-tenant/", site_view(views.tenant_switch_view), name="tenant_switch"),
+            path("settings/", site_view(views.tenant_settings_view), name="tenant_settings"),
+        ]
+        base = [
+            p for p in super().get_urls() if getattr(p, "name", None) not in EXCLUDED_SITE_URL_NAMES
+        ]
+        return [*extra, *base]
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        staff: Staff = request.staff  # type: ignore[attr-defined]
+        context = {"dashboard": dashboard_data(tenant=staff.tenant, role=staff.role)}
+        context.update(extra_context or {})
+        return super().index(request, extra_context=context)
 
 
 console_site = ConsoleSite(name="console")

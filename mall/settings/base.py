@@ -14,7 +14,10 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# A local .env fills in what the environment does not set (MALL_READ_DOTENV=0 skips it, e.g.
+# for tests that must see the embedded defaults).
+if env.bool("MALL_READ_DOTENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default="")
@@ -122,6 +125,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "idempotency-purge": {
         "task": "mall.tasks.idempotency_purge",
         "schedule": timedelta(hours=1),
+    },
+    "promotions-campaign-transitions": {
+        "task": "promotions.tasks.campaign_transitions",
+        "schedule": timedelta(minutes=1),
+    },
+    "promotions-coupon-expiry": {
+        "task": "promotions.tasks.coupon_expiry",
+        "schedule": timedelta(minutes=10),
     },
 }
 

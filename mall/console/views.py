@@ -1,0 +1,86 @@
+"""Console pages that are not model admins: tenant switcher, tenant settings.
+
+They are wired by ``ConsoleSite.get_urls`` through ``admin_view`` (login required, CSRF
+protected, never cached) and rendered inside the admin layout.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from mall.console.forms import TenantSettingsForm, TenantSwitchForm
+from mall.console.services import (
+    TENANT_SETTINGS_FIELDS,
+    console_tenant_switch,
+    tenant_settings_update,
+)
+from mall.tenancy.models import Staff, Tenant
+
+if TYPE_CHECKING:
+    from mall.console.site import ConsoleSite
+
+SETTINGS_VIEW_ROLES = frozenset({Staff.Role.OWNER, Staff.Role.ADMIN})
+SETTINGS_EDIT_ROLES = frozenset({Staff.Role.OWNER})
+
+
+def tenant_switch_view(site: ConsoleSite, request: HttpRequest) -> HttpResponse:
+    """POST tenant_id: work in another shop the user is staff of; a foreign shop is a 404."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    form = TenantSwitchForm(request.POST)
+    if not form.is_valid():
+        raise Http404("No such shop.")
+    staff = console_tenant_switch(
+        session=request.session, user=request.user, tenant_id=form.cleaned_data["tenant_id"]
+    )
+    if staff is None:
+        raise Http404("No such shop.")
+    messages.success(request, f"Now working in {staff.tenant.name}.")
+    return HttpResponseRedirect(reverse("console:index", current_app=site.name))
+
+
+def tenant_settings_view(site: ConsoleSite, request: HttpRequest) -> HttpResponse:
+    """The shop's own settings: owners edit, administrators read."""
+    staff: Any = request.staff  # type: ignore[attr-defined]
+    if staff.role not in SETTINGS_VIEW_ROLES:
+        raise PermissionDenied
+    can_edit = staff.role in SETTINGS_EDIT_ROLES
+    tenant = staff.tenant
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        # A fresh copy: an invalid form must not alter the request's tenant in memory.
+        form = TenantSettingsForm(request.POST, instance=Tenant.objects.get(pk=tenant.pk))
+        if form.is_valid():
+            tenant_settings_update(
+                tenant=form.instance,
+                data={name: form.cleaned_data[name] for name in TENANT_SETTINGS_FIELDS},
+            )
+            messages.success(request, "Shop settings saved.")
+            return HttpResponseRedirect(reverse("console:tenant_settings", current_app=site.name))
+    else:
+        form = TenantSettingsForm(instance=tenant)
+    if not can_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {
+        **site.each_context(request),
+        "title": "Shop settings",
+        "form": form,
+        "can_edit": can_edit,
+        "tenant": tenant,
+    }
+    request.current_app = site.name
+    return TemplateResponse(request, "console/tenant_settings.html", context)
