@@ -9,3 +9,4 @@ class MallConfig(AppConfig):
 
     def ready(self) -> None:
         from mall.api import authentication, schema  # noqa: F401  (OpenAPI extensions)
+        from mall.tenancy import signals  # noqa: F401  (cache invalidation)

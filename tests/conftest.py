@@ -8,14 +8,18 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from mall.tenancy.selectors import channel_cache_clear
+
 from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 
 
 @pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     cache.clear()
+    channel_cache_clear()
     yield
     cache.clear()
+    channel_cache_clear()
 
 
 @pytest.fixture

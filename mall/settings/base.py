@@ -134,6 +134,31 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "promotions.tasks.coupon_expiry",
         "schedule": timedelta(minutes=10),
     },
+    # Fallback for lost gateway notifications: query payments pending > N minutes.
+    "payments-sync-pending": {
+        "task": "payments.tasks.sync_pending",
+        "schedule": timedelta(minutes=2),
+    },
+    "orders-cancel-expired": {
+        "task": "orders.tasks.cancel_expired_orders",
+        "schedule": timedelta(minutes=1),
+    },
+    "orders-auto-receive": {
+        "task": "orders.tasks.auto_receive_orders",
+        "schedule": timedelta(hours=1),
+    },
+    "orders-complete": {
+        "task": "orders.tasks.complete_orders",
+        "schedule": timedelta(hours=1),
+    },
+    "distribution-settle-commissions": {
+        "task": "distribution.tasks.settle_commissions",
+        "schedule": timedelta(minutes=30),
+    },
+    "distribution-team-rewards": {
+        "task": "distribution.tasks.team_rewards",
+        "schedule": timedelta(hours=6),
+    },
 }
 
 # --- Auth, sessions -------------------------------------------------------------------
@@ -198,6 +223,19 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every model has its own "status" choices: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ProductStatusEnum": "catalog.models.Product.Status",
+        "OrderStatusEnum": "orders.models.Order.Status",
+        "AfterSaleStatusEnum": "orders.models.AfterSale.Status",
+        "PaymentStatusEnum": "payments.models.Payment.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+        "CouponStatusEnum": "promotions.models.Coupon.Status",
+        "CampaignStatusEnum": "promotions.models.Campaign.Status",
+        "DistributorStatusEnum": "distribution.models.Distributor.Status",
+        "CommissionStatusEnum": "distribution.models.Commission.Status",
+        "WithdrawalStatusEnum": "distribution.models.Withdrawal.Status",
+    },
     "APPEND_COMPONENTS": {
         "securitySchemes": {
             "MemberToken": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
@@ -226,6 +264,10 @@ EXTERNAL_HTTP_TIMEOUT = env.float("EXTERNAL_HTTP_TIMEOUT", default=5.0)
 # Sandbox channels and gateways answer themselves; refused when DEBUG is off unless allowed.
 MALL_ALLOW_SANDBOX = env.bool("MALL_ALLOW_SANDBOX", default=False)
 
+# Seconds a process caches the app id -> channel/tenant lookup (0 disables). Saves clear it
+# in-process; other processes see a suspension or a channel change within this delay.
+MALL_CHANNEL_CACHE_SECONDS = env.int("MALL_CHANNEL_CACHE_SECONDS", default=10)
+
 # Idempotency records are kept this long (hours) then purged by beat.
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=48)
 
@@ -251,3 +293,9 @@ def simple_jwt_settings(signing_key: str) -> dict:
         "AUTH_HEADER_TYPES": ("Bearer",),
         "UPDATE_LAST_LOGIN": False,
     }
+
+# --- Payments ---------------------------------------------------------------------------
+# The public HTTPS origin WeChat Pay and Alipay call back (notify URLs are built from it).
+PAYMENTS_NOTIFY_BASE_URL = env.str("PAYMENTS_NOTIFY_BASE_URL", default="http://localhost:8000")
+# Payments still pending after this many minutes are queried at the gateway by beat.
+PAYMENTS_QUERY_AFTER_MINUTES = env.int("PAYMENTS_QUERY_AFTER_MINUTES", default=5)

@@ -2,18 +2,43 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 
 from mall.tenancy.models import ApiKey, Channel, Staff
 
 
+# Process-local cache of app id -> channel (with its tenant): the shopper API resolves the
+# channel on every request, so this removes the only SQL query from cached read paths.
+# Saves and deletes of channels and tenants clear it in this process (signals in
+# mall/tenancy/signals.py); other processes see a change within MALL_CHANNEL_CACHE_SECONDS.
+_channel_cache: dict[str, tuple[float, Channel | None]] = {}
+_CHANNEL_CACHE_MAX = 10_000
+
+
+def channel_cache_clear() -> None:
+    _channel_cache.clear()
+
+
 def channel_get_by_app_id(*, app_id: str) -> Channel | None:
-    """The active channel with this app id, with its tenant (one query)."""
+    """The active channel with this app id, with its tenant (one query, then cached briefly)."""
     if len(app_id) > 64:
         return None
-    return Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
+    ttl = settings.MALL_CHANNEL_CACHE_SECONDS
+    now = time.monotonic()
+    if ttl > 0:
+        hit = _channel_cache.get(app_id)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+    channel = Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
+    if ttl > 0:
+        if len(_channel_cache) >= _CHANNEL_CACHE_MAX:
+            _channel_cache.clear()
+        _channel_cache[app_id] = (now + ttl, channel)
+    return channel
 
 
 def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:

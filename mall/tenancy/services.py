@@ -11,6 +11,7 @@ from django.db import transaction
 
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
+from mall.tenancy.selectors import channel_cache_clear
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     if status not in Tenant.Status.values:
         raise InvalidInputError("validation_error", f"Unknown status {status!r}.")
     Tenant.objects.filter(pk=tenant.pk).update(status=status)
+    channel_cache_clear()  # .update() sends no signal
     tenant.refresh_from_db()
     return tenant
 
