@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class PromotionsConfig(AppConfig):
     name = "promotions"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from members.services.merge import register_merge_handler
+        from promotions.models import Coupon
+        from promotions.services.merge import coupons_merge
+
+        register_merge_handler(Coupon, coupons_merge)

@@ -1,0 +1,174 @@
+"""Shopper API of promotions: checkout quote, campaigns, claimable coupons, my coupons."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from mall.api.errors import ApplicationError
+from mall.api.idempotency import idempotent
+from mall.api.pagination import PageNumberPagination
+from mall.api.views import MemberAPIView, ShopperAPIView
+from members.models import Address
+from promotions import selectors, services
+from promotions.api.serializers import (
+    CampaignSerializer,
+    CouponSerializer,
+    CouponStatusQuerySerializer,
+    CouponTemplateSerializer,
+    QuoteInputSerializer,
+    QuoteOutputSerializer,
+)
+from promotions.errors import PromotionErrorCode
+from promotions.pricing import quote
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input (error shape)"),
+    401: OpenApiResponse(description="Missing, invalid, expired or foreign token"),
+    404: OpenApiResponse(description="Not found or another shop's (error shape)"),
+}
+
+
+def _paginate(view: Any, request: Request, items: Any, serializer: Any, context: dict) -> Response:
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(items, request, view=view)
+    return paginator.get_paginated_response(serializer(page, many=True, context=context).data)
+
+
+class CheckoutQuoteView(MemberAPIView):
+    @extend_schema(
+        operation_id="checkout_quote",
+        summary="Price a cart (nothing reserved)",
+        description="Applies item prices, campaigns, the chosen coupons, points and shipping in "
+        "the order of docs/pricing.md. A SKU id that is not this shop's answers 404 "
+        "`sku_not_found`; an address that is not the member's answers 404 `address_not_found`. "
+        "Anything that prices but does not apply (an unavailable SKU, a coupon that is not "
+        "yours or does not meet its threshold, a campaign out of budget) is listed in "
+        "`problems[]` with its code.",
+        request=QuoteInputSerializer,
+        responses={200: QuoteOutputSerializer, **ERRORS},
+    )
+    def post(self, request: Request) -> Response:
+        data = QuoteInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        body = data.validated_data
+        address = None
+        if body.get("address_id"):
+            address = (
+                Address.objects.for_tenant(self.tenant)
+                .filter(pk=body["address_id"], member=self.member)
+                .first()
+            )
+            if address is None:
+                raise ApplicationError(
+                    PromotionErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
+                )
+        loaded = selectors.quote_inputs_load(
+            tenant=self.tenant,
+            member=self.member,
+            platform=request.channel.platform,
+            lines=[
+                selectors.CartLine(
+                    sku_id=line["sku_id"],
+                    quantity=line["quantity"],
+                    addon_campaign_id=line.get("addon_campaign_id"),
+                )
+                for line in body["lines"]
+            ],
+            coupon_ids=body["coupon_ids"],
+            points_to_use=body["use_points"],
+            fulfillment=body["fulfillment"],
+            address=address,
+            now=timezone.now(),
+        )
+        result = quote(loaded.inputs)
+        payload = asdict(result)
+        payload["problems"] = [asdict(p) for p in loaded.problems] + list(payload["problems"])
+        if body["fulfillment"] != "pickup" and address is None:
+            payload["problems"].append(
+                {
+                    "code": "address_required",
+                    "message": "Choose a delivery address to see the shipping fee.",
+                    "campaign_id": None,
+                    "coupon_id": None,
+                    "sku_id": None,
+                }
+            )
+        payload["coupon_ids_used"] = list(result.used_coupon_ids)
+        return Response(QuoteOutputSerializer(payload).data)
+
+
+class CampaignListView(ShopperAPIView):
+    @extend_schema(
+        operation_id="campaign_list",
+        summary="Campaigns running now on this platform",
+        description="Live campaigns (status and window checked at read time) shown on the "
+        "platform of the X-App-Id channel, with that platform's title and banner.",
+        responses={200: CampaignSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        platform = request.channel.platform
+        campaigns = selectors.campaigns_for_platform(
+            tenant=self.tenant, platform=platform, now=timezone.now()
+        )
+        return _paginate(self, request, campaigns, CampaignSerializer, {"platform": platform})
+
+
+class CouponTemplateListView(ShopperAPIView):
+    @extend_schema(
+        operation_id="coupon_template_list",
+        summary="Coupons that can be claimed now",
+        responses={200: CouponTemplateSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        templates = selectors.coupon_templates_claimable(tenant=self.tenant, now=timezone.now())
+        return _paginate(self, request, templates, CouponTemplateSerializer, {})
+
+
+class CouponClaimView(MemberAPIView):
+    @extend_schema(
+        operation_id="coupon_claim",
+        summary="Claim one coupon of a template",
+        description="Accepts `Idempotency-Key`. 404 `coupon_template_not_found` (also for "
+        "another shop's), 409 `coupon_sold_out` / `coupon_limit_reached`, 422 "
+        "`coupon_not_claimable` (not public, outside the claim window, expired).",
+        request=None,
+        responses={201: CouponSerializer, **ERRORS},
+    )
+    @idempotent
+    def post(self, request: Request, template_id: int) -> Response:
+        now = timezone.now()
+        coupon = services.coupon_claim(
+            tenant=self.tenant, member=self.member, template_id=template_id, now=now
+        )
+        return Response(
+            CouponSerializer(coupon, context={"now": now}).data, status=status.HTTP_201_CREATED
+        )
+
+
+class MyCouponListView(MemberAPIView):
+    @extend_schema(
+        operation_id="my_coupon_list",
+        summary="My coupons",
+        parameters=[
+            OpenApiParameter("status", str, enum=["unused", "locked", "used", "expired"]),
+        ],
+        responses={200: CouponSerializer(many=True), **ERRORS},
+    )
+    def get(self, request: Request) -> Response:
+        query = CouponStatusQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        now = timezone.now()
+        coupons = selectors.coupons_of_member(
+            tenant=self.tenant,
+            member=self.member,
+            status=query.validated_data.get("status"),
+            now=now,
+        )
+        return _paginate(self, request, coupons, CouponSerializer, {"now": now})

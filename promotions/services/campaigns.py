@@ -1,0 +1,131 @@
+"""Campaign use cases: status transitions (beat and console) and budget/quota consumption.
+
+The beat moves statuses at the minute; the pricing engine also checks the window at read time
+(``promotions.pricing.campaign_is_live``), so a late worker never sells at an expired price.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from mall.api.errors import ApplicationError
+from mall.money import quantize
+from mall.tenancy.models import Tenant
+from promotions.errors import PromotionErrorCode
+from promotions.models import Campaign, FlashSaleSku
+
+Status = Campaign.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.DRAFT: frozenset({Status.SCHEDULED, Status.CANCELLED}),
+    Status.SCHEDULED: frozenset({Status.ACTIVE, Status.ENDED, Status.CANCELLED, Status.DRAFT}),
+    Status.ACTIVE: frozenset({Status.ENDED, Status.CANCELLED}),
+    Status.ENDED: frozenset(),
+    Status.CANCELLED: frozenset(),
+}
+
+
+def _transition(*, tenant: Tenant, campaign: Campaign, to: str) -> Campaign:
+    with transaction.atomic():
+        current = Campaign.objects.for_tenant(tenant).select_for_update().get(pk=campaign.pk)
+        if current.status == to:
+            return current  # idempotent
+        if to not in TRANSITIONS[current.status]:
+            raise ApplicationError(
+                PromotionErrorCode.INVALID_TRANSITION,
+                f"A {current.status} campaign cannot become {to}.",
+                details={"from": current.status, "to": to},
+                status_code=409,
+            )
+        current.status = to
+        current.save(update_fields=["status", "updated_at"])
+        return current
+
+
+def campaign_schedule(*, tenant: Tenant, campaign: Campaign) -> Campaign:
+    """Draft -> scheduled (the beat then activates it at its start)."""
+    return _transition(tenant=tenant, campaign=campaign, to=Status.SCHEDULED)
+
+
+def campaign_cancel(*, tenant: Tenant, campaign: Campaign) -> Campaign:
+    """Stop a campaign now; it never applies again."""
+    return _transition(tenant=tenant, campaign=campaign, to=Status.CANCELLED)
+
+
+def campaign_transitions_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Beat: scheduled -> active at the start, scheduled/active -> ended at the end (every
+    tenant; conditional UPDATEs, so running twice or late is harmless)."""
+    now = now or timezone.now()
+    ended = Campaign.objects.filter(
+        status__in=[Status.SCHEDULED, Status.ACTIVE], ends_at__lte=now
+    ).update(status=Status.ENDED, updated_at=now)
+    activated = Campaign.objects.filter(
+        status=Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now
+    ).update(status=Status.ACTIVE, updated_at=now)
+    return {"activated": activated, "ended": ended}
+
+
+def campaign_budget_consume(*, tenant: Tenant, campaign_id: int, amount: Decimal) -> bool:
+    """Add ``amount`` to the campaign's discount given if it stays within the budget.
+
+    Call inside the order transaction. False: the campaign would exceed its budget and must
+    not apply (re-quote). One guarded UPDATE, exact under concurrency.
+    """
+    amount = quantize(amount)
+    if amount <= 0:
+        return True
+    updated = (
+        Campaign.objects.for_tenant(tenant)
+        .filter(pk=campaign_id)
+        .filter(Q(budget__isnull=True) | Q(budget__gte=F("discount_given") + amount))
+        .update(discount_given=F("discount_given") + amount)
+    )
+    return bool(updated)
+
+
+def campaign_budget_release(*, tenant: Tenant, campaign_id: int, amount: Decimal) -> bool:
+    """Give back a cancelled or refunded order's discount to the budget."""
+    amount = quantize(amount)
+    if amount <= 0:
+        return True
+    return bool(
+        Campaign.objects.for_tenant(tenant)
+        .filter(pk=campaign_id, discount_given__gte=amount)
+        .update(discount_given=F("discount_given") - amount)
+    )
+
+
+def campaign_discounts_consume(*, tenant: Tenant, discounts: Iterable[tuple[int, Decimal]]) -> None:
+    """Consume a quote's ``campaign_discounts`` (all or none; raises 409 when one would
+    exceed its budget, which rolls back the surrounding order transaction)."""
+    with transaction.atomic():
+        for campaign_id, amount in sorted(discounts):
+            if not campaign_budget_consume(tenant=tenant, campaign_id=campaign_id, amount=amount):
+                raise ApplicationError(
+                    PromotionErrorCode.CAMPAIGN_BUDGET_EXHAUSTED,
+                    "A campaign's budget ran out; please review the new price.",
+                    details={"campaign_id": campaign_id},
+                    status_code=409,
+                )
+
+
+def flash_sale_consume(*, tenant: Tenant, campaign_id: int, sku_id: int, quantity: int) -> None:
+    """Take ``quantity`` from a flash-sale SKU's quota (guarded UPDATE; 409 when sold out)."""
+    updated = (
+        FlashSaleSku.objects.for_tenant(tenant)
+        .filter(campaign_id=campaign_id, sku_id=sku_id, sold__lte=F("quota") - quantity)
+        .update(sold=F("sold") + quantity)
+    )
+    if not updated:
+        raise ApplicationError(
+            PromotionErrorCode.FLASH_SALE_SOLD_OUT,
+            "The flash-sale quota is used up.",
+            details={"campaign_id": campaign_id, "sku_id": sku_id},
+            status_code=409,
+        )

@@ -1,0 +1,207 @@
+"""Coupon use cases. Claiming is safe under concurrency: the template's ``issued_count`` moves by
+a guarded UPDATE (which also serialises claims of one template on PostgreSQL), and the unique
+(template, member, seq) constraint backs the per-member limit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Tenant
+from members.models import Member
+from promotions.errors import PromotionErrorCode
+from promotions.models import Coupon, CouponTemplate
+
+Channel = CouponTemplate.Channel
+
+
+def _not_claimable(message: str) -> ApplicationError:
+    return ApplicationError(PromotionErrorCode.COUPON_NOT_CLAIMABLE, message, status_code=422)
+
+
+def _window(template: CouponTemplate, now: datetime) -> tuple[datetime, datetime]:
+    if template.validity_type == CouponTemplate.Validity.RELATIVE:
+        return now, now + timedelta(days=template.valid_days or 1)
+    assert template.valid_from is not None and template.valid_until is not None
+    return template.valid_from, template.valid_until
+
+
+def _check_claimable(template: CouponTemplate, *, channel: str, now: datetime) -> None:
+    if not template.is_active:
+        raise _not_claimable("This coupon is no longer offered.")
+    # Automation (console, marketing) may issue any template; shoppers only public ones,
+    # distributor shares only distributor templates.
+    if channel != Channel.AUTOMATION and template.claim_channel != channel:
+        raise _not_claimable("This coupon cannot be claimed here.")
+    if template.claim_starts_at and now < template.claim_starts_at:
+        raise _not_claimable("Claiming has not started yet.")
+    if template.claim_ends_at and now >= template.claim_ends_at:
+        raise _not_claimable("Claiming has ended.")
+    if template.validity_type == CouponTemplate.Validity.FIXED and (
+        template.valid_until is None or now >= template.valid_until
+    ):
+        raise _not_claimable("This coupon has expired.")
+
+
+def coupon_claim(
+    *,
+    tenant: Tenant,
+    member: Member,
+    template_id: int,
+    channel: str = Channel.PUBLIC,
+    now: datetime | None = None,
+) -> Coupon:
+    """Issue one coupon of the template to the member, within total and per-member limits."""
+    now = now or timezone.now()
+    if member.tenant_id != tenant.pk:
+        raise ApplicationError(
+            PromotionErrorCode.COUPON_NOT_CLAIMABLE, "Unknown member.", status_code=404
+        )
+    template = CouponTemplate.objects.for_tenant(tenant).filter(pk=template_id).first()
+    if template is None:
+        raise ApplicationError(
+            PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND, "Coupon not found.", status_code=404
+        )
+    _check_claimable(template, channel=channel, now=now)
+    with transaction.atomic():
+        # The guarded UPDATE takes the template's row lock until commit: concurrent claims of
+        # this template queue here, and the count below sees every committed claim.
+        updated = (
+            CouponTemplate.objects.for_tenant(tenant)
+            .filter(pk=template.pk, issued_count__lt=F("total_quantity"))
+            .update(issued_count=F("issued_count") + 1)
+        )
+        if not updated:
+            raise ApplicationError(
+                PromotionErrorCode.COUPON_SOLD_OUT, "All coupons are claimed.", status_code=409
+            )
+        held = Coupon.objects.for_tenant(tenant).filter(template=template, member=member).count()
+        if held >= template.per_member_limit:
+            raise _limit_reached(template)
+        valid_from, valid_until = _window(template, now)
+        try:
+            with transaction.atomic():
+                return Coupon.objects.create(
+                    tenant=tenant,
+                    template=template,
+                    member=member,
+                    seq=held + 1,
+                    valid_from=valid_from,
+                    valid_until=valid_until,
+                    channel=channel,
+                )
+        except IntegrityError:
+            # A concurrent claim by the same member took this number: the limit is reached.
+            raise _limit_reached(template) from None
+
+
+def _limit_reached(template: CouponTemplate) -> ApplicationError:
+    return ApplicationError(
+        PromotionErrorCode.COUPON_LIMIT_REACHED,
+        f"You can hold at most {template.per_member_limit} of this coupon.",
+        details={"per_member_limit": template.per_member_limit},
+        status_code=409,
+    )
+
+
+@dataclass
+class CouponIssueResult:
+    issued: list[int] = field(default_factory=list)  # member ids
+    skipped: dict[int, str] = field(default_factory=dict)  # member id -> error code
+
+
+def coupon_issue_to_members(
+    *, tenant: Tenant, template: CouponTemplate, member_ids: Iterable[int]
+) -> CouponIssueResult:
+    """Issue one coupon to each member of a segment (console); each member in its own
+    transaction, so one refusal (limit, sold out) does not undo the others."""
+    result = CouponIssueResult()
+    wanted = sorted({int(m) for m in member_ids})
+    members = {
+        m.pk: m
+        for m in Member.objects.for_tenant(tenant).filter(
+            pk__in=wanted, is_active=True, merged_into__isnull=True
+        )
+    }
+    for member_id in wanted:
+        member = members.get(member_id)
+        if member is None:
+            result.skipped[member_id] = "member_not_found"
+            continue
+        try:
+            coupon_claim(
+                tenant=tenant, member=member, template_id=template.pk, channel=Channel.AUTOMATION
+            )
+        except ApplicationError as exc:
+            result.skipped[member_id] = exc.code
+        else:
+            result.issued.append(member_id)
+    return result
+
+
+def coupon_expire_due(*, now: datetime | None = None) -> int:
+    """Mark unused coupons past their end as expired (every tenant; the beat task)."""
+    now = now or timezone.now()
+    return Coupon.objects.filter(status=Coupon.Status.UNUSED, valid_until__lte=now).update(
+        status=Coupon.Status.EXPIRED
+    )
+
+
+def coupon_lock(
+    *,
+    tenant: Tenant,
+    member: Member,
+    coupon_ids: Iterable[int],
+    order_reference: str,
+    now: datetime | None = None,
+) -> list[int]:
+    """Checkout: lock the member's unused, valid coupons for an order (all or none; call it
+    inside the order transaction)."""
+    now = now or timezone.now()
+    ids = sorted(set(coupon_ids))
+    if not ids:
+        return []
+    with transaction.atomic():
+        updated = (
+            Coupon.objects.for_tenant(tenant)
+            .filter(
+                pk__in=ids,
+                member=member,
+                status=Coupon.Status.UNUSED,
+                valid_from__lte=now,
+                valid_until__gt=now,
+            )
+            .update(status=Coupon.Status.LOCKED, order_reference=order_reference)
+        )
+        if updated != len(ids):
+            raise ApplicationError(
+                PromotionErrorCode.COUPON_UNAVAILABLE,
+                "A chosen coupon is no longer available.",
+                details={"coupon_ids": ids},
+                status_code=409,
+            )
+    return ids
+
+
+def coupon_use(*, tenant: Tenant, order_reference: str, now: datetime | None = None) -> int:
+    """Payment: the order's locked coupons become used (idempotent)."""
+    return (
+        Coupon.objects.for_tenant(tenant)
+        .filter(order_reference=order_reference, status=Coupon.Status.LOCKED)
+        .update(status=Coupon.Status.USED, used_at=now or timezone.now())
+    )
+
+
+def coupon_release(*, tenant: Tenant, order_reference: str) -> int:
+    """Cancellation: the order's locked coupons go back to the member (idempotent)."""
+    return (
+        Coupon.objects.for_tenant(tenant)
+        .filter(order_reference=order_reference, status=Coupon.Status.LOCKED)
+        .update(status=Coupon.Status.UNUSED, order_reference="")
+    )

@@ -1,0 +1,267 @@
+"""Shopper API of promotions: quote, campaigns, coupons, claim, my coupons; query counts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.utils import timezone
+
+from catalog.models import Product
+from promotions.models import CampaignDisplay, Coupon
+from promotions.selectors import CartLine, quote_inputs_load
+from tests.catalog.factories import (
+    CategoryFactory,
+    FreightTemplateFactory,
+    ProductFactory,
+    SkuFactory,
+)
+from tests.conftest import shopper_client
+from tests.members.factories import AddressFactory, MemberFactory, access_token_for
+from tests.promotions.factories import (
+    CampaignFactory,
+    CouponFactory,
+    CouponTemplateFactory,
+    FlashSaleSkuFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def member(tenant: Any) -> Any:
+    return MemberFactory(tenant=tenant, points=5000)
+
+
+@pytest.fixture
+def client(channel: Any, member: Any) -> Any:
+    return shopper_client(channel.app_id, access_token_for(member))
+
+
+def _sku(tenant: Any, price: str = "100.00", **product: Any) -> Any:
+    return SkuFactory(
+        product=ProductFactory(tenant=tenant, **product), price=Decimal(price), stock=50
+    )
+
+
+def test_quote_applies_campaign_coupon_points_and_shipping(
+    tenant: Any, client: Any, member: Any
+) -> None:
+    template = FreightTemplateFactory(
+        tenant=tenant, first_fee=Decimal("8.00"), free_shipping_threshold=Decimal("500")
+    )
+    a = _sku(tenant, "100.00", freight_template=template)
+    b = _sku(tenant, "59.90", freight_template=template)
+    CampaignFactory(tenant=tenant)  # over 199 minus 30
+    coupon = CouponFactory(template__tenant=tenant, member=member)  # over 100 minus 20
+    address = AddressFactory(tenant=tenant, member=member)
+    response = client.post(
+        "/api/v1/checkout/quote",
+        {
+            "lines": [{"sku_id": b.pk, "quantity": 1}, {"sku_id": a.pk, "quantity": 2}],
+            "coupon_ids": [coupon.pk],
+            "use_points": 1000,
+            "fulfillment": "express",
+            "address_id": address.pk,
+        },
+        format="json",
+    )
+    assert response.status_code == 200, response.json()
+    body = response.json()
+    # 259.90 - 30 - 20 = 209.90 goods; 10.00 points; shipping 8.00 (1 + 2 pieces, first fee)
+    assert body["subtotal"] == "259.90"
+    assert body["discount_total"] == "50.00"
+    assert body["points_deduction"] == "10.00"
+    assert body["points_used"] == 1000
+    assert body["shipping_fee"] == "8.00"
+    assert body["payable"] == "207.90"
+    assert sum(Decimal(line["payable"]) for line in body["lines"]) == Decimal("207.90")
+    assert {p["source"] for p in body["promotions"]} == {"campaign", "coupon"}
+    assert body["problems"] == []
+    assert body["coupon_ids_used"] == [coupon.pk]
+
+
+def test_quote_reports_problems(tenant: Any, other_tenant: Any, client: Any, member: Any) -> None:
+    sku = _sku(tenant, "50.00")
+    off_shelf = _sku(tenant, "10.00", status=Product.Status.OFF_SHELF)
+    foreign_coupon = CouponFactory(
+        template__tenant=other_tenant, member=MemberFactory(tenant=other_tenant)
+    )
+    others_coupon = CouponFactory(template__tenant=tenant, member=MemberFactory(tenant=tenant))
+    small = CouponFactory(template__tenant=tenant, member=member)  # threshold 100
+    response = client.post(
+        "/api/v1/checkout/quote",
+        {
+            "lines": [{"sku_id": sku.pk, "quantity": 1}, {"sku_id": off_shelf.pk, "quantity": 1}],
+            "coupon_ids": [foreign_coupon.pk, others_coupon.pk, small.pk],
+            "fulfillment": "pickup",
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert [line["sku_id"] for line in body["lines"]] == [sku.pk]
+    problems = {(p["code"], p["coupon_id"] or p["sku_id"]) for p in body["problems"]}
+    assert problems == {
+        ("sku_unavailable", off_shelf.pk),
+        ("coupon_not_found", foreign_coupon.pk),
+        ("coupon_not_found", others_coupon.pk),
+        ("coupon_threshold_not_met", small.pk),
+    }
+    assert body["payable"] == "50.00"
+
+
+def test_quote_foreign_sku_and_address_are_404(
+    tenant: Any, other_tenant: Any, client: Any, member: Any
+) -> None:
+    foreign = _sku(other_tenant)
+    response = client.post(
+        "/api/v1/checkout/quote", {"lines": [{"sku_id": foreign.pk, "quantity": 1}]}, format="json"
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "sku_not_found"
+    mine = _sku(tenant)
+    someone_else = AddressFactory(tenant=tenant, member=MemberFactory(tenant=tenant))
+    response = client.post(
+        "/api/v1/checkout/quote",
+        {"lines": [{"sku_id": mine.pk, "quantity": 1}], "address_id": someone_else.pk},
+        format="json",
+    )
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "address_not_found"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {},
+        {"lines": []},
+        {"lines": [{"sku_id": 1, "quantity": 0}]},
+        {"lines": [{"sku_id": "x", "quantity": 1}]},
+        {"lines": [{"sku_id": 1, "quantity": 1}], "use_points": -1},
+        {"lines": [{"sku_id": 1, "quantity": 1}], "fulfillment": "teleport"},
+    ],
+)
+def test_quote_bad_input_is_400(client: Any, body: dict) -> None:
+    response = client.post("/api/v1/checkout/quote", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+
+
+def test_quote_needs_a_member(api: Any) -> None:
+    response = api.post(
+        "/api/v1/checkout/quote", {"lines": [{"sku_id": 1, "quantity": 1}]}, format="json"
+    )
+    assert response.status_code in (401, 403)
+
+
+def test_campaigns_on_this_platform_with_its_display(tenant: Any, api: Any) -> None:
+    shown = CampaignFactory(tenant=tenant, name="Double 11", title="Default title")
+    CampaignDisplay.objects.create(
+        tenant=tenant, campaign=shown, platform="wechat", title="WeChat title", banner=""
+    )
+    CampaignFactory(tenant=tenant, on_wechat=False)
+    CampaignFactory(tenant=tenant, status="cancelled")
+    CampaignFactory(
+        tenant=tenant,
+        ends_at=timezone.now() - timedelta(minutes=1),
+        starts_at=timezone.now() - timedelta(days=1),
+    )
+    response = api.get("/api/v1/campaigns")
+    assert response.status_code == 200
+    results = response.json()["results"]
+    assert [(c["id"], c["title"]) for c in results] == [(shown.pk, "WeChat title")]
+
+
+def test_coupon_claim_flow(tenant: Any, other_tenant: Any, client: Any) -> None:
+    template = CouponTemplateFactory(tenant=tenant, total_quantity=5)
+    CouponTemplateFactory(tenant=tenant, claim_channel="automation")
+    foreign = CouponTemplateFactory(tenant=other_tenant)
+    listed = client.get("/api/v1/coupons").json()["results"]
+    assert [t["id"] for t in listed] == [template.pk]
+    assert listed[0]["remaining"] == 5
+
+    first = client.post(f"/api/v1/coupons/{template.pk}/claim", HTTP_IDEMPOTENCY_KEY="claim-1")
+    assert first.status_code == 201
+    replay = client.post(f"/api/v1/coupons/{template.pk}/claim", HTTP_IDEMPOTENCY_KEY="claim-1")
+    assert replay.status_code == 201
+    assert replay.json()["id"] == first.json()["id"]
+    again = client.post(f"/api/v1/coupons/{template.pk}/claim")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "coupon_limit_reached"
+    assert client.post(f"/api/v1/coupons/{foreign.pk}/claim").status_code == 404
+    assert Coupon.objects.filter(template=template).count() == 1
+
+    mine = client.get("/api/v1/me/coupons?status=unused").json()["results"]
+    assert [c["id"] for c in mine] == [first.json()["id"]]
+    assert client.get("/api/v1/me/coupons?status=used").json()["results"] == []
+    assert client.get("/api/v1/me/coupons?status=bogus").status_code == 400
+
+
+def test_my_coupons_show_expired_before_the_task_runs(
+    tenant: Any, client: Any, member: Any
+) -> None:
+    coupon = CouponFactory(
+        template__tenant=tenant,
+        member=member,
+        valid_from=timezone.now() - timedelta(days=2),
+        valid_until=timezone.now() - timedelta(seconds=1),
+    )
+    expired = client.get("/api/v1/me/coupons?status=expired").json()["results"]
+    assert [(c["id"], c["status"]) for c in expired] == [(coupon.pk, "expired")]
+    assert client.get("/api/v1/me/coupons?status=unused").json()["results"] == []
+
+
+def _cart(tenant: Any, count: int) -> list[CartLine]:
+    root = CategoryFactory(tenant=tenant)
+    child = CategoryFactory(tenant=tenant, parent=root)
+    template = FreightTemplateFactory(tenant=tenant, first_fee=Decimal("5"))
+    return [
+        CartLine(
+            sku_id=SkuFactory(
+                product=ProductFactory(tenant=tenant, category=child, freight_template=template),
+                stock=10,
+            ).pk,
+            quantity=1,
+        )
+        for _ in range(count)
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_quote_inputs_load_in_constant_queries(
+    tenant: Any, member: Any, django_assert_num_queries: Any, count: int
+) -> None:
+    lines = _cart(tenant, count)
+    gift_sku = SkuFactory(product=ProductFactory(tenant=tenant))
+    for _ in range(3):
+        CampaignFactory(tenant=tenant)
+    CampaignFactory(
+        tenant=tenant,
+        kind="gift",
+        rules={
+            "threshold": "0",
+            "min_quantity": 0,
+            "gifts": [{"sku_id": gift_sku.pk, "quantity": 1}],
+        },
+    )
+    FlashSaleSkuFactory(campaign__tenant=tenant, sku_id=lines[0].sku_id)
+    coupons = [CouponFactory(template__tenant=tenant, member=member) for _ in range(3)]
+    address = AddressFactory(tenant=tenant, member=member)
+    # skus, category ancestors, campaigns + 5 prefetches, gift stock, coupons + 3 prefetches,
+    # settings, freight templates + rules
+    with django_assert_num_queries(16):
+        loaded = quote_inputs_load(
+            tenant=tenant,
+            member=member,
+            platform="wechat",
+            lines=lines,
+            coupon_ids=[c.pk for c in coupons],
+            address=address,
+            now=timezone.now(),
+        )
+    assert len(loaded.inputs.lines) == count
+    assert all(len(line.category_ids) == 2 for line in loaded.inputs.lines)
+    assert len(loaded.inputs.campaigns) == 5
