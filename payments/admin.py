@@ -1,0 +1,199 @@
+"""Console registrations: payments (read-only, with their events), refunds (retry failed
+ones), gateway configurations (secrets masked; keys are set with ``configure_payments``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+from mall.api.errors import ApplicationError
+from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
+from mall.console.dashboard import register_dashboard_counter
+from mall.console.site import console_site
+from mall.tenancy.models import Staff, Tenant
+from payments.models import GatewayConfig, Payment, PaymentEvent, Refund
+
+Role = Staff.Role
+FINANCE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
+
+
+def payments_paid_today(tenant: Tenant, day_start: datetime, day_end: datetime) -> int:
+    return (
+        Payment.objects.for_tenant(tenant)
+        .filter(
+            status=Payment.Status.SUCCEEDED,
+            purpose_accepted=True,
+            paid_at__gte=day_start,
+            paid_at__lt=day_end,
+        )
+        .count()
+    )
+
+
+register_dashboard_counter(
+    "payments_paid_today", "Paid today", payments_paid_today, roles=FINANCE_ROLES, order=30
+)
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class PaymentEventInline(ReadOnlyMixin, TenantScopedTabularInline):
+    model = PaymentEvent
+    fk_name = "payment"
+    fields = ("created_at", "kind", "from_status", "to_status", "source", "refund", "data")
+    readonly_fields = fields
+    extra = 0
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+
+
+class RefundInline(ReadOnlyMixin, TenantScopedTabularInline):
+    model = Refund
+    fields = ("out_refund_no", "amount", "status", "request_ref", "attempts", "last_error")
+    readonly_fields = fields
+    extra = 0
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+
+
+@admin.register(Payment, site=console_site)
+class PaymentConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+    list_display = (
+        "out_trade_no",
+        "purpose",
+        "reference",
+        "gateway",
+        "amount",
+        "refunded_amount",
+        "status",
+        "purpose_accepted",
+        "paid_at",
+        "created_at",
+    )
+    list_filter = ("status", "gateway", "purpose")
+    search_fields = ("out_trade_no", "reference", "transaction_id")
+    date_hierarchy = "created_at"
+    exclude = ("raw_notification", "member")
+    readonly_fields = (
+        "purpose",
+        "reference",
+        "gateway",
+        "out_trade_no",
+        "amount",
+        "refunded_amount",
+        "status",
+        "subject",
+        "app_id",
+        "mch_id",
+        "prepay_id",
+        "transaction_id",
+        "payer_id",
+        "purpose_accepted",
+        "paid_at",
+        "closed_at",
+        "last_queried_at",
+        "created_at",
+    )
+    inlines = (RefundInline, PaymentEventInline)
+
+
+@admin.register(Refund, site=console_site)
+class RefundConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+    list_display = (
+        "out_refund_no",
+        "payment",
+        "amount",
+        "status",
+        "request_ref",
+        "attempts",
+        "last_error",
+        "refunded_at",
+        "created_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("out_refund_no", "request_ref", "payment__out_trade_no")
+    list_select_related = ("payment",)
+    exclude = ("raw_notification",)
+    readonly_fields = (
+        "payment",
+        "amount",
+        "out_refund_no",
+        "request_ref",
+        "reason",
+        "status",
+        "gateway_refund_id",
+        "attempts",
+        "last_error",
+        "refunded_at",
+        "created_at",
+    )
+    actions = ("retry_failed",)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not self._role_in(request, self.edit_roles):
+            actions.pop("retry_failed", None)
+        return actions
+
+    @admin.action(description="Retry the selected failed refunds")
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
+        from payments.services.refunds import refund_retry
+
+        done = 0
+        for refund in queryset.filter(status=Refund.Status.FAILED):
+            try:
+                result = refund_retry(tenant=request.tenant, refund_id=refund.pk)  # type: ignore[attr-defined]
+            except ApplicationError as exc:
+                self.message_user(request, f"{refund.out_refund_no}: {exc.message}", messages.ERROR)
+                continue
+            done += 1
+            level = messages.ERROR if result.status == Refund.Status.FAILED else messages.INFO
+            self.message_user(request, f"{result.out_refund_no}: {result.status}", level)
+        if not done:
+            self.message_user(request, "No failed refund was selected.", messages.WARNING)
+
+
+@admin.register(GatewayConfig, site=console_site)
+class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = frozenset({Role.OWNER, Role.FINANCE})
+    edit_roles = frozenset({Role.OWNER, Role.FINANCE})
+    list_display = ("gateway", "is_active", "is_sandbox", "app_id", "mch_id", "updated_at")
+    fields = (
+        "gateway",
+        "is_active",
+        "is_sandbox",
+        "app_id",
+        "mch_id",
+        "serial_no",
+        "private_key_masked",
+        "api_v3_key_masked",
+        "public_key_id",
+        "public_key",
+        "updated_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="private key")
+    def private_key_masked(self, obj: GatewayConfig) -> str:
+        return "set (hidden)" if obj.private_key else "-"
+
+    @admin.display(description="APIv3 key")
+    def api_v3_key_masked(self, obj: GatewayConfig) -> str:
+        return obj.masked("api_v3_key") or "-"

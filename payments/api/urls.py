@@ -1,0 +1,34 @@
+from django.urls import path
+
+from payments.api import views
+
+app_name = "payments"
+
+urlpatterns = [
+    path("orders/<str:number>/pay", views.OrderPayView.as_view(), name="order-pay"),
+    path(
+        "payments/notify/wechat/<slug:slug>",
+        views.WeChatNotifyView.as_view(),
+        name="notify-wechat",
+    ),
+    path(
+        "payments/notify/wechat/<slug:slug>/refund",
+        views.WeChatRefundNotifyView.as_view(),
+        name="notify-wechat-refund",
+    ),
+    path(
+        "payments/notify/alipay/<slug:slug>",
+        views.AlipayNotifyView.as_view(),
+        name="notify-alipay",
+    ),
+    path(
+        "payments/notify/sandbox/<slug:slug>",
+        views.SandboxNotifyView.as_view(),
+        name="notify-sandbox",
+    ),
+    path(
+        "payments/sandbox/<str:out_trade_no>/complete",
+        views.SandboxCompleteView.as_view(),
+        name="sandbox-complete",
+    ),
+]

@@ -1,0 +1,224 @@
+"""Payments API: the buyer's /pay, the gateway callbacks, and the sandbox demo completion.
+
+Callbacks are plain (csrf-exempt) DRF views with no authentication and no throttling: the
+tenant comes from the path slug, trust from the gateway signature.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpResponse, JsonResponse
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
+from mall.api.idempotency import idempotent
+from mall.api.views import MemberAPIView
+from mall.tenancy.middleware import sandbox_allowed
+from payments import services
+from payments.api.serializers import (
+    PayInputSerializer,
+    PayOutputSerializer,
+    SandboxCompleteOutputSerializer,
+)
+from payments.errors import PaymentErrorCode
+from payments.models import Gateway, Payment
+from payments.services.notifications import NotificationAnswer
+
+logger = logging.getLogger(__name__)
+
+ORDER_PURPOSE = "order"
+
+
+class OrderPayView(MemberAPIView):
+    @extend_schema(
+        operation_id="order_pay",
+        summary="Pay an order",
+        description="Creates (or reuses, while still valid) the gateway payment of the order and "
+        "answers what the mini program needs: WeChat `{gateway, params}` for wx.requestPayment "
+        "(signed with the merchant key), Alipay `{gateway, trade_no}` for my.tradePay, sandbox "
+        "both. 404 unknown/foreign order, 409 not payable now, 422 `gateway_not_configured` / "
+        "`payer_unknown` (no identity on that platform), 502 gateway unavailable. Accepts "
+        "`Idempotency-Key`.",
+        request=PayInputSerializer,
+        responses={
+            200: PayOutputSerializer,
+            400: OpenApiResponse(description="invalid input"),
+            404: OpenApiResponse(description="no such order"),
+            409: OpenApiResponse(description="not payable now"),
+            422: OpenApiResponse(description="gateway not configured / payer unknown"),
+            502: OpenApiResponse(description="gateway unavailable"),
+        },
+    )
+    @idempotent
+    def post(self, request: Request, number: str) -> Response:
+        data = PayInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        started = services.payment_start(
+            tenant=request.tenant,
+            member=self.member,
+            purpose=ORDER_PURPOSE,
+            reference=number,
+            gateway=data.validated_data["gateway"],
+            channel=request.channel,
+        )
+        body = {
+            **started.answer,
+            "out_trade_no": started.payment.out_trade_no,
+            "amount": str(started.payment.amount),
+        }
+        return Response(PayOutputSerializer(body).data)
+
+
+def _wechat_answer(answer: NotificationAnswer) -> HttpResponse:
+    if answer.ok:
+        return HttpResponse(status=204)
+    return JsonResponse({"code": "FAIL", "message": answer.message[:200]}, status=answer.status)
+
+
+def _headers(request: Request) -> dict[str, str]:
+    return {k: v for k, v in request.headers.items() if k.lower().startswith("wechatpay-")}
+
+
+def _body(request: Request) -> str | None:
+    try:
+        return request.body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+class CallbackView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes: list[Any] = []
+    throttle_classes: list[Any] = []
+
+
+CALLBACK_RESPONSES = {
+    204: OpenApiResponse(description="accepted (WeChat Pay expects an empty 2xx)"),
+    400: OpenApiResponse(description='{"code": "FAIL", "message": ...}: does not match'),
+    401: OpenApiResponse(description='{"code": "FAIL", ...}: signature, serial or timestamp'),
+    404: OpenApiResponse(description='{"code": "FAIL", ...}: unknown tenant or trade'),
+}
+
+
+class WeChatNotifyView(CallbackView):
+    gateway = Gateway.WECHAT
+    kind = "payment"
+
+    @extend_schema(
+        operation_id="payments_notify_wechat",
+        summary="WeChat Pay payment notification",
+        description="Verified (platform key serial, 5 minute timestamp window, RSA-SHA256 "
+        "signature, AES-256-GCM resource), matched (mch id, app id, out_trade_no, amount), "
+        "then applied once. Never throttled.",
+        request=None,
+        responses=CALLBACK_RESPONSES,
+        auth=[],
+    )
+    def post(self, request: Request, slug: str) -> HttpResponse:
+        body = _body(request)
+        if body is None:
+            return JsonResponse({"code": "FAIL", "message": "body is not UTF-8"}, status=400)
+        answer = services.notification_handle_wechat(
+            tenant_slug=slug,
+            headers=_headers(request),
+            body=body,
+            kind=self.kind,
+            gateway=self.gateway,
+        )
+        return _wechat_answer(answer)
+
+
+class WeChatRefundNotifyView(WeChatNotifyView):
+    kind = "refund"
+
+    @extend_schema(
+        operation_id="payments_notify_wechat_refund",
+        summary="WeChat Pay refund notification",
+        description="Verified like payment notifications; finalises the refund once.",
+        request=None,
+        responses=CALLBACK_RESPONSES,
+        auth=[],
+    )
+    def post(self, request: Request, slug: str) -> HttpResponse:
+        return super().post(request, slug)
+
+
+class SandboxNotifyView(WeChatNotifyView):
+    gateway = Gateway.SANDBOX
+
+    @extend_schema(
+        operation_id="payments_notify_sandbox",
+        summary="Sandbox gateway notification (WeChat Pay format, sandbox keys)",
+        description="Only when DEBUG or MALL_ALLOW_SANDBOX=1 (else 403).",
+        request=None,
+        responses=CALLBACK_RESPONSES,
+        auth=[],
+    )
+    def post(self, request: Request, slug: str) -> HttpResponse:
+        if not sandbox_allowed():
+            return JsonResponse({"code": "FAIL", "message": "sandbox disabled"}, status=403)
+        return super().post(request, slug)
+
+
+class AlipayNotifyView(CallbackView):
+    @extend_schema(
+        operation_id="payments_notify_alipay",
+        summary="Alipay async notification",
+        description="Form fields verified with the tenant's Alipay public key (RSA2), app id "
+        "and amount checked, TRADE_SUCCESS / TRADE_FINISHED applied once. Answers the plain "
+        "text `success`; `fail` with an error status otherwise. Never throttled.",
+        request=None,
+        responses={
+            200: OpenApiResponse(description="success"),
+            400: OpenApiResponse(description="fail"),
+        },
+        auth=[],
+    )
+    def post(self, request: Request, slug: str) -> HttpResponse:
+        form = request._request.POST.dict()
+        answer = services.notification_handle_alipay(tenant_slug=slug, form=form)
+        if answer.ok:
+            return HttpResponse("success", content_type="text/plain")
+        return HttpResponse("fail", status=answer.status, content_type="text/plain")
+
+
+class SandboxCompleteView(MemberAPIView):
+    @extend_schema(
+        operation_id="payments_sandbox_complete",
+        summary="Sandbox: complete a payment (demo)",
+        description="The sandbox gateway 'pays' the caller's sandbox payment: it delivers a "
+        "signed notification through the same verification and transition code as a real one. "
+        "Only when DEBUG or MALL_ALLOW_SANDBOX=1 (else 403 `sandbox_disabled`).",
+        request=None,
+        responses={200: SandboxCompleteOutputSerializer, 403: OpenApiResponse(), 404: None},
+    )
+    def post(self, request: Request, out_trade_no: str) -> Response:
+        if not sandbox_allowed():
+            raise ApplicationError(
+                PaymentErrorCode.SANDBOX_DISABLED, "The sandbox is disabled.", status_code=403
+            )
+        payment = (
+            Payment.objects.for_tenant(request.tenant)
+            .filter(out_trade_no=out_trade_no, member=self.member, gateway=Gateway.SANDBOX)
+            .first()
+        )
+        if payment is None:
+            raise NotFoundError("No such sandbox payment.", code=ErrorCode.NOT_FOUND)
+        answer = services.sandbox_payment_complete(tenant=request.tenant, payment=payment)
+        if not answer.ok:
+            raise ApplicationError("sandbox_failed", answer.message, status_code=409)
+        payment.refresh_from_db()
+        return Response(
+            SandboxCompleteOutputSerializer(
+                {
+                    "out_trade_no": payment.out_trade_no,
+                    "status": payment.status,
+                    "purpose_accepted": payment.purpose_accepted,
+                }
+            ).data
+        )

@@ -1,0 +1,22 @@
+"""Error codes of the payments domain (rendered by mall.api.errors.exception_handler)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class PaymentErrorCode(StrEnum):
+    GATEWAY_NOT_CONFIGURED = "gateway_not_configured"
+    GATEWAY_UNAVAILABLE = "gateway_unavailable"
+    GATEWAY_REFUSED = "gateway_refused"
+    GATEWAY_INVALID_RESPONSE = "gateway_invalid_response"
+    SANDBOX_DISABLED = "sandbox_disabled"
+    PAYER_UNKNOWN = "payer_unknown"
+    PURPOSE_UNKNOWN = "purpose_unknown"
+    NOT_PAYABLE = "not_payable"
+    PAYMENT_NOT_FOUND = "payment_not_found"
+    REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    REFUND_INVALID_AMOUNT = "refund_invalid_amount"
+    REFUND_REF_REUSED = "refund_request_ref_reused"
+    REFUND_NOT_RETRYABLE = "refund_not_retryable"
+    NOTHING_PAID = "nothing_paid"

@@ -1,0 +1,302 @@
+"""WeChat Pay APIv3 (mini program JSAPI) through wechatpayv3 in public-key mode.
+
+The library signs our requests (merchant key) and verifies the gateway's answers (platform
+public key). We wrap it so that:
+
+- its base URL (the private ``_core._gate_way``) is ``settings.WECHATPAY_API_BASE_URL``;
+- it never downloads platform certificates: in public-key mode an unknown ``Wechatpay-Serial``
+  would make it call ``/v3/certificates``; we replace that with a no-op, so an answer signed
+  under an unknown serial simply fails verification;
+- notifications are verified by :func:`notification_verify` step by step (serial, timestamp
+  window, RSA-SHA256 signature, AES-256-GCM decryption), with the library's primitives.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+import time
+from datetime import datetime
+from typing import Any
+
+import requests
+from django.conf import settings
+from django.utils.dateparse import parse_datetime
+from wechatpayv3 import WeChatPay, WeChatPayType
+from wechatpayv3.utils import aes_decrypt, load_public_key, rsa_verify
+
+from mall.money import to_fen
+from payments.gateways.base import AlreadyPaid, GatewayError, Prepay, RefundState, TradeState
+from payments.models import GatewayConfig, Payment, Refund
+
+logger = logging.getLogger(__name__)
+
+REPLAY_WINDOW_SECONDS = 300
+SIGNATURE_TYPE = "WECHATPAY2-SHA256-RSA2048"
+
+_TRADE_STATES = {
+    "SUCCESS": "succeeded",
+    "REFUND": "succeeded",  # paid, then (partly) refunded
+    "NOTPAY": "pending",
+    "USERPAYING": "pending",
+    "CLOSED": "closed",
+    "REVOKED": "closed",
+    "PAYERROR": "failed",
+}
+_REFUND_STATES = {
+    "SUCCESS": "succeeded",
+    "PROCESSING": "processing",
+    "ABNORMAL": "failed",
+    "CLOSED": "failed",
+}
+
+
+def _no_certificate_download() -> None:
+    """Replaces Core._update_certificates: never fetch certificates over the network."""
+    logger.warning("WeChat Pay answer signed with an unknown serial; not downloading certificates")
+
+
+def wechatpay_client(config: GatewayConfig, *, notify_url: str | None = None) -> WeChatPay:
+    """A WeChatPay client for this configuration, talking to WECHATPAY_API_BASE_URL."""
+    try:
+        client = WeChatPay(
+            wechatpay_type=WeChatPayType.MINIPROG,
+            mchid=config.mch_id,
+            private_key=config.private_key,
+            cert_serial_no=config.serial_no,
+            appid=config.app_id,
+            apiv3_key=config.api_v3_key,
+            notify_url=notify_url,
+            timeout=settings.EXTERNAL_HTTP_TIMEOUT,
+            public_key=config.public_key,
+            public_key_id=config.public_key_id,
+        )
+    except Exception as exc:
+        raise GatewayError(
+            GatewayError.INVALID, f"WeChat Pay keys cannot be loaded: {exc}"
+        ) from exc
+    client._core._gate_way = settings.WECHATPAY_API_BASE_URL.rstrip("/")
+    client._core._update_certificates = _no_certificate_download
+    return client
+
+
+def _call(fn: Any, *args: Any, **kwargs: Any) -> tuple[int, Any]:
+    try:
+        code, text = fn(*args, **kwargs)
+    except requests.RequestException as exc:
+        raise GatewayError(GatewayError.UNAVAILABLE, f"WeChat Pay unreachable: {exc!r}") from exc
+    except Exception as exc:
+        raise GatewayError(GatewayError.INVALID, f"WeChat Pay answer rejected: {exc}") from exc
+    body: Any = {}
+    if text:
+        try:
+            body = json.loads(text)
+        except (TypeError, ValueError):
+            body = {}
+    if not 200 <= code < 300:
+        body = body if isinstance(body, dict) else {}
+        kind = GatewayError.UNAVAILABLE if code >= 500 else GatewayError.REFUSED
+        raise GatewayError(
+            kind, str(body.get("message") or f"HTTP {code}"), code=str(body.get("code") or code)
+        )
+    return code, body if isinstance(body, dict) else {}
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return parse_datetime(value) if isinstance(value, str) else None
+
+
+def trade_state_from(resource: dict[str, Any]) -> TradeState:
+    """A transaction (query answer or decrypted notification resource) as a TradeState."""
+    amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
+    payer = resource.get("payer") if isinstance(resource.get("payer"), dict) else {}
+    total = amount.get("total")
+    return TradeState(
+        state=_TRADE_STATES.get(str(resource.get("trade_state")), "pending"),
+        out_trade_no=str(resource.get("out_trade_no") or ""),
+        amount_fen=total if isinstance(total, int) and not isinstance(total, bool) else None,
+        transaction_id=str(resource.get("transaction_id") or "")[:64],
+        payer_id=str(payer.get("openid") or "")[:128],
+        app_id=str(resource.get("appid") or ""),
+        mch_id=str(resource.get("mchid") or ""),
+        paid_at=_parse_time(resource.get("success_time")),
+        raw=resource,
+    )
+
+
+def refund_state_from(resource: dict[str, Any]) -> RefundState:
+    amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
+    refund = amount.get("refund")
+    status = resource.get("refund_status") or resource.get("status")
+    return RefundState(
+        state=_REFUND_STATES.get(str(status), "processing"),
+        out_refund_no=str(resource.get("out_refund_no") or ""),
+        gateway_refund_id=str(resource.get("refund_id") or "")[:64],
+        amount_fen=refund if isinstance(refund, int) and not isinstance(refund, bool) else None,
+        message=str(status or ""),
+        raw=resource,
+    )
+
+
+class WeChatPayAdapter:
+    def __init__(self, config: GatewayConfig) -> None:
+        self.config = config
+
+    def _client(self, notify_url: str | None = None) -> WeChatPay:
+        return wechatpay_client(self.config, notify_url=notify_url)
+
+    def prepay(
+        self, *, payment: Payment, payer_id: str, notify_url: str, expires_at: datetime | None
+    ) -> Prepay:
+        client = self._client(notify_url)
+        kwargs: dict[str, Any] = {}
+        if expires_at is not None:
+            kwargs["time_expire"] = expires_at.isoformat(timespec="seconds")
+        _, body = _call(
+            client.pay,
+            description=(payment.subject or payment.reference)[:127],
+            out_trade_no=payment.out_trade_no,
+            amount={"total": to_fen(payment.amount), "currency": "CNY"},
+            payer={"openid": payer_id},
+            pay_type=WeChatPayType.JSAPI,
+            **kwargs,
+        )
+        prepay_id = body.get("prepay_id")
+        if not isinstance(prepay_id, str) or not prepay_id:
+            raise GatewayError(GatewayError.INVALID, "WeChat Pay answered without a prepay_id.")
+        return Prepay(prepay_id=prepay_id[:128])
+
+    def pay_answer(self, *, payment: Payment) -> dict[str, Any]:
+        """The parameters of wx.requestPayment, signed with the merchant key (RSA)."""
+        return {"gateway": "wechat", "params": jsapi_params(self.config, payment.prepay_id)}
+
+    def query(self, *, payment: Payment) -> TradeState:
+        _, body = _call(self._client().query, out_trade_no=payment.out_trade_no)
+        return trade_state_from(body)
+
+    def close(self, *, payment: Payment) -> None:
+        try:
+            _call(self._client().close, out_trade_no=payment.out_trade_no)
+        except GatewayError as exc:
+            if exc.code == "ORDERPAID":
+                raise AlreadyPaid(exc.message) from exc
+            raise
+
+    def refund(self, *, refund: Refund, payment: Payment, notify_url: str) -> RefundState:
+        _, body = _call(
+            self._client(notify_url).refund,
+            out_refund_no=refund.out_refund_no,
+            amount={
+                "refund": to_fen(refund.amount),
+                "total": to_fen(payment.amount),
+                "currency": "CNY",
+            },
+            out_trade_no=payment.out_trade_no,
+            reason=refund.reason[:80] or None,
+            notify_url=notify_url,
+        )
+        return refund_state_from(body)
+
+    def query_refund(self, *, refund: Refund, payment: Payment) -> RefundState:
+        _, body = _call(self._client().query_refund, out_refund_no=refund.out_refund_no)
+        return refund_state_from(body)
+
+
+def jsapi_params(config: GatewayConfig, prepay_id: str) -> dict[str, str]:
+    """appId, timeStamp, nonceStr, package, signType, paySign for wx.requestPayment."""
+    from wechatpayv3.utils import load_private_key, rsa_sign
+
+    timestamp = str(int(time.time()))
+    nonce = secrets.token_hex(16)
+    package = f"prepay_id={prepay_id}"
+    message = f"{config.app_id}\n{timestamp}\n{nonce}\n{package}\n"
+    try:
+        signature = rsa_sign(load_private_key(config.private_key), message)
+    except Exception as exc:
+        raise GatewayError(GatewayError.INVALID, "The merchant private key cannot sign.") from exc
+    return {
+        "appId": config.app_id,
+        "timeStamp": timestamp,
+        "nonceStr": nonce,
+        "package": package,
+        "signType": "RSA",
+        "paySign": signature,
+    }
+
+
+class NotificationRejected(Exception):
+    """A notification failed verification; ``status`` is what we answer the gateway."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+def notification_verify(
+    config: GatewayConfig, headers: dict[str, str], body: str, *, now: float | None = None
+) -> dict[str, Any]:
+    """Verify a WeChat Pay (or sandbox) notification; answer its decrypted resource.
+
+    1. ``Wechatpay-Serial`` must be the configured platform public key id (else 401: the
+       library would try to download certificates);
+    2. ``Wechatpay-Timestamp`` within ``REPLAY_WINDOW_SECONDS`` of now (else 401);
+    3. ``Wechatpay-Signature`` is RSA-SHA256 over ``timestamp\\nnonce\\nbody\\n`` with the
+       platform public key (else 401);
+    4. the ``resource`` is AEAD_AES_256_GCM with the APIv3 key and its associated data
+       (else 400).
+    """
+    lower = {k.lower(): v for k, v in headers.items()}
+    serial = lower.get("wechatpay-serial", "")
+    signature = lower.get("wechatpay-signature", "")
+    timestamp = lower.get("wechatpay-timestamp", "")
+    nonce = lower.get("wechatpay-nonce", "")
+    sig_type = lower.get("wechatpay-signature-type", SIGNATURE_TYPE)
+    if not (serial and signature and timestamp and nonce):
+        raise NotificationRejected(401, "missing Wechatpay-* signature headers")
+    if sig_type != SIGNATURE_TYPE:
+        raise NotificationRejected(401, f"unsupported signature type {sig_type[:40]!r}")
+    if not config.public_key_id or serial != config.public_key_id:
+        raise NotificationRejected(401, f"unknown Wechatpay-Serial {serial[:64]!r}")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise NotificationRejected(401, "malformed Wechatpay-Timestamp") from None
+    current = time.time() if now is None else now
+    if abs(current - sent_at) > REPLAY_WINDOW_SECONDS:
+        raise NotificationRejected(401, f"stale Wechatpay-Timestamp ({int(current - sent_at)}s)")
+    try:
+        public_key = load_public_key(config.public_key)
+    except Exception:  # noqa: BLE001 - the library raises bare Exception on bad keys
+        raise NotificationRejected(500, "the configured platform public key is invalid") from None
+    if public_key is None or not rsa_verify(timestamp, nonce, body, signature, public_key):
+        raise NotificationRejected(401, "invalid Wechatpay-Signature")
+    try:
+        envelope = json.loads(body)
+        resource = envelope["resource"]
+        if resource.get("algorithm") != "AEAD_AES_256_GCM":
+            raise NotificationRejected(400, "unsupported resource algorithm")
+        plain = aes_decrypt(
+            nonce=str(resource["nonce"]),
+            ciphertext=str(resource["ciphertext"]),
+            associated_data=str(resource.get("associated_data") or ""),
+            apiv3_key=config.api_v3_key,
+        )
+    except NotificationRejected:
+        raise
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise NotificationRejected(400, "malformed notification body") from None
+    if plain is None:
+        raise NotificationRejected(400, "resource cannot be decrypted with the APIv3 key")
+    try:
+        decrypted = json.loads(plain)
+    except ValueError:
+        raise NotificationRejected(400, "decrypted resource is not JSON") from None
+    if not isinstance(decrypted, dict):
+        raise NotificationRejected(400, "decrypted resource is not an object")
+    return {
+        "event_type": str(envelope.get("event_type") or ""),
+        "id": envelope.get("id"),
+        "resource": decrypted,
+    }

@@ -1,0 +1,126 @@
+"""Gateway configuration: set (configure_payments), the sandbox's generated keys, lookups."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from django.db import IntegrityError, transaction
+
+from mall.api.errors import ApplicationError, InvalidInputError
+from mall.tenancy.middleware import sandbox_allowed
+from mall.tenancy.models import Tenant
+from payments.errors import PaymentErrorCode
+from payments.gateways.sandbox import generate_private_key_pem, public_pem_of
+from payments.models import Gateway, GatewayConfig
+
+
+def normalize_private_key(pem: str) -> str:
+    """Any PEM RSA private key (PKCS#1 or PKCS#8) as unencrypted PKCS#8 (what both SDKs load)."""
+    try:
+        key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError("invalid_key", "Not a PEM private key without password.") from exc
+    return key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+
+
+def normalize_public_key(pem: str) -> str:
+    """A PEM public key (SubjectPublicKeyInfo), from a key or an X.509 certificate."""
+    text = pem.strip()
+    try:
+        if "CERTIFICATE" in text:
+            from cryptography.x509 import load_pem_x509_certificate
+
+            key: Any = load_pem_x509_certificate(text.encode()).public_key()
+        else:
+            if "BEGIN" not in text:  # a bare base64 key as the Alipay console shows it
+                text = f"-----BEGIN PUBLIC KEY-----\n{text}\n-----END PUBLIC KEY-----"
+            key = serialization.load_pem_public_key(text.encode())
+    except (ValueError, TypeError) as exc:
+        raise InvalidInputError("invalid_key", "Not a PEM public key or certificate.") from exc
+    return key.public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    ).decode()
+
+
+REQUIRED = {
+    Gateway.WECHAT: (
+        "mch_id",
+        "app_id",
+        "serial_no",
+        "private_key",
+        "api_v3_key",
+        "public_key",
+        "public_key_id",
+    ),
+    Gateway.ALIPAY: ("app_id", "private_key", "public_key"),
+}
+
+
+@transaction.atomic
+def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> GatewayConfig:
+    """Create or update the tenant's configuration of ``gateway``; unset values are kept."""
+    if gateway not in (Gateway.WECHAT, Gateway.ALIPAY):
+        raise InvalidInputError("invalid_gateway", "Gateway must be wechat or alipay.")
+    config = GatewayConfig.objects.for_tenant(tenant).select_for_update().filter(
+        gateway=gateway
+    ).first() or GatewayConfig(tenant=tenant, gateway=gateway)
+    for name, value in values.items():
+        if value is None:
+            continue
+        if name == "private_key":
+            value = normalize_private_key(value)
+        elif name == "public_key":
+            value = normalize_public_key(value)
+        elif name == "api_v3_key" and len(value.encode()) != 32:
+            raise InvalidInputError("invalid_key", "The APIv3 key must be exactly 32 bytes.")
+        elif isinstance(value, str):
+            value = value.strip()
+        setattr(config, name, value)
+    missing = [f for f in REQUIRED[Gateway(gateway)] if not getattr(config, f)]
+    if missing:
+        raise InvalidInputError(
+            "missing_values",
+            f"Missing for {gateway}: {', '.join(missing)}.",
+            details={"missing": missing},
+        )
+    config.save()
+    return config
+
+
+def gateway_config_get(*, tenant: Tenant | int, gateway: str) -> GatewayConfig | None:
+    return GatewayConfig.objects.for_tenant(tenant).filter(gateway=gateway, is_active=True).first()
+
+
+def sandbox_config_ensure(*, tenant: Tenant) -> GatewayConfig:
+    """The tenant's sandbox gateway, with keys generated on first use."""
+    if not sandbox_allowed():
+        raise ApplicationError(
+            PaymentErrorCode.SANDBOX_DISABLED,
+            "The sandbox gateway is disabled on this server (set MALL_ALLOW_SANDBOX=1).",
+            status_code=403,
+        )
+    config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.SANDBOX).first()
+    if config is not None:
+        return config
+    signing_key = generate_private_key_pem()
+    try:
+        with transaction.atomic():
+            return GatewayConfig.objects.create(
+                tenant=tenant,
+                gateway=Gateway.SANDBOX,
+                is_sandbox=True,
+                app_id=f"sandbox-{tenant.slug}"[:64],
+                mch_id=f"sandbox-{tenant.pk}",
+                serial_no=secrets.token_hex(20).upper(),
+                private_key=generate_private_key_pem(),
+                api_v3_key=secrets.token_hex(16),
+                sandbox_signing_key=signing_key,
+                public_key=public_pem_of(signing_key),
+                public_key_id=f"PUB_KEY_ID_SANDBOX_{secrets.token_hex(8).upper()}",
+            )
+    except IntegrityError:  # created concurrently
+        return GatewayConfig.objects.for_tenant(tenant).get(gateway=Gateway.SANDBOX)

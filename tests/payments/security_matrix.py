@@ -1,0 +1,84 @@
+"""Payments' part of the cross-tenant matrix, ready to merge into tests/security/factories.py:
+
+    from tests.payments import security_matrix as payments_matrix
+    MODEL_FACTORIES.update(payments_matrix.MODEL_FACTORIES)
+    ROUTES.update(payments_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(payments_matrix.NOT_IN_CONSOLE)
+
+(``api/v1/orders/<str:number>/pay`` needs the ``orders.Order`` factory of the orders part.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from mall.tenancy.models import Tenant
+from members.models import Member
+from payments.models import GatewayConfig, Payment, PaymentEvent, Refund
+from tests.security.matrix import MARKER, ObjectRoute, Public
+
+
+def _payment(t: Tenant) -> Payment:
+    return Payment.objects.create(
+        tenant=t,
+        purpose="order",
+        reference=MARKER,
+        subject=MARKER,
+        member=Member.objects.create(tenant=t, nickname=MARKER),
+        gateway="sandbox",
+        out_trade_no=f"P{t.pk}matrix",
+        amount=Decimal("10.00"),
+        status="pending",
+    )
+
+
+def _refund(t: Tenant) -> Refund:
+    payment = _payment(t)
+    Payment.objects.filter(pk=payment.pk).update(
+        status="succeeded", refunded_amount=Decimal("1.00")
+    )
+    return Refund.objects.create(
+        tenant=t,
+        payment=payment,
+        amount=Decimal("1.00"),
+        out_refund_no=f"R{t.pk}matrix",
+        request_ref=MARKER,
+        reason=MARKER,
+        status="failed",
+    )
+
+
+MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
+    "payments.GatewayConfig": lambda t: GatewayConfig.objects.create(
+        tenant=t, gateway="wechat", app_id=MARKER, mch_id=MARKER
+    ),
+    "payments.Payment": _payment,
+    "payments.Refund": _refund,
+    "payments.PaymentEvent": lambda t: PaymentEvent.objects.create(
+        tenant=t, payment=_payment(t), kind=MARKER
+    ),
+}
+
+NOT_IN_CONSOLE: dict[str, str] = {
+    "payments.PaymentEvent": "audit rows; shown read-only inline on the payment page",
+}
+
+CALLBACK = Public(
+    "gateway callback: tenant from the path slug, trust from the gateway signature; "
+    "another tenant's trade is refused (tests/payments)"
+)
+
+ROUTES: dict[str, Any] = {
+    "api/v1/orders/<str:number>/pay": ObjectRoute(
+        "orders.Order", methods=("post",), body={"gateway": "sandbox"}, lookup=lambda o: o.number
+    ),
+    "api/v1/payments/sandbox/<str:out_trade_no>/complete": ObjectRoute(
+        "payments.Payment", methods=("post",), lookup=lambda p: p.out_trade_no
+    ),
+    "api/v1/payments/notify/wechat/<slug:slug>": CALLBACK,
+    "api/v1/payments/notify/wechat/<slug:slug>/refund": CALLBACK,
+    "api/v1/payments/notify/alipay/<slug:slug>": CALLBACK,
+    "api/v1/payments/notify/sandbox/<slug:slug>": CALLBACK,
+}
