@@ -1,0 +1,61 @@
+"""Shared helpers of the distribution services."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from distribution.errors import DistributionErrorCode
+from distribution.models import DistributionSettings, Distributor
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Tenant
+
+
+def settings_get(*, tenant: Tenant | int) -> DistributionSettings:
+    """The tenant's settings row (created with the defaults on first use)."""
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    found = DistributionSettings.objects.for_tenant(tenant_id).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic():
+            return DistributionSettings.objects.create(tenant_id=tenant_id)
+    except IntegrityError:
+        return DistributionSettings.objects.for_tenant(tenant_id).get()
+
+
+def settings_require_enabled(*, tenant: Tenant) -> DistributionSettings:
+    found = settings_get(tenant=tenant)
+    if not found.enabled:
+        raise ApplicationError(
+            DistributionErrorCode.DISABLED,
+            "Distribution is not open in this shop.",
+            status_code=422,
+        )
+    return found
+
+
+def invalid_transition(entity: str, current: str, to: str) -> ApplicationError:
+    return ApplicationError(
+        DistributionErrorCode.INVALID_TRANSITION,
+        f"A {entity} cannot go from {current} to {to}.",
+        details={"from": current, "to": to},
+        status_code=409,
+    )
+
+
+def distributor_lock(*, tenant: Tenant | int, distributor_id: int) -> Distributor:
+    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+    return Distributor.objects.for_tenant(tenant_id).select_for_update().get(pk=distributor_id)
+
+
+def plain(value: Any) -> Any:
+    """A JSON-safe copy (Decimals as strings)."""
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    return str(value)
