@@ -39,9 +39,12 @@ class ObjectRoute:
 
     model: str  # app_label.ModelName, created by MODEL_FACTORIES
     methods: tuple[str, ...] = ("get",)
-    body: dict[str, Any] = field(default_factory=dict)
+    # A JSON body, or a function of (object, method) giving one (for bodies naming the object).
+    body: dict[str, Any] | Callable[[Any, str], dict[str, Any]] = field(default_factory=dict)
     # The URL kwarg value taken from the object (default its pk).
     lookup: Callable[[Any], Any] | None = None
+    # A query string naming the object, for routes that take it as a parameter.
+    query: Callable[[Any], str] | None = None
 
 
 @dataclass(frozen=True)
