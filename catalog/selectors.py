@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
+from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, QuerySet
 
-from catalog.models import Category
+from catalog.models import PLATFORM_FIELDS, Category, Product, ProductImage, Sku, SpecValue
 from mall.tenancy.models import Tenant
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -70,3 +76,287 @@ def _sort(nodes: list[dict[str, Any]]) -> None:
     nodes.sort(key=lambda n: (n["sort_order"], n["name"], n["id"]))
     for node in nodes:
         _sort(node["children"])
+
+
+# --- Products (shopper) ------------------------------------------------------------------
+
+PRODUCT_LIST_CACHE_TTL = 300  # counts: exact until products change (versioned key)
+PRODUCT_PAGE_CACHE_TTL = 60  # pages: bounded staleness of sales counts and ordering
+PRODUCT_DETAIL_CACHE_TTL = 30
+PRODUCT_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "default": ("-sort_weight", "-id"),
+    "sales": ("sales_count", "id"),
+    "-sales": ("-sales_count", "-id"),
+    "price": ("display_price", "id"),
+    "-price": ("-display_price", "-id"),
+    "newest": ("-created_at", "-id"),
+}
+LIST_FIELDS = (
+    "id", "title", "subtitle", "main_image", "display_price", "display_market_price",
+    "sales_count",
+)  # fmt: skip
+
+
+def _listing_version_key(tenant_id: int) -> str:
+    return f"catalog:listing-version:{tenant_id}"
+
+
+def product_listing_invalidate(*, tenant_id: int) -> None:
+    """Products changed (status, price, category, visibility): cached list counts are stale."""
+    key = _listing_version_key(tenant_id)
+    try:
+        cache.incr(key)
+    except ValueError:
+        cache.set(key, 2, None)
+
+
+def product_detail_invalidate(*, tenant_id: int, product_id: int) -> None:
+    """The product, its SKUs, stock, specs or images changed: drop its cached detail."""
+    cache.delete(_detail_key(tenant_id, product_id))
+
+
+def catalog_cache_changed(
+    *, tenant_id: int, product_ids: Iterable[int] = (), listing: bool = False
+) -> None:
+    """Drop cached reads now and again after commit (so a read racing the transaction cannot
+    keep the old state for long)."""
+    ids = list(product_ids)
+
+    def drop() -> None:
+        if listing:
+            product_listing_invalidate(tenant_id=tenant_id)
+        if ids:
+            cache.delete_many([_detail_key(tenant_id, pk) for pk in ids])
+
+    drop()
+    transaction.on_commit(drop)
+
+
+def _detail_key(tenant_id: int, product_id: int) -> str:
+    return f"catalog:product-detail:{tenant_id}:{product_id}"
+
+
+def _image_url(name: str) -> str:
+    return default_storage.url(name) if name else ""
+
+
+def product_filter_for_shopper(
+    *,
+    tenant: Tenant,
+    platform: str,
+    category_id: int | None = None,
+    q: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+) -> QuerySet[Product] | None:
+    """On-sale products visible on ``platform``; None when the category is not the shop's."""
+    qs = Product.objects.for_tenant(tenant).on_sale().visible_on(platform)
+    if category_id is not None:
+        category = (
+            Category.objects.for_tenant(tenant)
+            .filter(pk=category_id)
+            .values("tree_id", "lft", "rght")
+            .first()
+        )
+        if category is None:
+            return None
+        # The category and its descendants (mptt nested set), without loading them.
+        qs = qs.filter(
+            category__tree_id=category["tree_id"],
+            category__lft__gte=category["lft"],
+            category__rght__lte=category["rght"],
+        )
+    if q:
+        qs = qs.filter(Q(title__icontains=q) | Q(subtitle__icontains=q))
+    if min_price is not None:
+        qs = qs.filter(display_price__gte=min_price)
+    if max_price is not None:
+        qs = qs.filter(display_price__lte=max_price)
+    return qs
+
+
+def product_count_cached(*, tenant: Tenant, qs: QuerySet[Product], cache_parts: str) -> int:
+    """COUNT(*) of a listing, cached until the tenant's products change."""
+    version = cache.get_or_set(_listing_version_key(tenant.pk), 1, None)
+    key = f"catalog:listing-count:{tenant.pk}:{version}:{cache_parts}"
+    count = cache.get(key)
+    if count is None:
+        count = qs.count()
+        cache.set(key, count, PRODUCT_LIST_CACHE_TTL)
+    return count
+
+
+def product_page_for_shopper(
+    *, qs: QuerySet[Product], ordering: str, offset: int, limit: int
+) -> list[dict[str, Any]]:
+    """One page of list items: the page query, then the stock state of just those products.
+
+    (An EXISTS in the page query makes PostgreSQL hash every SKU of the shop before LIMIT.)
+    """
+    rows = list(
+        qs.order_by(*PRODUCT_ORDERINGS[ordering]).values(*LIST_FIELDS)[offset : offset + limit]
+    )
+    if not rows:
+        return []
+    in_stock = set(
+        Sku.objects.filter(product_id__in=[row["id"] for row in rows], is_active=True, stock__gt=0)
+        .values_list("product_id", flat=True)
+        .distinct()
+    )
+    return [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "subtitle": row["subtitle"],
+            "image": _image_url(row["main_image"]),
+            "price": _money(row["display_price"]),
+            "market_price": _money(row["display_market_price"]),
+            "sales": row["sales_count"],
+            "in_stock": row["id"] in in_stock,
+        }
+        for row in rows
+    ]
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def product_list_for_shopper(
+    *,
+    tenant: Tenant,
+    platform: str,
+    category_id: int | None = None,
+    q: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    ordering: str = "default",
+    page: int = 1,
+    page_size: int = 20,
+) -> tuple[int, list[dict[str, Any]]]:
+    """(count, items of the page). Pages are cached under the tenant's listing version, which
+    product/category changes and stock reaching or leaving zero bump (see catalog.inventory);
+    sales counts and sort order may lag by up to ``PRODUCT_PAGE_CACHE_TTL`` seconds."""
+    filters = f"{platform}|{category_id}|{q}|{min_price}|{max_price}"
+    digest = hashlib.sha1(filters.encode(), usedforsecurity=False).hexdigest()
+    version_key = _listing_version_key(tenant.pk)
+    page_key = f"catalog:listing-page:{tenant.pk}:{digest}:{ordering}:{page}:{page_size}"
+    found = cache.get_many([version_key, page_key])  # one round trip on Redis
+    version = found.get(version_key)
+    if version is None:
+        version = cache.get_or_set(version_key, 1, None)
+    cached = found.get(page_key)
+    if cached is not None and cached[0] == version:
+        return cached[1], cached[2]
+    qs = product_filter_for_shopper(
+        tenant=tenant,
+        platform=platform,
+        category_id=category_id,
+        q=q,
+        min_price=min_price,
+        max_price=max_price,
+    )
+    if qs is None:
+        return 0, []
+    count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
+    offset = (page - 1) * page_size
+    items = (
+        product_page_for_shopper(qs=qs, ordering=ordering, offset=offset, limit=page_size)
+        if offset < count
+        else []
+    )
+    cache.set(page_key, (version, count, items), PRODUCT_PAGE_CACHE_TTL)
+    return count, items
+
+
+def product_detail_for_shopper(
+    *, tenant: Tenant, platform: str, product_id: int
+) -> dict[str, Any] | None:
+    """The detail (cached per product, dropped on any change of it or its stock); None when
+    it is not on sale, not shown on ``platform`` or not the shop's."""
+    key = _detail_key(tenant.pk, product_id)
+    cached = cache.get(key)
+    if cached is None:
+        cached = _product_detail(tenant=tenant, product_id=product_id) or {"missing": True}
+        cache.set(key, cached, PRODUCT_DETAIL_CACHE_TTL)
+    if cached.get("missing") or platform not in cached["platforms"]:
+        return None
+    return cached["detail"]
+
+
+def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None:
+    """Detail with active SKUs, specs and images in four queries, whatever the SKU count."""
+    product = (
+        Product.objects.for_tenant(tenant)
+        .on_sale()
+        .filter(pk=product_id)
+        .values(*LIST_FIELDS, "description", "category_id", *PLATFORM_FIELDS.values())
+        .first()
+    )
+    if product is None:
+        return None
+    skus = list(
+        Sku.objects.for_tenant(tenant)
+        .filter(product_id=product_id, is_active=True)
+        .order_by("id")
+        .values("id", "code", "specs", "price", "market_price", "stock", "weight_grams")
+    )
+    values = (
+        SpecValue.objects.for_tenant(tenant)
+        .filter(spec_name__product_id=product_id)
+        .order_by("spec_name__position", "spec_name_id", "position", "id")
+        .values("id", "value", "spec_name_id", "spec_name__name")
+    )
+    specs: dict[int, dict[str, Any]] = {}
+    for value in values:
+        spec = specs.setdefault(
+            value["spec_name_id"],
+            {"id": value["spec_name_id"], "name": value["spec_name__name"], "values": []},
+        )
+        spec["values"].append({"id": value["id"], "value": value["value"]})
+    images = ProductImage.objects.for_tenant(tenant).filter(product_id=product_id)
+    image_rows = images.order_by("position", "id").values(
+        "id", "file", "thumb_small", "thumb_medium", "width", "height"
+    )
+    total_stock = sum(s["stock"] for s in skus)
+    platforms = [p for p, field in PLATFORM_FIELDS.items() if product[field]]
+    return {
+        "platforms": platforms,
+        "detail": {
+            "id": product["id"],
+            "title": product["title"],
+            "subtitle": product["subtitle"],
+            "image": _image_url(product["main_image"]),
+            "price": _money(product["display_price"]),
+            "market_price": _money(product["display_market_price"]),
+            "sales": product["sales_count"],
+            "in_stock": total_stock > 0,
+            "description": product["description"],
+            "category_id": product["category_id"],
+            "specs": list(specs.values()),
+            "skus": [
+                {
+                    "id": s["id"],
+                    "code": s["code"],
+                    "specs": s["specs"],
+                    "price": _money(s["price"]),
+                    "market_price": _money(s["market_price"]),
+                    "stock": s["stock"],
+                    "available": s["stock"] > 0,
+                    "weight_grams": s["weight_grams"],
+                }
+                for s in skus
+            ],
+            "images": [
+                {
+                    "id": i["id"],
+                    "url": _image_url(i["file"]),
+                    "thumb_small": _image_url(i["thumb_small"]),
+                    "thumb_medium": _image_url(i["thumb_medium"]),
+                    "width": i["width"],
+                    "height": i["height"],
+                }
+                for i in image_rows
+            ],
+        },
+    }

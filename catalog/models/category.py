@@ -1,4 +1,4 @@
-"""Catalog: the per-tenant category tree (products, SKUs, inventory: see the catalog issue)."""
+"""The per-tenant category tree (django-mptt)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,158 @@
+"""Product images: verified by Pillow, re-encoded without metadata, bounded, thumbnailed.
+
+Everything is written through Django's default storage (local files by default, in-memory in
+tests, object storage when configured).
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Max
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from catalog.errors import CatalogErrorCode
+from catalog.models import Product, ProductImage
+from catalog.selectors import catalog_cache_changed
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Tenant
+
+ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "png"}
+THUMB_SIZES = {"small": 200, "medium": 600}
+
+
+def max_image_bytes() -> int:
+    return int(getattr(settings, "CATALOG_MAX_IMAGE_BYTES", 5 * 1024 * 1024))
+
+
+def max_image_pixels() -> int:
+    return int(getattr(settings, "CATALOG_MAX_IMAGE_PIXELS", 25_000_000))
+
+
+@dataclass(frozen=True)
+class CleanImage:
+    data: bytes
+    ext: str
+    width: int
+    height: int
+    thumbs: dict[str, bytes]
+
+
+def _too_large(message: str, **details: object) -> ApplicationError:
+    return ApplicationError(
+        CatalogErrorCode.IMAGE_TOO_LARGE, message, details=dict(details), status_code=400
+    )
+
+
+def _invalid() -> ApplicationError:
+    return ApplicationError(
+        CatalogErrorCode.INVALID_IMAGE,
+        "The file is not a supported image (JPEG, PNG, WebP or GIF).",
+        status_code=400,
+    )
+
+
+def _encode(img: Image.Image, fmt: str) -> bytes:
+    buf = io.BytesIO()
+    if fmt == "JPEG":
+        img.convert("RGB").save(buf, "JPEG", quality=88, optimize=True)
+    elif fmt == "WEBP":
+        img.save(buf, "WEBP", quality=85)
+    else:
+        img.save(buf, "PNG", optimize=True)
+    return buf.getvalue()
+
+
+def image_clean(raw: bytes) -> CleanImage:
+    """Verify, bound, strip metadata (honouring EXIF orientation) and thumbnail ``raw``."""
+    if len(raw) > max_image_bytes():
+        raise _too_large("The image file is too large.", max_bytes=max_image_bytes(), size=len(raw))
+    limit = max_image_pixels()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            probe = Image.open(io.BytesIO(raw))
+            if probe.format not in ALLOWED_FORMATS:
+                raise _invalid()
+            width, height = probe.size
+            if width * height > limit:  # checked from the header, before decoding
+                raise _too_large(
+                    "The image has too many pixels.", max_pixels=limit, pixels=width * height
+                )
+            probe.verify()
+            img = Image.open(io.BytesIO(raw))
+            fmt = img.format
+            img.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise _too_large("The image has too many pixels.", max_pixels=limit) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise _invalid() from exc
+    img = ImageOps.exif_transpose(img)  # apply orientation, then forget all metadata
+    out_fmt = "PNG" if fmt == "GIF" else fmt
+    if out_fmt != "JPEG" and img.mode not in ("RGB", "RGBA", "L", "LA"):
+        img = img.convert("RGBA")
+    clean = Image.new(img.mode, img.size)
+    clean.paste(img)
+    thumbs: dict[str, bytes] = {}
+    for name, size in THUMB_SIZES.items():
+        thumb = clean.copy()
+        thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+        thumbs[name] = _encode(thumb, out_fmt)
+    return CleanImage(
+        data=_encode(clean, out_fmt),
+        ext=ALLOWED_FORMATS[fmt],
+        width=clean.width,
+        height=clean.height,
+        thumbs=thumbs,
+    )
+
+
+def _read_bounded(upload: IO[bytes]) -> bytes:
+    data = upload.read(max_image_bytes() + 1)
+    if len(data) > max_image_bytes():
+        raise _too_large("The image file is too large.", max_bytes=max_image_bytes())
+    return data
+
+
+def product_image_add(
+    *, tenant: Tenant, product: Product, upload: IO[bytes], position: int | None = None
+) -> ProductImage:
+    """Store a cleaned image and its thumbnails; the first image becomes the main image."""
+    clean = image_clean(_read_bounded(upload))
+    stem = f"catalog/{tenant.pk}/{product.pk}/{uuid.uuid4().hex}"
+    names = {"file": default_storage.save(f"{stem}.{clean.ext}", ContentFile(clean.data))}
+    for name, data in clean.thumbs.items():
+        names[name] = default_storage.save(
+            f"{stem}_{THUMB_SIZES[name]}.{clean.ext}", ContentFile(data)
+        )
+    with transaction.atomic():
+        locked = Product.objects.for_tenant(tenant).select_for_update().get(pk=product.pk)
+        if position is None:
+            top = (
+                ProductImage.objects.for_tenant(tenant)
+                .filter(product=locked)
+                .aggregate(top=Max("position"))["top"]
+            )
+            position = 0 if top is None else top + 1
+        image = ProductImage.objects.create(
+            tenant=tenant,
+            product=locked,
+            file=names["file"],
+            thumb_small=names["small"],
+            thumb_medium=names["medium"],
+            width=clean.width,
+            height=clean.height,
+            position=position,
+        )
+        if not locked.main_image or position == 0:
+            Product.objects.filter(pk=locked.pk).update(main_image=names["medium"])
+        catalog_cache_changed(tenant_id=tenant.pk, product_ids=[locked.pk], listing=True)
+    return image

@@ -1,0 +1,214 @@
+"""Products (SPU), their specs, SKUs and images."""
+
+from __future__ import annotations
+
+from django.core.files.storage import default_storage
+from django.db import models
+from django.db.models import Q
+
+from mall.tenancy.scoping import TenantOwnedModel, TenantQuerySet
+
+PLATFORM_FIELDS = {"wechat": "on_wechat", "alipay": "on_alipay", "h5": "on_h5"}
+
+
+class ProductQuerySet(TenantQuerySet):
+    def on_sale(self) -> ProductQuerySet:
+        return self.filter(status=Product.Status.ON_SALE)
+
+    def visible_on(self, platform: str) -> ProductQuerySet:
+        field = PLATFORM_FIELDS.get(platform)
+        if field is None:
+            return self.none()
+        return self.filter(**{field: True})
+
+
+class Product(TenantOwnedModel):
+    """A product (SPU). Shoppers see it only when on sale and shown on their platform."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ON_SALE = "on_sale", "On sale"
+        OFF_SHELF = "off_shelf", "Off shelf"
+
+    # The shop's own reference (import key, ERP id); unique per tenant when set.
+    ref = models.CharField(max_length=64, blank=True, default="")
+    title = models.CharField(max_length=120)
+    subtitle = models.CharField(max_length=200, blank=True, default="")
+    # Sanitised HTML (catalog.richtext) — never stored raw.
+    description = models.TextField(blank=True, default="")
+    category = models.ForeignKey(
+        "catalog.Category",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="products",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    on_wechat = models.BooleanField("shown on WeChat", default=True)
+    on_alipay = models.BooleanField("shown on Alipay", default=True)
+    on_h5 = models.BooleanField("shown on H5", default=True)
+    sales_count = models.IntegerField(default=0)
+    sort_weight = models.IntegerField(default=0)
+    supplier_ref = models.CharField(max_length=64, blank=True, default="")
+    freight_template = models.ForeignKey(
+        "catalog.FreightTemplate",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="products",
+    )
+    # Storage name of the main image's medium thumbnail (denormalised for list reads).
+    main_image = models.CharField(max_length=255, blank=True, default="")
+    # Lowest active SKU price and that SKU's market price (maintained by catalog.services).
+    display_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    display_market_price = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = models.Manager.from_queryset(ProductQuerySet)()
+
+    class Meta:
+        ordering = ["-sort_weight", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "ref"], condition=~Q(ref=""), name="uniq_product_ref_per_tenant"
+            ),
+            models.CheckConstraint(condition=Q(sales_count__gte=0), name="product_sales_gte_0"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "on_sale", "off_shelf"]),
+                name="product_status_valid",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["tenant", "status", "-sort_weight", "-id"], name="product_default"
+            ),
+            models.Index(fields=["tenant", "status", "display_price"], name="product_price"),
+            models.Index(fields=["tenant", "status", "sales_count"], name="product_sales"),
+            models.Index(fields=["tenant", "status", "created_at"], name="product_newest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def main_image_url(self) -> str:
+        return default_storage.url(self.main_image) if self.main_image else ""
+
+
+class SpecName(TenantOwnedModel):
+    """A product's spec dimension, e.g. Colour; its values are the choices (Red, Blue)."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="spec_names")
+    name = models.CharField(max_length=32)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "product", "name"], name="uniq_spec_name_per_product"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SpecValue(TenantOwnedModel):
+    spec_name = models.ForeignKey(SpecName, on_delete=models.CASCADE, related_name="values")
+    value = models.CharField(max_length=64)
+    position = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "spec_name", "value"], name="uniq_spec_value_per_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Sku(TenantOwnedModel):
+    """A sellable variant: one combination of spec values, with its own price and stock.
+
+    ``stock`` is the sellable quantity; it changes only through catalog.inventory (guarded
+    atomic UPDATEs that bump ``version``), and the database refuses a negative value.
+    """
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
+    spec_values = models.ManyToManyField(SpecValue, blank=True, related_name="skus")
+    # Denormalised, ordered by spec position: [{"name": "Colour", "value": "Red"}, ...]
+    specs = models.JSONField(default=list, blank=True)
+    # Spec value ids in spec order joined by "-": one SKU per combination.
+    spec_key = models.CharField(max_length=255, blank=True, default="")
+    code = models.CharField(max_length=64)
+    barcode = models.CharField(max_length=64, blank=True, default="")
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    market_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    weight_grams = models.PositiveIntegerField(default=0)
+    stock = models.IntegerField(default=0)
+    low_stock_threshold = models.IntegerField(default=0)
+    version = models.PositiveIntegerField(default=1)
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "code"], name="uniq_sku_code_per_tenant"),
+            models.UniqueConstraint(
+                fields=["tenant", "product", "spec_key"], name="uniq_sku_specs_per_product"
+            ),
+            models.CheckConstraint(condition=Q(stock__gte=0), name="sku_stock_gte_0"),
+            models.CheckConstraint(condition=Q(price__gte=0), name="sku_price_gte_0"),
+            models.CheckConstraint(
+                condition=Q(market_price__isnull=True) | Q(market_price__gte=0),
+                name="sku_market_price_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(cost_price__isnull=True) | Q(cost_price__gte=0),
+                name="sku_cost_price_gte_0",
+            ),
+            models.CheckConstraint(
+                condition=Q(low_stock_threshold__gte=0), name="sku_low_stock_threshold_gte_0"
+            ),
+        ]
+        indexes = [models.Index(fields=["product", "is_active"], name="sku_product_active")]
+
+    def __str__(self) -> str:
+        return self.code
+
+    @property
+    def specs_label(self) -> str:
+        return " / ".join(f"{s['name']}: {s['value']}" for s in self.specs) or "-"
+
+
+class ProductImage(TenantOwnedModel):
+    """A stored product image (EXIF stripped) with its thumbnails; names are storage names."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
+    file = models.CharField(max_length=255)
+    thumb_small = models.CharField(max_length=255)
+    thumb_medium = models.CharField(max_length=255)
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    position = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return self.file
+
+    @property
+    def url(self) -> str:
+        return default_storage.url(self.file)
