@@ -10,10 +10,16 @@ from mall.console.site import console_site
 shopper_api = [
     path("", include("members.api.urls")),
     path("", include("catalog.api.urls")),
+    path("", include("promotions.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("payments.api.urls")),
+    path("", include("distribution.api.urls")),
 ]
 
 merchant_api = [
     path("", include("members.api.merchant_urls")),
+    path("", include("catalog.api.merchant_urls")),
+    path("", include("orders.api.merchant_urls")),
 ]
 
 urlpatterns = [

@@ -14,8 +14,54 @@ def refund_submit_task(*, refund_id: int) -> str:
 
 @shared_task(name="payments.tasks.sync_pending")
 def sync_pending() -> dict[str, int]:
-    """Fallback query: pending payments and processing refunds the notifications missed."""
+    """Fallback query: pending payments, processing refunds and unfinished payouts the
+    notifications missed."""
     from payments.services.payments import payments_sync_pending
+    from payments.services.payouts import payouts_sync
     from payments.services.refunds import refunds_sync_processing
 
-    return {"payments": payments_sync_pending(), "refunds": refunds_sync_processing()}
+    return {
+        "payments": payments_sync_pending(),
+        "refunds": refunds_sync_processing(),
+        "payouts": payouts_sync(),
+    }
+
+
+@shared_task(name="payments.tasks.payout_submit")
+def payout_submit_task(*, payout_id: int) -> str:
+    from payments.services.payouts import payout_submit
+
+    return payout_submit(payout_id=payout_id).status
+
+
+@shared_task(name="payments.tasks.close_for_payable")
+def close_for_payable(*, tenant_id: int, purpose: str, reference: str) -> int:
+    """The payable was cancelled: close its unpaid gateway trades (called after commit)."""
+    from mall.tenancy.models import Tenant
+    from payments.services.payments import payment_close_for
+
+    tenant = Tenant.objects.get(pk=tenant_id)
+    return len(payment_close_for(tenant, purpose, reference))
+
+
+@shared_task(name="payments.tasks.shipping_upload")
+def shipping_upload_task(*, upload_id: int) -> str:
+    from payments.services.shipping import shipping_upload_submit
+
+    return shipping_upload_submit(upload_id=upload_id).status
+
+
+@shared_task(name="payments.tasks.shipping_uploads_retry")
+def shipping_uploads_retry() -> int:
+    """Beat: upload the WeChat shipping information still pending and due (backoff)."""
+    from payments.services.shipping import shipping_uploads_retry as retry
+
+    return retry()
+
+
+@shared_task(name="payments.tasks.reconcile_daily")
+def reconcile_daily() -> int:
+    """Beat (hourly): reconcile yesterday's gateway bills once they are published."""
+    from payments.services.reconciliation import reconcile_yesterday_all
+
+    return reconcile_yesterday_all()

@@ -294,8 +294,17 @@ def simple_jwt_settings(signing_key: str) -> dict:
         "UPDATE_LAST_LOGIN": False,
     }
 
+
 # --- Payments ---------------------------------------------------------------------------
 # The public HTTPS origin WeChat Pay and Alipay call back (notify URLs are built from it).
 PAYMENTS_NOTIFY_BASE_URL = env.str("PAYMENTS_NOTIFY_BASE_URL", default="http://localhost:8000")
 # Payments still pending after this many minutes are queried at the gateway by beat.
 PAYMENTS_QUERY_AFTER_MINUTES = env.int("PAYMENTS_QUERY_AFTER_MINUTES", default=5)
+
+# --- Couriers (tracking) -------------------------------------------------------------------
+# "local": tracking events come from the shipments we record (development, demo);
+# "kuaidi100": Kuaidi100's query API with the account's customer id and key.
+COURIER_BACKEND = env.str("COURIER_BACKEND", default="local")
+KUAIDI100_API_URL = env.str("KUAIDI100_API_URL", default="https://poll.kuaidi100.com/poll/query.do")
+KUAIDI100_CUSTOMER = env.str("KUAIDI100_CUSTOMER", default="")
+KUAIDI100_KEY = env.str("KUAIDI100_KEY", default="")

@@ -120,6 +120,11 @@ def _finish(channel: Channel, user: PlatformUser, scene: str) -> LoginResult:
         raise ApplicationError(
             MemberErrorCode.MEMBER_DISABLED, "This account is disabled.", status_code=403
         )
+    if scene:
+        # A share link or poster scene may bind the shopper to a distributor; never fails login.
+        from distribution.services import binding_from_scene
+
+        binding_from_scene(tenant=channel.tenant, member=member, scene=scene)
     return LoginResult(member=member, tokens=member_tokens_issue(member=member), created=created)
 
 

@@ -19,6 +19,11 @@ def sandbox_payment_complete(*, tenant: Tenant, payment: Payment) -> Notificatio
     config = sandbox_config_ensure(tenant=tenant)
     if payment.tenant_id != tenant.pk or payment.gateway != Gateway.SANDBOX:
         raise NotFoundError("No such sandbox payment.", code=PaymentErrorCode.PAYMENT_NOT_FOUND)
+    if payment.status == Payment.Status.CLOSED:
+        # As at WeChat Pay: a closed trade can no longer be paid.
+        raise ApplicationError(
+            "payment_closed", "This trade was closed and cannot be paid.", status_code=409
+        )
     headers, body = sandbox_notification(config, payment)
     return notification_handle_wechat(
         tenant_slug=tenant.slug, headers=headers, body=body, gateway=Gateway.SANDBOX

@@ -329,3 +329,15 @@ def make_distributor_account(tenant: Tenant, member: Member) -> Any:
 
     DistributionSettings.objects.create(tenant=tenant, enabled=True)
     return distributor(tenant, member=member)
+
+
+# --- orders (entries prepared in tests/orders/matrix_entries.py) --------------------------------
+def _merge_orders() -> None:
+    from tests.orders import matrix_entries as orders_matrix
+
+    MODEL_FACTORIES.update(orders_matrix.MODEL_FACTORIES)
+    ROUTES.update(orders_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(orders_matrix.NOT_IN_CONSOLE)
+
+
+_merge_orders()

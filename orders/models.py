@@ -1,1 +1,0 @@
-"""Models of the orders app arrive with its issue."""

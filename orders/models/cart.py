@@ -1,0 +1,45 @@
+"""The cart: one per member, shared by every platform the member shops on."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from mall.tenancy.scoping import TenantOwnedModel
+
+
+class Cart(TenantOwnedModel):
+    member = models.ForeignKey("members.Member", on_delete=models.CASCADE, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "member"], name="uniq_cart_per_member"),
+        ]
+
+    def __str__(self) -> str:
+        return f"cart of member {self.member_id}"
+
+
+class CartItem(TenantOwnedModel):
+    MAX_ITEMS = 100
+    MAX_QUANTITY = 9999
+
+    cart = models.ForeignKey(Cart, on_delete=models.CASCADE, related_name="items")
+    sku = models.ForeignKey("catalog.Sku", on_delete=models.CASCADE, related_name="+")
+    quantity = models.PositiveIntegerField()
+    selected = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "cart", "sku"], name="uniq_cart_item_sku"),
+            models.CheckConstraint(
+                condition=Q(quantity__gte=1) & Q(quantity__lte=9999), name="cart_item_qty_range"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x sku {self.sku_id}"

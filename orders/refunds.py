@@ -1,0 +1,23 @@
+"""The refund of an approved after-sale is a call into payments (``payments.services``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def request_refund_for_after_sale(*, after_sale: Any) -> None:
+    """Ask payments to refund the after-sale's amount of the order's payment.
+
+    Payments answers later through ``OrderPayableHandler.on_refunded`` (the after-sale then
+    becomes ``refunded``). ``request_ref`` is stable, so asking twice is one refund."""
+    from payments.services import refund_request  # lands with the payments issue
+
+    order = after_sale.order
+    refund_request(
+        tenant=order.tenant,
+        purpose="order",
+        reference=order.number,
+        amount=after_sale.amount,
+        reason=after_sale.reason or f"after-sale {after_sale.pk}",
+        request_ref=f"after_sale:{after_sale.pk}",
+    )

@@ -1,0 +1,189 @@
+"""Read paths of orders: carts with availability flags, order lists and details."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+
+from catalog.models import PLATFORM_FIELDS, Product, Sku
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Tenant
+from members.models import Member
+from orders.errors import OrderErrorCode
+from orders.models import AfterSale, CartItem, Order, OrderLine, Shipment, Store
+
+
+@dataclass(frozen=True)
+class CartRow:
+    item: CartItem
+    sku: Sku
+    available: bool
+    problem: str  # "" / off_shelf / out_of_stock / insufficient_stock
+
+
+def cart_rows(*, tenant: Tenant, member: Member, platform: str) -> list[CartRow]:
+    """The member's cart lines with a flag for each SKU that went off shelf or out of stock
+    (flagged, never silently dropped). Two queries."""
+    items = list(
+        CartItem.objects.for_tenant(tenant)
+        .filter(cart__member=member)
+        .select_related("sku", "sku__product")
+        .order_by("-id")
+    )
+    field = PLATFORM_FIELDS.get(platform)
+    rows = []
+    for item in items:
+        sku = item.sku
+        product = sku.product
+        if (
+            not sku.is_active
+            or product.status != Product.Status.ON_SALE
+            or (field is not None and not getattr(product, field))
+        ):
+            problem = "off_shelf"
+        elif sku.stock <= 0:
+            problem = "out_of_stock"
+        elif sku.stock < item.quantity:
+            problem = "insufficient_stock"
+        else:
+            problem = ""
+        rows.append(CartRow(item=item, sku=sku, available=not problem, problem=problem))
+    return rows
+
+
+def _with_lines(qs: QuerySet[Order]) -> QuerySet[Order]:
+    return qs.prefetch_related(
+        Prefetch("lines", queryset=OrderLine.objects.order_by("id")),
+    )
+
+
+def order_list_for_member(
+    *, tenant: Tenant, member: Member, status: str | None = None
+) -> QuerySet[Order]:
+    """The member's orders from every platform, newest first."""
+    qs = Order.objects.for_tenant(tenant).filter(member=member)
+    if status:
+        qs = qs.filter(status=status)
+    return _with_lines(qs.order_by("-id"))
+
+
+def _detail_qs(tenant: Tenant) -> QuerySet[Order]:
+    return _with_lines(Order.objects.for_tenant(tenant)).prefetch_related(
+        Prefetch("shipments", queryset=Shipment.objects.prefetch_related("lines")),
+        "events",
+        Prefetch("after_sales", queryset=AfterSale.objects.order_by("-id")),
+    )
+
+
+def order_get_for_member(*, tenant: Tenant, member: Member, number: str) -> Order:
+    order = _detail_qs(tenant).filter(member=member, number=number).first()
+    if order is None:
+        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+    return order
+
+
+def order_get(*, tenant: Tenant, number: str) -> Order:
+    order = _detail_qs(tenant).filter(number=number).first()
+    if order is None:
+        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+    return order
+
+
+def order_list_for_merchant(
+    *, tenant: Tenant, status: str | None = None, updated_since: datetime | None = None
+) -> QuerySet[Order]:
+    """Open API sync: oldest change first, so a client can page forward by updated_at."""
+    qs = Order.objects.for_tenant(tenant)
+    if status:
+        qs = qs.filter(status=status)
+    if updated_since is not None:
+        qs = qs.filter(updated_at__gte=updated_since)
+    return _with_lines(qs.order_by("updated_at", "id"))
+
+
+def after_sale_get(
+    *, tenant: Tenant, after_sale_id: int, member: Member | None = None
+) -> AfterSale:
+    qs = (
+        AfterSale.objects.for_tenant(tenant)
+        .select_related("order")
+        .prefetch_related("lines", "events")
+    )
+    if member is not None:
+        qs = qs.filter(member=member)
+    after_sale = qs.filter(pk=after_sale_id).first()
+    if after_sale is None:
+        raise ApplicationError(
+            OrderErrorCode.AFTER_SALE_NOT_FOUND, "After-sale not found.", status_code=404
+        )
+    return after_sale
+
+
+def stores_for_pickup(*, tenant: Tenant) -> QuerySet[Store]:
+    return Store.objects.for_tenant(tenant).filter(is_active=True).order_by("id")
+
+
+def orders_created_between(*, tenant: Tenant, start: datetime, end: datetime) -> int:
+    return (
+        Order.objects.for_tenant(tenant).filter(created_at__gte=start, created_at__lt=end).count()
+    )
+
+
+def orders_counter(tenant: Tenant, start: datetime, end: datetime) -> int:
+    """Dashboard counter: orders placed today (tenant's day)."""
+    return orders_created_between(tenant=tenant, start=start, end=end)
+
+
+def order_export_rows(orders: QuerySet[Order]) -> list[list[Any]]:
+    header = [
+        "number",
+        "status",
+        "member_id",
+        "platform",
+        "fulfillment",
+        "subtotal",
+        "discount_total",
+        "shipping_fee",
+        "points_deduction",
+        "payable",
+        "paid_amount",
+        "refunded_amount",
+        "receiver",
+        "phone",
+        "address",
+        "created_at",
+        "paid_at",
+        "lines",
+    ]
+    rows: list[list[Any]] = [header]
+    for o in orders.prefetch_related("lines"):
+        a = o.address or {}
+        rows.append(
+            [
+                o.number,
+                o.status,
+                o.member_id,
+                o.platform,
+                o.fulfillment,
+                o.subtotal,
+                o.discount_total,
+                o.shipping_fee,
+                o.points_deduction,
+                o.payable,
+                o.paid_amount,
+                o.refunded_amount,
+                a.get("name", ""),
+                a.get("phone", ""),
+                "".join(str(a.get(k, "")) for k in ("province", "city", "district", "detail")),
+                o.created_at.replace(tzinfo=None) if o.created_at else None,
+                o.paid_at.replace(tzinfo=None) if o.paid_at else None,
+                "; ".join(
+                    f"{line.title} {line.spec_label} x{line.quantity}".strip()
+                    for line in o.lines.all()
+                ),
+            ]
+        )
+    return rows

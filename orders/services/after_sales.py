@@ -1,0 +1,458 @@
+"""After-sales: refund-only and return-and-refund requests on whole orders or chosen lines.
+
+Amounts (see docs/orders.md):
+- a line's refundable goods amount is its allocated payable minus its shipping share
+  (``payable - shipping_fee``), i.e. after item/campaign/coupon discounts and points;
+- ``q`` of a line's remaining units are worth ``floor(goods * q / quantity)`` to the fen, and
+  the request that takes the last remaining units gets exactly what is left, so all requests of
+  a line add up to its goods amount to the fen;
+- shipping is refunded only when the request covers everything still refundable and nothing
+  has been shipped (a full refund before shipment); then each line gives back its full payable;
+- amounts held by open requests count as taken; the total can never exceed what was paid
+  (checked here and by the database constraint ``refunded_amount <= paid_amount``);
+- points used and coupons are not returned by an after-sale refund (they return only when an
+  unpaid order is cancelled).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import ROUND_DOWN, Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from mall.api.errors import ApplicationError
+from mall.events.services import EventName, event_record
+from mall.money import allocate
+from mall.tenancy.models import Tenant
+from members.models import Member
+from orders.errors import OrderErrorCode
+from orders.models import AfterSale, AfterSaleLine, Order, OrderLine
+from orders.services.common import (
+    after_sale_event_add,
+    invalid_transition,
+    order_event_add,
+    order_lock,
+)
+from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
+
+A = AfterSale.Status
+ZERO = Decimal("0.00")
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    A.REQUESTED: frozenset({A.APPROVED, A.REJECTED, A.CANCELLED}),
+    A.APPROVED: frozenset({A.RETURN_SHIPPED, A.REFUNDING, A.CANCELLED}),
+    A.RETURN_SHIPPED: frozenset({A.RETURN_RECEIVED}),
+    A.RETURN_RECEIVED: frozenset({A.REFUNDING}),
+    A.REFUNDING: frozenset({A.REFUNDED}),
+    A.REFUNDED: frozenset(),
+    A.REJECTED: frozenset(),
+    A.CANCELLED: frozenset(),
+}
+
+
+@dataclass(frozen=True)
+class AfterSaleLineInput:
+    line_id: int
+    quantity: int
+
+
+def _not_allowed(message: str, **details: Any) -> ApplicationError:
+    return ApplicationError(
+        OrderErrorCode.AFTER_SALE_NOT_ALLOWED, message, details=details, status_code=422
+    )
+
+
+def _held(tenant: Tenant, order: Order) -> dict[int, tuple[int, Decimal]]:
+    """Line id -> (quantity, amount) held by the order's open requests."""
+    rows = (
+        AfterSaleLine.objects.for_tenant(tenant)
+        .filter(after_sale__order=order, after_sale__status__in=AfterSale.OPEN_STATUSES)
+        .values("order_line_id")
+        .annotate(q=Sum("quantity"), a=Sum("amount"))
+    )
+    return {r["order_line_id"]: (r["q"] or 0, r["a"] or ZERO) for r in rows}
+
+
+def refundable_lines(
+    *, tenant: Tenant, order: Order, lines: Sequence[AfterSaleLineInput] = ()
+) -> tuple[dict[int, tuple[int, Decimal]], bool]:
+    """(line id -> (quantity, max amount), includes shipping) for a request on ``lines``
+    (everything still refundable when empty)."""
+    order_lines = {
+        line.pk: line
+        for line in OrderLine.objects.for_tenant(tenant).filter(order=order, is_gift=False)
+    }
+    held = _held(tenant, order)
+    remaining: dict[int, int] = {}
+    for pk, line in order_lines.items():
+        remaining[pk] = line.quantity - line.refunded_quantity - held.get(pk, (0, ZERO))[0]
+    wanted: dict[int, int] = {}
+    for item in lines:
+        if item.line_id not in order_lines:
+            raise _not_allowed("This line is not in the order.", line_id=item.line_id)
+        wanted[item.line_id] = wanted.get(item.line_id, 0) + item.quantity
+    if not lines:
+        wanted = {pk: q for pk, q in remaining.items() if q > 0}
+    if not wanted:
+        raise _not_allowed("Nothing in this order can be refunded any more.")
+    for pk, qty in wanted.items():
+        if qty < 1 or qty > remaining[pk]:
+            raise _not_allowed(
+                "More than can still be refunded on this line.",
+                line_id=pk,
+                requested=qty,
+                refundable=max(remaining[pk], 0),
+            )
+    everything = all(wanted.get(pk, 0) == q for pk, q in remaining.items() if q > 0)
+    includes_shipping = (
+        everything
+        and order.shipped_at is None
+        and not any(line.shipped_quantity for line in order_lines.values())
+        and not held
+    )
+    result: dict[int, tuple[int, Decimal]] = {}
+    for pk, qty in sorted(wanted.items()):
+        line = order_lines[pk]
+        _, held_a = held.get(pk, (0, ZERO))
+        if includes_shipping:
+            amount = line.payable - line.refunded_amount - held_a
+        else:
+            goods = line.payable - line.shipping_fee
+            if qty == remaining[pk]:
+                amount = goods - line.refunded_amount - held_a
+            else:
+                amount = (goods * qty / line.quantity).quantize(Decimal("0.01"), ROUND_DOWN)
+        result[pk] = (qty, max(amount, ZERO))
+    return result, includes_shipping
+
+
+def after_sale_request(
+    *,
+    tenant: Tenant,
+    member: Member,
+    order: Order,
+    type: str,
+    reason: str,
+    lines: Sequence[AfterSaleLineInput] = (),
+    amount: Decimal | None = None,
+    actor: str,
+) -> AfterSale:
+    """The buyer asks for a refund (or a return and refund) of lines and quantities."""
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.member_id != member.pk:
+            raise ApplicationError(
+                OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404
+            )
+        if locked.status not in AFTER_SALE_STATUSES:
+            raise _not_allowed(
+                f"A {locked.status.replace('_', ' ')} order takes no after-sale request.",
+                status=locked.status,
+            )
+        if (
+            type == AfterSale.Type.RETURN_REFUND
+            and not OrderLine.objects.for_tenant(tenant)
+            .filter(order=locked, shipped_quantity__gt=0)
+            .exists()
+        ):
+            raise _not_allowed("Nothing was shipped yet: ask for a refund instead of a return.")
+        maxima, includes_shipping = refundable_lines(tenant=tenant, order=locked, lines=lines)
+        total_max = sum((a for _, a in maxima.values()), ZERO)
+        held_total = sum((a for _, a in _held(tenant, locked).values()), ZERO)
+        total_max = min(total_max, locked.paid_amount - locked.refunded_amount - held_total)
+        if amount is None:
+            amount = total_max
+        if amount > total_max or amount < 0:
+            raise ApplicationError(
+                OrderErrorCode.REFUND_EXCEEDS_PAID,
+                "The amount is more than can be refunded.",
+                details={"requested": str(amount), "refundable": str(total_max)},
+                status_code=422,
+            )
+        ids = sorted(maxima)
+        parts = (
+            [maxima[pk][1] for pk in ids]
+            if amount == sum((maxima[pk][1] for pk in ids), ZERO)
+            else _capped_allocation(amount, [maxima[pk][1] for pk in ids])
+        )
+        after_sale = AfterSale.objects.create(
+            tenant=tenant,
+            order=locked,
+            member=member,
+            type=type,
+            reason=reason[:200],
+            amount=amount,
+            includes_shipping=includes_shipping and amount == total_max,
+        )
+        AfterSaleLine.objects.bulk_create(
+            [
+                AfterSaleLine(
+                    tenant=tenant,
+                    after_sale=after_sale,
+                    order_line_id=pk,
+                    quantity=maxima[pk][0],
+                    amount=part,
+                )
+                for pk, part in zip(ids, parts, strict=True)
+            ]
+        )
+        after_sale_event_add(
+            after_sale=after_sale, actor=actor, to_status=after_sale.status, note=reason
+        )
+        order_event_add(
+            order=locked,
+            kind="after_sale",
+            actor=actor,
+            data={"after_sale_id": after_sale.pk, "amount": str(amount)},
+        )
+    return after_sale
+
+
+def _capped_allocation(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:
+    parts = allocate(amount, caps)
+    # allocation by weight never exceeds a cap when amount <= sum(caps), except by rounding
+    # fen: move any excess to lines with room.
+    excess = sum((max(p - c, ZERO) for p, c in zip(parts, caps, strict=True)), ZERO)
+    parts = [min(p, c) for p, c in zip(parts, caps, strict=True)]
+    for i, cap in enumerate(caps):
+        if excess <= 0:
+            break
+        room = min(cap - parts[i], excess)
+        parts[i] += room
+        excess -= room
+    return parts
+
+
+def _lock(tenant: Tenant, after_sale_id: int) -> AfterSale:
+    after_sale = (
+        AfterSale.objects.for_tenant(tenant).select_for_update().filter(pk=after_sale_id).first()
+    )
+    if after_sale is None:
+        raise ApplicationError(
+            OrderErrorCode.AFTER_SALE_NOT_FOUND, "After-sale not found.", status_code=404
+        )
+    return after_sale
+
+
+def _move(after_sale: AfterSale, to: str, actor: str, note: str = "", **fields: Any) -> bool:
+    current = after_sale.status
+    if current == to:
+        return False
+    if to not in TRANSITIONS[current]:
+        raise invalid_transition("after-sale", current, to)
+    after_sale.status = to
+    for name, value in fields.items():
+        setattr(after_sale, name, value)
+    after_sale.save(update_fields=["status", "updated_at", *fields])
+    after_sale_event_add(
+        after_sale=after_sale, actor=actor, from_status=current, to_status=to, note=note
+    )
+    return True
+
+
+def _schedule_refund(after_sale: AfterSale) -> None:
+    from orders.refunds import request_refund_for_after_sale
+
+    pk, tenant_id = after_sale.pk, after_sale.tenant_id
+
+    def send() -> None:
+        fresh = AfterSale.objects.for_tenant(tenant_id).select_related("order").get(pk=pk)
+        if fresh.status == A.REFUNDING:
+            request_refund_for_after_sale(after_sale=fresh)
+
+    transaction.on_commit(send)
+
+
+def after_sale_approve(
+    *, tenant: Tenant, after_sale: AfterSale, actor: str, restock: bool = False, note: str = ""
+) -> AfterSale:
+    """Merchant approves. Refund-only requests go straight to refunding (payments is asked
+    after commit); returns wait for the goods."""
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        if locked.status in (A.APPROVED, *AfterSale.OPEN_STATUSES[2:], A.REFUNDED):
+            return locked  # approving twice is a no-op
+        _move(locked, A.APPROVED, actor, note, restock=restock)
+        if locked.type == AfterSale.Type.REFUND:
+            _move(locked, A.REFUNDING, actor)
+            _schedule_refund(locked)
+    return locked
+
+
+def after_sale_reject(
+    *, tenant: Tenant, after_sale: AfterSale, actor: str, reason: str
+) -> AfterSale:
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        _move(locked, A.REJECTED, actor, reason, reject_reason=reason[:200])
+    return locked
+
+
+def after_sale_cancel(*, tenant: Tenant, after_sale: AfterSale, actor: str) -> AfterSale:
+    """The buyer withdraws a request that is not being refunded yet."""
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        _move(locked, A.CANCELLED, actor)
+    return locked
+
+
+def after_sale_return_ship(
+    *, tenant: Tenant, after_sale: AfterSale, actor: str, carrier: str, tracking_no: str
+) -> AfterSale:
+    """The buyer sends the goods back and gives the tracking number."""
+    if not carrier.strip() or not tracking_no.strip():
+        raise ApplicationError(
+            OrderErrorCode.INVALID_LINES,
+            "Carrier and tracking number are required.",
+            status_code=400,
+        )
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        if locked.type != AfterSale.Type.RETURN_REFUND:
+            raise invalid_transition("after-sale", locked.status, A.RETURN_SHIPPED)
+        _move(
+            locked,
+            A.RETURN_SHIPPED,
+            actor,
+            return_carrier=carrier.strip()[:32],
+            return_tracking_no=tracking_no.strip()[:64],
+        )
+    return locked
+
+
+def after_sale_return_receive(
+    *, tenant: Tenant, after_sale: AfterSale, actor: str, restock: bool | None = None
+) -> AfterSale:
+    """The merchant confirms the returned goods arrived (and may now choose to restock)."""
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        fields = {} if restock is None else {"restock": restock}
+        _move(locked, A.RETURN_RECEIVED, actor, **fields)
+    return locked
+
+
+def after_sale_refund(*, tenant: Tenant, after_sale: AfterSale, actor: str) -> AfterSale:
+    """Start the refund (approved refund-only, or a return whose goods arrived). Asking again
+    while refunding re-sends the same request to payments (its request_ref is stable)."""
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        if locked.status == A.REFUNDED:
+            return locked
+        if locked.status == A.REFUNDING:
+            _schedule_refund(locked)
+            return locked
+        if locked.type == AfterSale.Type.RETURN_REFUND and locked.status == A.APPROVED:
+            raise invalid_transition("after-sale", locked.status, A.REFUNDING)
+        _move(locked, A.REFUNDING, actor)
+        _schedule_refund(locked)
+    return locked
+
+
+def after_sale_mark_refunded(
+    *,
+    tenant: Tenant,
+    after_sale_id: int,
+    amount: Decimal | None = None,
+    actor: str = "payments",
+    now: datetime | None = None,
+) -> AfterSale:
+    """Payments reports the refund finished: amounts move onto the order and its lines,
+    stock comes back if the merchant chose so, the order becomes (partially) refunded.
+    Idempotent."""
+    from catalog.inventory import stock_restock
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale_id)
+        if locked.status == A.REFUNDED:
+            return locked
+        if amount is not None and amount != locked.amount:
+            raise ApplicationError(
+                OrderErrorCode.REFUND_EXCEEDS_PAID,
+                "The refunded amount differs from the approved amount.",
+                details={"approved": str(locked.amount), "refunded": str(amount)},
+                status_code=409,
+            )
+        order = order_lock(tenant=tenant, order_id=locked.order_id)
+        if order.refunded_amount + locked.amount > order.paid_amount:
+            raise ApplicationError(
+                OrderErrorCode.REFUND_EXCEEDS_PAID,
+                "A refund can never exceed what was paid.",
+                details={
+                    "paid": str(order.paid_amount),
+                    "refunded": str(order.refunded_amount),
+                    "amount": str(locked.amount),
+                },
+                status_code=409,
+            )
+        _move(locked, A.REFUNDED, actor, refunded_at=now)
+        lines = list(AfterSaleLine.objects.for_tenant(tenant).filter(after_sale=locked))
+        for line in lines:
+            OrderLine.objects.for_tenant(tenant).filter(pk=line.order_line_id).update(
+                refunded_quantity=F("refunded_quantity") + line.quantity,
+                refunded_amount=F("refunded_amount") + line.amount,
+            )
+        order.refunded_amount += locked.amount
+        target = (
+            Order.Status.REFUNDED
+            if order.refunded_amount == order.paid_amount
+            else Order.Status.PARTIALLY_REFUNDED
+        )
+        order_transition(
+            order=order,
+            to=target,
+            actor=actor,
+            now=now,
+            data={"after_sale_id": locked.pk, "amount": str(locked.amount)},
+            fields={"refunded_amount": order.refunded_amount},
+        )
+        if locked.restock:
+            skus = dict(
+                OrderLine.objects.for_tenant(tenant)
+                .filter(pk__in=[line.order_line_id for line in lines], sku__isnull=False)
+                .values_list("pk", "sku_id")
+            )
+            restock: dict[int, int] = {}
+            for line in lines:
+                if line.order_line_id in skus:
+                    sku_id = skus[line.order_line_id]
+                    restock[sku_id] = restock.get(sku_id, 0) + line.quantity
+            if restock:
+                stock_restock(
+                    tenant=tenant,
+                    lines=restock,
+                    reference=f"after_sale:{locked.pk}",
+                    note=f"after-sale of order {order.number}",
+                )
+        event_record(
+            tenant=tenant,
+            name=EventName.AFTER_SALE_REFUNDED,
+            subject=f"order:{order.number}",
+            payload={
+                "number": order.number,
+                "after_sale_id": locked.pk,
+                "amount": str(locked.amount),
+                "lines": [
+                    {"line_id": x.order_line_id, "quantity": x.quantity, "amount": str(x.amount)}
+                    for x in lines
+                ],
+            },
+        )
+        order_id, refund_ref = order.pk, f"after_sale:{locked.pk}"
+        line_refunds = {str(x.order_line_id): str(x.amount) for x in lines}
+        transaction.on_commit(
+            lambda: _commissions_reverse_later(order_id, line_refunds, refund_ref)
+        )
+    return locked
+
+
+def _commissions_reverse_later(order_id: int, line_refunds: dict[str, str], ref: str) -> None:
+    from distribution.tasks import commissions_reverse
+
+    commissions_reverse.delay(order_id=order_id, line_refunds=line_refunds, refund_ref=ref)

@@ -1,0 +1,85 @@
+"""Helpers shared by the order services: actors, timeline events, scoped fetches."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from mall.api.errors import ApplicationError
+from mall.tenancy.models import Tenant
+from orders.errors import OrderErrorCode
+from orders.models import AfterSale, AfterSaleEvent, Order, OrderEvent
+
+SYSTEM = "system"
+
+
+def actor_member(member: Any) -> str:
+    return f"member:{member.pk}"
+
+
+def actor_staff(user: Any) -> str:
+    return f"staff:{user.pk}"
+
+
+def actor_api_key(api_key: Any) -> str:
+    return f"apikey:{api_key.pk}"
+
+
+def order_event_add(
+    *,
+    order: Order,
+    kind: str,
+    actor: str,
+    from_status: str = "",
+    to_status: str = "",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> OrderEvent:
+    return OrderEvent.objects.create(
+        tenant_id=order.tenant_id,
+        order=order,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor[:64],
+        note=note[:255],
+        data=data or {},
+    )
+
+
+def after_sale_event_add(
+    *,
+    after_sale: AfterSale,
+    actor: str,
+    from_status: str = "",
+    to_status: str = "",
+    kind: str = "status",
+    note: str = "",
+    data: dict[str, Any] | None = None,
+) -> AfterSaleEvent:
+    return AfterSaleEvent.objects.create(
+        tenant_id=after_sale.tenant_id,
+        after_sale=after_sale,
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor[:64],
+        note=note[:255],
+        data=data or {},
+    )
+
+
+def order_lock(*, tenant: Tenant | int, order_id: int) -> Order:
+    """The order row, locked until the end of the transaction (404 when not this tenant's)."""
+    order = Order.objects.for_tenant(tenant).select_for_update().filter(pk=order_id).first()
+    if order is None:
+        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+    return order
+
+
+def invalid_transition(kind: str, current: str, target: str) -> ApplicationError:
+    return ApplicationError(
+        OrderErrorCode.INVALID_TRANSITION,
+        f"A {current.replace('_', ' ')} {kind} cannot become {target.replace('_', ' ')}.",
+        details={"from": current, "to": target},
+        status_code=409,
+    )

@@ -1,0 +1,237 @@
+"""Fulfillment: express/same-city shipments (partial or whole), store pickup verification,
+tracking queries through the courier adapter."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mall.api.errors import ApplicationError
+from mall.events.services import EventName, event_record
+from mall.tenancy.models import Tenant
+from orders.errors import OrderErrorCode
+from orders.models import Fulfillment, Order, OrderLine, Shipment, ShipmentLine
+from orders.services.common import invalid_transition, order_event_add, order_lock
+from orders.services.transitions import order_transition
+
+S = Order.Status
+SHIPPABLE = frozenset({S.PAID, S.PARTIALLY_SHIPPED, S.PARTIALLY_REFUNDED})
+
+
+@dataclass(frozen=True)
+class ShipLine:
+    line_id: int
+    quantity: int
+
+
+def _invalid(message: str, **details: Any) -> ApplicationError:
+    return ApplicationError(OrderErrorCode.INVALID_LINES, message, details=details, status_code=422)
+
+
+def order_ship(
+    *,
+    tenant: Tenant,
+    order: Order,
+    actor: str,
+    carrier: str = "",
+    tracking_no: str = "",
+    lines: Sequence[ShipLine] = (),
+    courier_name: str = "",
+    courier_phone: str = "",
+    now: datetime | None = None,
+) -> Shipment:
+    """Ship the given lines (all that is left when ``lines`` is empty) in one shipment.
+
+    Express needs carrier and tracking number; same-city needs the courier's name and phone.
+    When nothing is left to ship the order becomes ``shipped``, else ``partially_shipped``."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.fulfillment == Fulfillment.PICKUP:
+            raise ApplicationError(
+                OrderErrorCode.INVALID_TRANSITION,
+                "A store pickup order is not shipped; verify its pickup code instead.",
+                details={"from": locked.status, "to": S.SHIPPED},
+                status_code=409,
+            )
+        if locked.status not in SHIPPABLE or locked.shipped_at is not None:
+            raise invalid_transition("order", locked.status, S.SHIPPED)
+        is_express = locked.fulfillment == Fulfillment.EXPRESS
+        if is_express and not (carrier.strip() and tracking_no.strip()):
+            raise _invalid("Express shipments need a carrier and a tracking number.")
+        if not is_express and not (courier_name.strip() and courier_phone.strip()):
+            raise _invalid("Same-city deliveries need the courier's name and phone.")
+        order_lines = {
+            line.pk: line
+            for line in OrderLine.objects.for_tenant(tenant).filter(order=locked).order_by("pk")
+        }
+        left = {
+            pk: max(line.quantity - line.shipped_quantity - line.refunded_quantity, 0)
+            for pk, line in order_lines.items()
+        }
+        wanted: dict[int, int] = {}
+        if lines:
+            for item in lines:
+                if item.line_id not in order_lines:
+                    raise _invalid("This line is not in the order.", line_id=item.line_id)
+                if item.quantity < 1:
+                    raise _invalid("Quantities must be at least 1.", line_id=item.line_id)
+                wanted[item.line_id] = wanted.get(item.line_id, 0) + item.quantity
+        else:
+            wanted = {pk: qty for pk, qty in left.items() if qty > 0}
+        for pk, qty in wanted.items():
+            if qty > left[pk]:
+                raise _invalid(
+                    "More than is left to ship.", line_id=pk, requested=qty, left=left[pk]
+                )
+        if not wanted:
+            raise _invalid("Nothing is left to ship.")
+        shipment = Shipment.objects.create(
+            tenant=tenant,
+            order=locked,
+            kind=Shipment.Kind.EXPRESS if is_express else Shipment.Kind.SAME_CITY,
+            carrier=carrier.strip()[:32],
+            tracking_no=tracking_no.strip()[:64],
+            courier_name=courier_name.strip()[:50],
+            courier_phone=courier_phone.strip()[:20],
+        )
+        ShipmentLine.objects.bulk_create(
+            [
+                ShipmentLine(tenant=tenant, shipment=shipment, order_line_id=pk, quantity=qty)
+                for pk, qty in sorted(wanted.items())
+            ]
+        )
+        for pk, qty in sorted(wanted.items()):
+            OrderLine.objects.for_tenant(tenant).filter(
+                pk=pk, shipped_quantity__lte=F("quantity") - qty
+            ).update(shipped_quantity=F("shipped_quantity") + qty)
+        done = all(left[pk] - wanted.get(pk, 0) == 0 for pk in left)
+        data = {
+            "shipment_id": shipment.pk,
+            "carrier": shipment.carrier,
+            "tracking_no": shipment.tracking_no,
+            "lines": [{"line_id": pk, "quantity": q} for pk, q in sorted(wanted.items())],
+        }
+        if locked.status == S.PARTIALLY_REFUNDED:
+            fields = {"shipped_at": now} if done else {}
+            for name, value in fields.items():
+                setattr(locked, name, value)
+            locked.save(update_fields=[*fields, "updated_at"])
+            order_event_add(order=locked, kind="shipment", actor=actor, data=data)
+        elif done:
+            order_transition(order=locked, to=S.SHIPPED, actor=actor, now=now, data=data)
+        else:
+            if not order_transition(
+                order=locked, to=S.PARTIALLY_SHIPPED, actor=actor, now=now, data=data
+            ):
+                order_event_add(order=locked, kind="shipment", actor=actor, data=data)
+        event_record(
+            tenant=tenant,
+            name=EventName.ORDER_SHIPPED,
+            subject=f"order:{locked.number}",
+            payload={"number": locked.number, "complete": done, **data},
+        )
+    return shipment
+
+
+def order_pickup_verify(
+    *, tenant: Tenant, order: Order, code: str, actor: str, now: datetime | None = None
+) -> Order:
+    """Staff checks the buyer's pickup code; right: the order is received; wrong: refused,
+    and after ``PICKUP_MAX_ATTEMPTS`` wrong codes the order is locked for pickup."""
+    now = now or timezone.now()
+    wrong = False
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.fulfillment != Fulfillment.PICKUP:
+            raise ApplicationError(
+                OrderErrorCode.INVALID_TRANSITION,
+                "This order is not a store pickup order.",
+                details={"from": locked.status, "to": S.RECEIVED},
+                status_code=409,
+            )
+        if locked.received_at is not None:
+            return locked  # already picked up: no-op
+        if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
+            raise invalid_transition("order", locked.status, S.RECEIVED)
+        if locked.pickup_attempts >= Order.PICKUP_MAX_ATTEMPTS:
+            raise ApplicationError(
+                OrderErrorCode.PICKUP_LOCKED,
+                "Too many wrong codes; the buyer must show the code again after a reset.",
+                status_code=409,
+            )
+        import hmac
+
+        if not locked.pickup_code or not hmac.compare_digest(locked.pickup_code, code.strip()):
+            Order.objects.filter(pk=locked.pk).update(pickup_attempts=F("pickup_attempts") + 1)
+            order_event_add(order=locked, kind="pickup_failed", actor=actor)
+            wrong = True
+        else:
+            OrderLine.objects.for_tenant(tenant).filter(order=locked).update(
+                shipped_quantity=F("quantity") - F("refunded_quantity")
+            )
+            if locked.status == S.PARTIALLY_REFUNDED:
+                locked.received_at = now
+                locked.shipped_at = now
+                locked.save(update_fields=["received_at", "shipped_at", "updated_at"])
+                order_event_add(order=locked, kind="received", actor=actor)
+            else:
+                order_transition(
+                    order=locked,
+                    to=S.RECEIVED,
+                    actor=actor,
+                    now=now,
+                    note="picked up",
+                    fields={"shipped_at": now},
+                )
+    if wrong:  # the attempt is counted (committed) and the answer is a refusal
+        locked.refresh_from_db(fields=["pickup_attempts"])
+        raise ApplicationError(
+            OrderErrorCode.WRONG_PICKUP_CODE,
+            "Wrong pickup code.",
+            details={"attempts_left": max(Order.PICKUP_MAX_ATTEMPTS - locked.pickup_attempts, 0)},
+            status_code=422,
+        )
+    return locked
+
+
+def order_pickup_code_reset(*, tenant: Tenant, order: Order, actor: str) -> Order:
+    """A manager issues a new pickup code and clears the failed attempts."""
+    from orders.services.transitions import _pickup_code
+
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.fulfillment != Fulfillment.PICKUP or locked.received_at is not None:
+            raise invalid_transition("order", locked.status, "pickup_reset")
+        locked.pickup_code = _pickup_code()
+        locked.pickup_attempts = 0
+        locked.save(update_fields=["pickup_code", "pickup_attempts", "updated_at"])
+        order_event_add(order=locked, kind="pickup_reset", actor=actor)
+    return locked
+
+
+def shipment_tracking_refresh(*, tenant: Tenant, shipment: Shipment) -> Shipment:
+    """Ask the courier for the shipment's tracking events (outside any lock) and store them."""
+    from orders.couriers import courier_adapter
+
+    if shipment.kind != Shipment.Kind.EXPRESS:
+        return shipment
+    phone = str(shipment.order.address.get("phone", ""))[-4:] if shipment.order_id else ""
+    tracking = courier_adapter().track(
+        carrier=shipment.carrier, tracking_no=shipment.tracking_no, phone=phone
+    )
+    shipment.tracking = [asdict(e) for e in tracking.events]
+    shipment.tracking_state = tracking.state
+    shipment.tracking_checked_at = timezone.now()
+    Shipment.objects.for_tenant(tenant).filter(pk=shipment.pk).update(
+        tracking=shipment.tracking,
+        tracking_state=shipment.tracking_state,
+        tracking_checked_at=shipment.tracking_checked_at,
+    )
+    return shipment

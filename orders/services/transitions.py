@@ -1,0 +1,300 @@
+"""The order state machine: one transition function, and the use cases built on it.
+
+``TRANSITIONS`` is the whole pipeline. A transition that is not in it answers 409
+``invalid_transition`` and changes nothing; asking for the status the order already has is a
+no-op (not an error, no second effect). Fulfillment progress is kept in timestamps
+(``shipped_at``, ``received_at``) so that a partially refunded order can still be shipped,
+received and completed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mall.api.errors import ApplicationError
+from mall.events.services import EventName, event_record
+from mall.money import quantize
+from mall.tenancy.models import Tenant
+from members.models import Member
+from orders.errors import OrderErrorCode
+from orders.models import AfterSale, Fulfillment, Order, PointsUse
+from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
+
+S = Order.Status
+
+TRANSITIONS: dict[str, frozenset[str]] = {
+    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
+    S.PAID: frozenset(
+        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.PARTIALLY_REFUNDED, S.REFUNDED}
+    ),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.SHIPPED: frozenset({S.RECEIVED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.RECEIVED: frozenset({S.COMPLETED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
+    S.PARTIALLY_REFUNDED: frozenset(
+        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.COMPLETED, S.REFUNDED}
+    ),
+    S.COMPLETED: frozenset(),
+    S.CANCELLED: frozenset(),
+    S.REFUNDED: frozenset(),
+}
+
+# Statuses in which the buyer may still ask for an after-sale.
+AFTER_SALE_STATUSES = frozenset(
+    {S.PAID, S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.PARTIALLY_REFUNDED}
+)
+
+_TIMESTAMPS = {
+    S.PAID: "paid_at",
+    S.SHIPPED: "shipped_at",
+    S.RECEIVED: "received_at",
+    S.COMPLETED: "completed_at",
+    S.CANCELLED: "cancelled_at",
+}
+
+
+def order_transition(
+    *,
+    order: Order,
+    to: str,
+    actor: str,
+    note: str = "",
+    data: dict[str, Any] | None = None,
+    now: datetime | None = None,
+    fields: dict[str, Any] | None = None,
+) -> bool:
+    """Move a locked order to ``to`` (call inside a transaction, after ``order_lock``).
+
+    Returns False when the order already is in ``to`` (no-op), True when it moved;
+    raises 409 when the move is not in ``TRANSITIONS``."""
+    current = order.status
+    if current == to and to != S.PARTIALLY_REFUNDED:
+        return False
+    if current != to and to not in TRANSITIONS[current]:
+        raise invalid_transition("order", current, to)
+    now = now or timezone.now()
+    update_fields = ["status", "updated_at"]
+    order.status = to
+    stamp = _TIMESTAMPS.get(to)
+    if stamp and getattr(order, stamp) is None:
+        setattr(order, stamp, now)
+        update_fields.append(stamp)
+    for name, value in (fields or {}).items():
+        setattr(order, name, value)
+        update_fields.append(name)
+    order.save(update_fields=sorted(set(update_fields)))
+    order_event_add(
+        order=order,
+        kind="status",
+        actor=actor,
+        from_status=current,
+        to_status=to,
+        note=note,
+        data=data,
+    )
+    return True
+
+
+def _pickup_code() -> str:
+    return f"{secrets.randbelow(10**8):08d}"
+
+
+def order_mark_paid(
+    *,
+    tenant: Tenant,
+    number: str,
+    amount: Decimal,
+    payment_reference: str = "",
+    actor: str = "payments",
+    now: datetime | None = None,
+) -> bool:
+    """The paid transition (called by payments inside its transaction). Idempotent.
+
+    True: the order took the money (or already had it from this same payment). False: it can
+    no longer take it (cancelled, already paid by another payment, amount differs) and the
+    payment must be refunded."""
+    from promotions.services import coupon_use
+
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.for_tenant(tenant).select_for_update().filter(number=number).first()
+        if order is None:
+            return False
+        if order.status != S.PENDING_PAYMENT:
+            return order.paid_at is not None and order.payment_reference == payment_reference
+        if quantize(amount) != order.payable:
+            return False
+        fields: dict[str, Any] = {
+            "paid_amount": order.payable,
+            "payment_reference": payment_reference,
+        }
+        if order.fulfillment == Fulfillment.PICKUP:
+            fields["pickup_code"] = _pickup_code()
+        order_transition(order=order, to=S.PAID, actor=actor, now=now, fields=fields)
+        coupon_use(tenant=tenant, order_reference=order.number, now=now)
+        event_record(
+            tenant=tenant,
+            name=EventName.ORDER_PAID,
+            subject=f"order:{order.number}",
+            payload={
+                "number": order.number,
+                "member_id": order.member_id,
+                "paid_amount": str(order.paid_amount),
+                "distribution": order.distribution,
+            },
+        )
+        order_id = order.pk
+        transaction.on_commit(lambda: _commissions_create_later(order_id))
+    return True
+
+
+def _commissions_create_later(order_id: int) -> None:
+    from distribution.tasks import commissions_create
+
+    commissions_create.delay(order_id=order_id)
+
+
+def _payments_close_later(tenant_id: int, number: str) -> None:
+    from payments.tasks import close_for_payable
+
+    close_for_payable.delay(tenant_id=tenant_id, purpose="order", reference=number)
+
+
+def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
+    """Stock, coupons, points and campaign budgets go back, exactly once per order."""
+    from catalog.inventory import stock_release
+    from catalog.models import StockMovement
+    from promotions.services import campaign_budget_release, coupon_release
+
+    if order.resources_released_at is not None:
+        return
+    if (
+        StockMovement.objects.for_tenant(tenant)
+        .filter(reason=StockMovement.Reason.RESERVE, reference=order.number)
+        .exists()
+    ):
+        stock_release(tenant=tenant, reference=order.number, note="order cancelled")
+    coupon_release(tenant=tenant, order_reference=order.number)
+    returned = (
+        PointsUse.objects.for_tenant(tenant)
+        .filter(order=order, returned_at__isnull=True)
+        .values_list("member_id", "points")
+        .first()
+    )
+    if returned is not None:
+        member_id, points = returned
+        if (
+            PointsUse.objects.for_tenant(tenant)
+            .filter(order=order, returned_at__isnull=True)
+            .update(returned_at=now)
+        ):
+            Member.objects.for_tenant(tenant).filter(pk=member_id).update(
+                points=F("points") + points
+            )
+    for campaign_id, amount in order.campaign_discounts:
+        campaign_budget_release(tenant=tenant, campaign_id=campaign_id, amount=Decimal(amount))
+    order.resources_released_at = now
+    order.save(update_fields=["resources_released_at"])
+
+
+def order_cancel(
+    *, tenant: Tenant, order: Order, actor: str, reason: str = "", now: datetime | None = None
+) -> Order:
+    """Cancel an unpaid order (buyer, merchant or timeout); its resources come back once."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        moved = order_transition(
+            order=locked,
+            to=S.CANCELLED,
+            actor=actor,
+            note=reason,
+            now=now,
+            fields={"cancel_reason": reason[:200]},
+        )
+        if moved:
+            _release_resources(tenant=tenant, order=locked, now=now)
+            event_record(
+                tenant=tenant,
+                name=EventName.ORDER_CANCELLED,
+                subject=f"order:{locked.number}",
+                payload={"number": locked.number, "reason": reason},
+            )
+            tenant_id, number = tenant.pk, locked.number
+            transaction.on_commit(lambda: _payments_close_later(tenant_id, number))
+    return locked
+
+
+def _fully_shipped(order: Order) -> bool:
+    return order.shipped_at is not None or order.fulfillment == Fulfillment.PICKUP
+
+
+def order_confirm_receipt(
+    *, tenant: Tenant, order: Order, actor: str, now: datetime | None = None
+) -> Order:
+    """The buyer (or the auto-receive job) confirms receipt of a fully shipped order."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.received_at is not None and locked.status in (S.RECEIVED, S.PARTIALLY_REFUNDED):
+            return locked  # already received: no-op
+        if locked.status == S.PARTIALLY_REFUNDED and locked.shipped_at is not None:
+            locked.received_at = now
+            locked.save(update_fields=["received_at", "updated_at"])
+            order_event_add(order=locked, kind="received", actor=actor)
+            return locked
+        if (
+            locked.status == S.PARTIALLY_REFUNDED
+            or locked.fulfillment == Fulfillment.PICKUP
+            or locked.shipped_at is None
+        ):
+            raise invalid_transition("order", locked.status, S.RECEIVED)
+        order_transition(order=locked, to=S.RECEIVED, actor=actor, now=now)
+    return locked
+
+
+def order_complete(
+    *, tenant: Tenant, order: Order, actor: str = SYSTEM, now: datetime | None = None
+) -> Order:
+    """The after-sale window closed: received -> completed (distribution settles then)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        locked = order_lock(tenant=tenant, order_id=order.pk)
+        if locked.status == S.COMPLETED:
+            return locked
+        if locked.received_at is None:
+            raise invalid_transition("order", locked.status, S.COMPLETED)
+        if (
+            AfterSale.objects.for_tenant(tenant)
+            .filter(order=locked, status__in=AfterSale.OPEN_STATUSES)
+            .exists()
+        ):
+            raise ApplicationError(
+                OrderErrorCode.INVALID_TRANSITION,
+                "The order has an open after-sale request.",
+                details={"from": locked.status, "to": S.COMPLETED},
+                status_code=409,
+            )
+        order_transition(order=locked, to=S.COMPLETED, actor=actor, now=now)
+        event_record(
+            tenant=tenant,
+            name=EventName.ORDER_COMPLETED,
+            subject=f"order:{locked.number}",
+            payload={
+                "number": locked.number,
+                "member_id": locked.member_id,
+                "paid_amount": str(locked.paid_amount),
+                "refunded_amount": str(locked.refunded_amount),
+            },
+        )
+    return locked
+
+
+def order_expiry(*, tenant: Tenant, now: datetime) -> datetime:
+    return now + timedelta(minutes=tenant.order_timeout_minutes)

@@ -1,0 +1,22 @@
+"""Celery beat tasks of orders: thin wrappers over orders.services.jobs."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from orders.services import jobs
+
+
+@shared_task(name="orders.tasks.cancel_expired_orders")
+def cancel_expired_orders() -> int:
+    return jobs.orders_cancel_expired()
+
+
+@shared_task(name="orders.tasks.auto_receive_orders")
+def auto_receive_orders() -> int:
+    return jobs.orders_auto_receive()
+
+
+@shared_task(name="orders.tasks.complete_orders")
+def complete_orders() -> int:
+    return jobs.orders_complete_due()
