@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -137,6 +138,14 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return Response(
             error_payload(ErrorCode.REQUEST_TOO_LARGE, "Request body is too large."),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
+        )
+    elif isinstance(exc, DataError | OverflowError):
+        # A value the database cannot store (integer or numeric out of range): the input was
+        # bad, whatever the serializer let through. Never a 500.
+        set_rollback()
+        return Response(
+            error_payload(ErrorCode.VALIDATION_ERROR, "A value is out of the allowed range."),
+            status=status.HTTP_400_BAD_REQUEST,
         )
     elif isinstance(exc, SuspiciousOperation):
         exc = exceptions.ParseError(str(exc) or "Bad request.")
