@@ -169,3 +169,27 @@ def _schema_cache() -> dict[str, Any]:
     if not _SCHEMA:
         _SCHEMA.update(_schema())
     return _SCHEMA
+
+
+def _read_operations() -> list[tuple[str, dict[str, Any]]]:
+    ops = []
+    for path, methods in _schema_cache()["paths"].items():
+        if path.startswith(("/api/v1/", "/api/merchant/v1/")) and "get" in methods:
+            ops.append((path, methods["get"]))
+    return ops
+
+
+READS = _read_operations()
+BAD_QUERY_VALUES = ["abc", "-1", "99999999999999999999", "", "2026-13-45", "1.5", "%00", "x" * 300]
+
+
+@pytest.mark.parametrize(("path", "op"), READS, ids=[p for p, _ in READS])
+def test_read_operations_never_answer_500_on_bad_query_parameters(
+    world: World, path: str, op: dict[str, Any]
+) -> None:
+    client = world.merchant if path.startswith("/api/merchant/") else world.shopper
+    url = _url(path, world.params)
+    names = [p["name"] for p in op.get("parameters", []) if p.get("in") == "query"]
+    for name in {*names, "page", "page_size"}:
+        for value in BAD_QUERY_VALUES:
+            _check(client.get(url, {name: value}), f"{name}={value!r}")
