@@ -1,5 +1,7 @@
 """Console registrations: payments (read-only, with their events), refunds (retry failed
-ones), gateway configurations (secrets masked; keys are set with ``configure_payments``)."""
+ones), payouts, WeChat shipping uploads (pending / failed, retry), reconciliation runs with
+their mismatches, gateway configurations (secrets masked; keys are set with
+``configure_payments``)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,16 @@ from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
-from payments.models import GatewayConfig, Payment, PaymentEvent, Refund
+from payments.models import (
+    GatewayConfig,
+    Payment,
+    PaymentEvent,
+    Payout,
+    ReconciliationMismatch,
+    ReconciliationRun,
+    Refund,
+    ShippingUpload,
+)
 
 Role = Staff.Role
 FINANCE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
@@ -197,3 +208,150 @@ class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     @admin.display(description="APIv3 key")
     def api_v3_key_masked(self, obj: GatewayConfig) -> str:
         return obj.masked("api_v3_key") or "-"
+
+
+@admin.register(Payout, site=console_site)
+class PayoutConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+    list_display = (
+        "out_bill_no",
+        "reference",
+        "member",
+        "gateway",
+        "amount",
+        "status",
+        "fail_reason",
+        "last_error",
+        "finished_at",
+        "created_at",
+    )
+    list_filter = ("status", "gateway", "purpose")
+    search_fields = ("out_bill_no", "reference", "transfer_bill_no")
+    list_select_related = ("member",)
+    exclude = ("raw",)
+    readonly_fields = (
+        "purpose",
+        "reference",
+        "member",
+        "gateway",
+        "amount",
+        "reason",
+        "out_bill_no",
+        "status",
+        "app_id",
+        "mch_id",
+        "payee_openid",
+        "transfer_bill_no",
+        "fail_reason",
+        "attempts",
+        "last_error",
+        "finished_at",
+        "created_at",
+    )
+
+
+@admin.register(ShippingUpload, site=console_site)
+class ShippingUploadConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    """WeChat shipping information: what is still pending (retried by beat) or failed."""
+
+    # Operators ship the orders: they see what WeChat has not accepted yet and can retry.
+    view_roles = FINANCE_ROLES | {Role.OPERATOR}
+    edit_roles = FINANCE_ROLES | {Role.OPERATOR}
+    list_display = (
+        "reference",
+        "purpose",
+        "logistics_type",
+        "status",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "accepted_at",
+        "updated_at",
+    )
+    list_filter = ("status", "logistics_type")
+    search_fields = ("reference",)
+    readonly_fields = (
+        "purpose",
+        "reference",
+        "payment",
+        "logistics_type",
+        "packages",
+        "is_all_delivered",
+        "status",
+        "version",
+        "accepted_version",
+        "attempts",
+        "last_error",
+        "next_attempt_at",
+        "accepted_at",
+        "created_at",
+    )
+    actions = ("retry_now",)
+
+    def get_actions(self, request: HttpRequest) -> dict:
+        actions = super().get_actions(request)
+        if not self._role_in(request, self.edit_roles):
+            actions.pop("retry_now", None)
+        return actions
+
+    @admin.action(description="Upload the selected pending or failed ones again now")
+    def retry_now(self, request: HttpRequest, queryset: QuerySet[ShippingUpload]) -> None:
+        from payments.services.shipping import shipping_upload_retry
+
+        done = 0
+        for upload in queryset.exclude(status=ShippingUpload.Status.ACCEPTED):
+            try:
+                result = shipping_upload_retry(tenant=request.tenant, upload_id=upload.pk)  # type: ignore[attr-defined]
+            except ApplicationError as exc:
+                self.message_user(request, f"{upload.reference}: {exc.message}", messages.ERROR)
+                continue
+            done += 1
+            ok = result.status == ShippingUpload.Status.ACCEPTED
+            self.message_user(
+                request,
+                f"{result.reference}: {result.status} {result.last_error}".strip(),
+                messages.INFO if ok else messages.ERROR,
+            )
+        if not done:
+            self.message_user(
+                request, "No pending or failed upload was selected.", messages.WARNING
+            )
+
+
+class ReconciliationMismatchInline(ReadOnlyMixin, TenantScopedTabularInline):
+    model = ReconciliationMismatch
+    fields = ("kind", "entry", "out_trade_no", "out_refund_no", "gateway_no", "ours", "theirs")
+    readonly_fields = fields
+    extra = 0
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+
+
+@admin.register(ReconciliationRun, site=console_site)
+class ReconciliationRunConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = FINANCE_ROLES
+    edit_roles = FINANCE_ROLES
+    list_display = (
+        "bill_date",
+        "gateway",
+        "status",
+        "bill_rows",
+        "our_rows",
+        "mismatch_count",
+        "error",
+        "ran_at",
+    )
+    list_filter = ("status", "gateway")
+    date_hierarchy = "bill_date"
+    readonly_fields = (
+        "gateway",
+        "bill_date",
+        "status",
+        "bill_rows",
+        "our_rows",
+        "mismatch_count",
+        "error",
+        "ran_at",
+    )
+    inlines = (ReconciliationMismatchInline,)

@@ -20,3 +20,8 @@ class PaymentErrorCode(StrEnum):
     REFUND_REF_REUSED = "refund_request_ref_reused"
     REFUND_NOT_RETRYABLE = "refund_not_retryable"
     NOTHING_PAID = "nothing_paid"
+    PAYOUT_NOT_CONFIGURED = "payout_not_configured"
+    PAYOUT_INVALID = "payout_invalid"
+    PAYOUT_REFERENCE_REUSED = "payout_reference_reused"
+    PAYOUT_NEEDS_REAL_NAME = "payout_needs_real_name"
+    SHIPPING_NOT_APPLICABLE = "shipping_not_applicable"

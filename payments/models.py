@@ -231,3 +231,177 @@ class PaymentEvent(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.from_status}->{self.to_status}"
+
+
+class Payout(TenantOwnedModel):
+    """Money going out to a member (distributor withdrawals): WeChat Pay's merchant transfer
+    to the member's balance (``mch_transfer_bills``) or the sandbox.
+
+    ``reference`` (e.g. ``withdrawal:12``) makes requests idempotent; ``purpose`` is its prefix
+    and names the handler told of the outcome (``payments.purposes.register_payout_purpose``).
+    A payout ends ``succeeded`` or ``failed`` exactly once (the row is locked to finalise).
+    """
+
+    class Status(models.TextChoices):
+        CREATED = "created", "Created (not accepted by the gateway yet)"
+        PROCESSING = "processing", "Processing at the gateway"
+        WAITING_CONFIRMATION = "waiting_confirmation", "Waiting for the member to confirm"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed (nothing was paid)"
+
+    FINAL = frozenset({Status.SUCCEEDED, Status.FAILED})
+
+    purpose = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    reason = models.CharField(max_length=32, blank=True, default="")
+    out_bill_no = models.CharField(max_length=32)
+    status = models.CharField(max_length=24, choices=Status.choices, default=Status.CREATED)
+    app_id = models.CharField(max_length=64, blank=True, default="")
+    mch_id = models.CharField(max_length=64, blank=True, default="")
+    payee_openid = models.CharField(max_length=128, blank=True, default="")
+    transfer_bill_no = models.CharField(max_length=64, blank=True, default="")
+    # WeChat's package_info: the mini program passes it to wx.requestMerchantTransfer.
+    package_info = models.CharField(max_length=1024, blank=True, default="")
+    fail_reason = models.CharField(max_length=200, blank=True, default="")
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    raw = models.JSONField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reference"], name="uniq_payout_reference_per_tenant"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "out_bill_no"], name="uniq_payout_out_bill_no_per_tenant"
+            ),
+            models.CheckConstraint(condition=models.Q(amount__gt=0), name="payout_amount_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(
+                    status__in=[
+                        "created",
+                        "processing",
+                        "waiting_confirmation",
+                        "succeeded",
+                        "failed",
+                    ]
+                ),
+                name="payout_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.out_bill_no} {self.amount} ({self.status})"
+
+
+class ShippingUpload(TenantOwnedModel):
+    """The shipping of a WeChat-paid payable, uploaded to WeChat's order shipping management
+    (``/wxa/sec/order/upload_shipping_info``): WeChat keeps the merchant's funds until then.
+
+    One row per payable; each shipment adds a package and sets it pending again; a Celery
+    task (and beat) uploads until WeChat accepts. ``failed`` = refused for good (see
+    ``last_error``), retryable from the console.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending (to upload or retry)"
+        ACCEPTED = "accepted", "Accepted by WeChat"
+        FAILED = "failed", "Failed (refused; retry from the console)"
+
+    class Logistics(models.IntegerChoices):
+        EXPRESS = 1, "Express"
+        SAME_CITY = 2, "Same-city delivery"
+        VIRTUAL = 3, "Virtual goods"
+        PICKUP = 4, "Store pickup"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    logistics_type = models.PositiveSmallIntegerField(choices=Logistics.choices)
+    packages = models.JSONField(default=list, blank=True)
+    is_all_delivered = models.BooleanField(default=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Bumped by every change; an upload only marks the version it sent as accepted.
+    version = models.PositiveIntegerField(default=1)
+    accepted_version = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purpose", "reference"], name="uniq_shipping_upload_payable"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending", "accepted", "failed"]),
+                name="shipping_upload_status_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"shipping of {self.purpose} {self.reference} ({self.status})"
+
+
+class ReconciliationRun(TenantOwnedModel):
+    """One gateway bill of one day compared with our records (re-running replaces it)."""
+
+    class Status(models.TextChoices):
+        MATCHED = "matched", "Matched"
+        MISMATCHED = "mismatched", "Mismatches found"
+        FAILED = "failed", "Bill could not be fetched"
+
+    gateway = models.CharField(max_length=16, choices=Gateway.choices)
+    bill_date = models.DateField()
+    status = models.CharField(max_length=16, choices=Status.choices)
+    bill_rows = models.PositiveIntegerField(default=0)
+    our_rows = models.PositiveIntegerField(default=0)
+    mismatch_count = models.PositiveIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True, default="")
+    ran_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-bill_date", "gateway"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "gateway", "bill_date"], name="uniq_reconciliation_run"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway} {self.bill_date} ({self.status})"
+
+
+class ReconciliationMismatch(TenantOwnedModel):
+    class Kind(models.TextChoices):
+        MISSING_OURS = "missing_ours", "In the bill, not in our records"
+        MISSING_THEIRS = "missing_theirs", "In our records, not in the bill"
+        AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+
+    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="mismatches")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    entry = models.CharField(max_length=16)  # "payment" | "refund"
+    out_trade_no = models.CharField(max_length=64, blank=True, default="")
+    out_refund_no = models.CharField(max_length=64, blank=True, default="")
+    gateway_no = models.CharField(max_length=64, blank=True, default="")
+    ours = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    theirs = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "reconciliation mismatches"
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.entry} {self.out_refund_no or self.out_trade_no}"

@@ -66,3 +66,26 @@ def purpose_handler(name: str) -> PurposeHandler:
 
 def registered_purposes() -> list[str]:
     return sorted(_HANDLERS)
+
+
+# --- Payouts --------------------------------------------------------------------------------
+# An app that pays members out (distribution: ``withdrawal``) registers a handler for the
+# prefix of its payout references (``withdrawal:12`` -> ``withdrawal``). Payments tells it the
+# outcome exactly once, inside the transaction that finalises the payout (row locked).
+
+
+class PayoutHandler(Protocol):
+    def on_payout_succeeded(self, *, tenant: Tenant, reference: str, payout: Any) -> None: ...
+
+    def on_payout_failed(self, *, tenant: Tenant, reference: str, payout: Any) -> None: ...
+
+
+_PAYOUT_HANDLERS: dict[str, PayoutHandler] = {}
+
+
+def register_payout_purpose(name: str, handler: PayoutHandler) -> None:
+    _PAYOUT_HANDLERS[name] = handler
+
+
+def payout_handler(name: str) -> PayoutHandler | None:
+    return _PAYOUT_HANDLERS.get(name)

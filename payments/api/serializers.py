@@ -35,3 +35,22 @@ class SandboxCompleteOutputSerializer(serializers.Serializer):
     out_trade_no = serializers.CharField()
     status = serializers.CharField()
     purpose_accepted = serializers.BooleanField(allow_null=True)
+
+
+class PayoutConfirmationSerializer(serializers.Serializer):
+    mchId = serializers.CharField()
+    appId = serializers.CharField()
+    package = serializers.CharField()
+
+
+class PayoutOutputSerializer(serializers.Serializer):
+    out_bill_no = serializers.CharField()
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)
+    status = serializers.CharField()
+    reference = serializers.CharField()
+    fail_reason = serializers.CharField()
+    confirmation = PayoutConfirmationSerializer(
+        allow_null=True,
+        help_text="while the status is waiting_confirmation: the arguments of "
+        "wx.requestMerchantTransfer (the member confirms receipt in the mini program)",
+    )

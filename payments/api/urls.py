@@ -17,6 +17,11 @@ urlpatterns = [
         name="notify-wechat-refund",
     ),
     path(
+        "payments/notify/wechat/<slug:slug>/transfer",
+        views.WeChatTransferNotifyView.as_view(),
+        name="notify-wechat-transfer",
+    ),
+    path(
         "payments/notify/alipay/<slug:slug>",
         views.AlipayNotifyView.as_view(),
         name="notify-alipay",
@@ -25,6 +30,11 @@ urlpatterns = [
         "payments/notify/sandbox/<slug:slug>",
         views.SandboxNotifyView.as_view(),
         name="notify-sandbox",
+    ),
+    path(
+        "payments/payouts/<str:out_bill_no>",
+        views.PayoutDetailView.as_view(),
+        name="payout-detail",
     ),
     path(
         "payments/sandbox/<str:out_trade_no>/complete",

@@ -22,11 +22,12 @@ from mall.tenancy.middleware import sandbox_allowed
 from payments import services
 from payments.api.serializers import (
     PayInputSerializer,
+    PayoutOutputSerializer,
     PayOutputSerializer,
     SandboxCompleteOutputSerializer,
 )
 from payments.errors import PaymentErrorCode
-from payments.models import Gateway, Payment
+from payments.models import Gateway, Payment, Payout
 from payments.services.notifications import NotificationAnswer
 
 logger = logging.getLogger(__name__)
@@ -77,7 +78,21 @@ class OrderPayView(MemberAPIView):
 def _wechat_answer(answer: NotificationAnswer) -> HttpResponse:
     if answer.ok:
         return HttpResponse(status=204)
-    return JsonResponse({"code": "FAIL", "message": answer.message[:200]}, status=answer.status)
+    return _wechat_fail(answer.message, answer.status)
+
+
+def _wechat_fail(message: str, status: int) -> JsonResponse:
+    """WeChat Pay reads ``code``/``message`` (and retries on any non-2xx); ``error`` is the
+    project's error envelope for everyone else."""
+    message = message[:200]
+    return JsonResponse(
+        {
+            "code": "FAIL",
+            "message": message,
+            "error": {"code": "notification_rejected", "message": message, "details": {}},
+        },
+        status=status,
+    )
 
 
 def _headers(request: Request) -> dict[str, str]:
@@ -122,7 +137,7 @@ class WeChatNotifyView(CallbackView):
     def post(self, request: Request, slug: str) -> HttpResponse:
         body = _body(request)
         if body is None:
-            return JsonResponse({"code": "FAIL", "message": "body is not UTF-8"}, status=400)
+            return _wechat_fail("body is not UTF-8", 400)
         answer = services.notification_handle_wechat(
             tenant_slug=slug,
             headers=_headers(request),
@@ -148,6 +163,27 @@ class WeChatRefundNotifyView(WeChatNotifyView):
         return super().post(request, slug)
 
 
+class WeChatTransferNotifyView(CallbackView):
+    @extend_schema(
+        operation_id="payments_notify_wechat_transfer",
+        summary="WeChat Pay merchant transfer notification (payouts)",
+        description="Verified like payment notifications (serial, timestamp window, signature, "
+        "AES-256-GCM resource); mch id, out_bill_no, amount and payee matched; the payout is "
+        "finalised once. Never throttled.",
+        request=None,
+        responses=CALLBACK_RESPONSES,
+        auth=[],
+    )
+    def post(self, request: Request, slug: str) -> HttpResponse:
+        body = _body(request)
+        if body is None:
+            return _wechat_fail("body is not UTF-8", 400)
+        answer = services.notification_handle_wechat_transfer(
+            tenant_slug=slug, headers=_headers(request), body=body
+        )
+        return _wechat_answer(answer)
+
+
 class SandboxNotifyView(WeChatNotifyView):
     gateway = Gateway.SANDBOX
 
@@ -161,7 +197,7 @@ class SandboxNotifyView(WeChatNotifyView):
     )
     def post(self, request: Request, slug: str) -> HttpResponse:
         if not sandbox_allowed():
-            return JsonResponse({"code": "FAIL", "message": "sandbox disabled"}, status=403)
+            return _wechat_fail("sandbox disabled", 403)
         return super().post(request, slug)
 
 
@@ -222,3 +258,32 @@ class SandboxCompleteView(MemberAPIView):
                 }
             ).data
         )
+
+
+class PayoutDetailView(MemberAPIView):
+    @extend_schema(
+        operation_id="payments_payout_detail",
+        summary="One of my payouts (e.g. a withdrawal), with what confirming it needs",
+        description="WeChat Pay merchant transfers wait for the member to confirm receipt: "
+        "while `status` is `waiting_confirmation`, `confirmation` holds `mchId`, `appId` and "
+        "`package` for `wx.requestMerchantTransfer`. Another member's or tenant's payout: 404.",
+        request=None,
+        responses={200: PayoutOutputSerializer, 404: OpenApiResponse(description="no such payout")},
+    )
+    def get(self, request: Request, out_bill_no: str) -> Response:
+        payout = (
+            Payout.objects.for_tenant(request.tenant)
+            .filter(out_bill_no=out_bill_no, member=self.member)
+            .first()
+        )
+        if payout is None:
+            raise NotFoundError("No such payout.", code=ErrorCode.NOT_FOUND)
+        body = {
+            "out_bill_no": payout.out_bill_no,
+            "amount": payout.amount,
+            "status": payout.status,
+            "reference": payout.reference,
+            "fail_reason": payout.fail_reason,
+            "confirmation": services.payout_confirmation_params(payout=payout),
+        }
+        return Response(PayoutOutputSerializer(body).data)

@@ -58,6 +58,21 @@ class RefundState:
     raw: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class PayoutState:
+    """A transfer as the gateway sees it (answer, query or notification)."""
+
+    state: str  # "processing" | "waiting_confirmation" | "succeeded" | "failed" | "not_found"
+    out_bill_no: str = ""
+    transfer_bill_no: str = ""
+    amount_fen: int | None = None
+    openid: str = ""
+    mch_id: str = ""
+    package_info: str = ""
+    fail_reason: str = ""
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
 class GatewayAdapter(Protocol):
     config: GatewayConfig
 

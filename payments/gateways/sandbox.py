@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.utils import timezone
 
 from mall.money import to_fen
-from payments.gateways.base import Prepay, RefundState, TradeState
+from payments.gateways.base import PayoutState, Prepay, RefundState, TradeState
 from payments.gateways.wechat import SIGNATURE_TYPE, jsapi_params
-from payments.models import GatewayConfig, Payment, Refund
+from payments.models import GatewayConfig, Payment, Payout, Refund
 
 
 def generate_private_key_pem() -> str:
@@ -77,6 +77,20 @@ class SandboxAdapter:
 
     def query_refund(self, *, refund: Refund, payment: Payment) -> RefundState:
         return RefundState(state="succeeded", out_refund_no=refund.out_refund_no)
+
+    def transfer(self, *, payout: Payout, notify_url: str) -> PayoutState:
+        """The sandbox pays out at once (no member confirmation)."""
+        return PayoutState(
+            state="succeeded",
+            out_bill_no=payout.out_bill_no,
+            transfer_bill_no=f"sandbox-transfer-{secrets.token_hex(8)}",
+            amount_fen=to_fen(payout.amount),
+            openid=payout.payee_openid,
+            mch_id=self.config.mch_id,
+        )
+
+    def query_transfer(self, *, payout: Payout) -> PayoutState:
+        return self.transfer(payout=payout, notify_url="")
 
 
 def encrypt_resource(

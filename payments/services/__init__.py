@@ -5,6 +5,7 @@ from payments.services.notifications import (
     NotificationAnswer,
     notification_handle_alipay,
     notification_handle_wechat,
+    notification_handle_wechat_transfer,
 )
 from payments.services.payments import (
     PaidResult,
@@ -17,6 +18,14 @@ from payments.services.payments import (
     payment_sync,
     payments_sync_pending,
 )
+from payments.services.payouts import (
+    payout_apply_state,
+    payout_confirmation_params,
+    payout_gateway_for,
+    payout_request,
+    payout_submit,
+    payouts_sync,
+)
 from payments.services.refunds import (
     refund_finalise,
     refund_request,
@@ -25,6 +34,12 @@ from payments.services.refunds import (
     refunds_sync_processing,
 )
 from payments.services.sandbox import sandbox_pay, sandbox_payment_complete
+from payments.services.shipping import (
+    shipping_info_upload_for,
+    shipping_upload_retry,
+    shipping_upload_submit,
+    shipping_uploads_retry,
+)
 
 __all__ = [
     "NotificationAnswer",
@@ -33,6 +48,7 @@ __all__ = [
     "gateway_config_set",
     "notification_handle_alipay",
     "notification_handle_wechat",
+    "notification_handle_wechat_transfer",
     "payment_apply_state",
     "payment_apply_success",
     "payment_close",
@@ -40,6 +56,12 @@ __all__ = [
     "payment_start",
     "payment_sync",
     "payments_sync_pending",
+    "payout_apply_state",
+    "payout_confirmation_params",
+    "payout_gateway_for",
+    "payout_request",
+    "payout_submit",
+    "payouts_sync",
     "refund_finalise",
     "refund_request",
     "refund_retry",
@@ -48,4 +70,8 @@ __all__ = [
     "sandbox_config_ensure",
     "sandbox_pay",
     "sandbox_payment_complete",
+    "shipping_info_upload_for",
+    "shipping_upload_retry",
+    "shipping_upload_submit",
+    "shipping_uploads_retry",
 ]

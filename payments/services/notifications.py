@@ -12,7 +12,7 @@ from mall.money import to_fen
 from mall.tenancy.models import Tenant
 from payments.gateways import alipay, wechat
 from payments.gateways.wechat import NotificationRejected
-from payments.models import Gateway, GatewayConfig, Payment, Refund
+from payments.models import Gateway, GatewayConfig, Payment, Payout, Refund
 from payments.services.payments import TradeMismatch, payment_apply_state
 from payments.services.refunds import refund_finalise
 
@@ -156,3 +156,43 @@ def notification_handle_alipay(*, tenant_slug: str, form: dict[str, str]) -> Not
             out_trade_no=payment.out_trade_no,
         )
     return NotificationAnswer(ok=True, status=200)
+
+
+def notification_handle_wechat_transfer(
+    *, tenant_slug: str, headers: dict[str, str], body: str
+) -> NotificationAnswer:
+    """A WeChat Pay merchant transfer notification (``MCHTRANSFER.BILL.FINISHED``): same
+    verification as payments, then mch id, out_bill_no (known), amount and payee checked."""
+    from payments.services.payouts import PayoutMismatch, payout_apply_state
+
+    gateway = Gateway.WECHAT
+    config = _config(tenant_slug, gateway)
+    if config is None:
+        return _reject(gateway, tenant_slug, 404, "no such tenant or gateway not configured")
+    try:
+        verified = wechat.notification_verify(config, headers, body)
+    except NotificationRejected as exc:
+        return _reject(gateway, tenant_slug, exc.status, exc.reason)
+    state = wechat.payout_state_from(verified["resource"])
+    if state.mch_id != config.mch_id:
+        return _reject(gateway, tenant_slug, 400, "transfer notification for another mch id")
+    payout = (
+        Payout.objects.for_tenant(config.tenant)
+        .filter(out_bill_no=state.out_bill_no, gateway=gateway)
+        .first()
+    )
+    if payout is None:
+        return _reject(gateway, tenant_slug, 404, "unknown out_bill_no")
+    if state.amount_fen is None:
+        return _reject(gateway, tenant_slug, 400, "transfer notification without an amount")
+    try:
+        payout_apply_state(payout_id=payout.pk, state=state, source="notification")
+    except PayoutMismatch as exc:
+        return _reject(
+            gateway,
+            tenant_slug,
+            400,
+            f"does not match our record: {exc}",
+            out_bill_no=payout.out_bill_no,
+        )
+    return NotificationAnswer(ok=True, status=204)

@@ -5,6 +5,8 @@ generated here and configured as production would be."""
 from __future__ import annotations
 
 import base64
+import gzip
+import hashlib
 import json
 import re
 import secrets
@@ -174,6 +176,13 @@ class FakeWeChatPay:
         self.prepay_http_status = 200
         self.answer_key: rsa.RSAPrivateKey | None = None  # sign answers with another key
         self.answer_serial = PUBLIC_KEY_ID
+        # Merchant transfers: out_bill_no -> bill; the state new bills get; HTTP failures.
+        self.transfers: dict[str, dict[str, Any]] = {}
+        self.transfer_state = "WAIT_USER_CONFIRM"
+        self.transfer_answer: tuple[int, dict[str, Any]] | None = None  # (status, error body)
+        # Trade bill of a day: bill_date -> CSV text (WeChat's format).
+        self.bills: dict[str, str] = {}
+        self.bill_hash_override: str | None = None
         server.expect_request(re.compile(r"^/v3/.*")).respond_with_handler(self._handle)
 
     def _signed(self, status: int, payload: dict[str, Any] | None) -> Response:
@@ -230,6 +239,58 @@ class FakeWeChatPay:
             if trade is None:
                 return self._signed(404, {"code": "ORDER_NOT_EXIST", "message": "no"})
             return self._signed(200, trade)
+        if path == "/v3/fund-app/mch-transfer/transfer-bills" and request.method == "POST":
+            if self.transfer_answer is not None:
+                return self._signed(*self.transfer_answer)
+            bill = self.transfers.get(body["out_bill_no"])
+            if bill is None:
+                bill = {
+                    "mch_id": MCH_ID,
+                    "appid": body["appid"],
+                    "out_bill_no": body["out_bill_no"],
+                    "transfer_bill_no": f"1330{secrets.token_hex(12)}",
+                    "state": self.transfer_state,
+                    "transfer_amount": body["transfer_amount"],
+                    "transfer_remark": body["transfer_remark"],
+                    "openid": body["openid"],
+                    "create_time": "2026-11-25T10:00:00+08:00",
+                    "update_time": "2026-11-25T10:00:00+08:00",
+                    "request": body,
+                }
+                self.transfers[body["out_bill_no"]] = bill
+            answer = {
+                k: bill[k] for k in ("out_bill_no", "transfer_bill_no", "create_time", "state")
+            }
+            if bill["state"] == "WAIT_USER_CONFIRM":
+                answer["package_info"] = f"ABBQO+oYAAABAAAAAAAk{bill['out_bill_no']}"
+            return self._signed(200, answer)
+        match = re.match(r"^/v3/fund-app/mch-transfer/transfer-bills/out-bill-no/([^/]+)$", path)
+        if match:
+            bill = self.transfers.get(match.group(1))
+            if bill is None:
+                return self._signed(404, {"code": "NOT_FOUND", "message": "no such bill"})
+            return self._signed(200, {k: v for k, v in bill.items() if k != "request"})
+        if path == "/v3/bill/tradebill":
+            date = request.args.get("bill_date", "")
+            if date not in self.bills:
+                return self._signed(400, {"code": "NO_STATEMENT_EXIST", "message": "no bill"})
+            raw = self.bills[date].encode()
+            return self._signed(
+                200,
+                {
+                    "hash_type": "SHA1",
+                    "hash_value": self.bill_hash_override or hashlib.sha1(raw).hexdigest(),
+                    # WeChat answers its own host; we download from the configured base URL.
+                    "download_url": "https://api.mch.weixin.qq.com/v3/billdownload/file"
+                    f"?token=tok-{date}",
+                },
+            )
+        if path == "/v3/billdownload/file":
+            date = request.args.get("token", "").removeprefix("tok-")
+            return Response(
+                gzip.compress(self.bills[date].encode()),
+                content_type="application/octet-stream",
+            )
         if path == "/v3/refund/domestic/refunds" and request.method == "POST":
             if self.refund_http_status != 200:
                 return self._signed(
@@ -330,7 +391,16 @@ class FakeAlipay:
         self.requests: list[dict[str, Any]] = []
         self.trades: dict[str, dict[str, Any]] = {}
         self.refund_code = "10000"
+        self.bills: dict[str, bytes] = {}  # bill_date -> zip archive
+        self.server = server
         server.expect_request("/gateway.do").respond_with_handler(self._handle)
+        server.expect_request(re.compile(r"^/alipay-bill/.*")).respond_with_handler(self._download)
+
+    def _download(self, request: Request) -> Response:
+        archive = self.bills.get(request.path.rsplit("/", 1)[-1].removesuffix(".zip"))
+        if archive is None:
+            return Response("no such bill", status=404)
+        return Response(archive, content_type="application/zip")
 
     def _signed(self, method: str, inner: dict[str, Any]) -> Response:
         inner_json = json.dumps(inner, separators=(",", ":"), ensure_ascii=False)
@@ -368,6 +438,16 @@ class FakeAlipay:
                     "out_trade_no": biz["out_trade_no"],
                     "trade_no": trade_no,
                 },
+            )
+        if method == "alipay.data.dataservice.bill.downloadurl.query":
+            if biz.get("bill_date") not in self.bills:
+                return self._signed(
+                    method,
+                    {"code": "40004", "msg": "Business Failed", "sub_code": "isp.bill_not_exist"},
+                )
+            url = self.server.url_for(f"/alipay-bill/{biz['bill_date']}.zip")
+            return self._signed(
+                method, {"code": "10000", "msg": "Success", "bill_download_url": url}
             )
         trade = self.trades.get(biz.get("out_trade_no", ""))
         if trade is None:

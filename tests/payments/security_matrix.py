@@ -16,7 +16,16 @@ from typing import Any
 
 from mall.tenancy.models import Tenant
 from members.models import Member
-from payments.models import GatewayConfig, Payment, PaymentEvent, Refund
+from payments.models import (
+    GatewayConfig,
+    Payment,
+    PaymentEvent,
+    Payout,
+    ReconciliationMismatch,
+    ReconciliationRun,
+    Refund,
+    ShippingUpload,
+)
 from tests.security.matrix import MARKER, ObjectRoute, Public
 
 
@@ -50,6 +59,37 @@ def _refund(t: Tenant) -> Refund:
     )
 
 
+def _payout(t: Tenant) -> Payout:
+    return Payout.objects.create(
+        tenant=t,
+        purpose="matrix",
+        reference=f"matrix:{MARKER}"[:64],
+        member=Member.objects.create(tenant=t, nickname=MARKER),
+        gateway="wechat",
+        amount=Decimal("3.00"),
+        reason=MARKER[:32],
+        out_bill_no=f"T{t.pk}matrix",
+        status="waiting_confirmation",
+        package_info=MARKER,
+        fail_reason=MARKER,
+    )
+
+
+def _run(t: Tenant) -> ReconciliationRun:
+    from datetime import date
+
+    from django.utils import timezone
+
+    return ReconciliationRun.objects.create(
+        tenant=t,
+        gateway="wechat",
+        bill_date=date(2026, 11, 25),
+        status="failed",
+        error=MARKER,
+        ran_at=timezone.now(),
+    )
+
+
 MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
     "payments.GatewayConfig": lambda t: GatewayConfig.objects.create(
         tenant=t, gateway="wechat", app_id=MARKER, mch_id=MARKER
@@ -59,10 +99,26 @@ MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
     "payments.PaymentEvent": lambda t: PaymentEvent.objects.create(
         tenant=t, payment=_payment(t), kind=MARKER
     ),
+    "payments.Payout": _payout,
+    "payments.ShippingUpload": lambda t: ShippingUpload.objects.create(
+        tenant=t,
+        payment=_payment(t),
+        purpose="order",
+        reference=MARKER[:64],
+        logistics_type=4,
+        packages=[{"key": MARKER, "item_desc": MARKER}],
+        status="failed",
+        last_error=MARKER,
+    ),
+    "payments.ReconciliationRun": _run,
+    "payments.ReconciliationMismatch": lambda t: ReconciliationMismatch.objects.create(
+        tenant=t, run=_run(t), kind="missing_ours", entry="payment", out_trade_no=MARKER[:64]
+    ),
 }
 
 NOT_IN_CONSOLE: dict[str, str] = {
     "payments.PaymentEvent": "audit rows; shown read-only inline on the payment page",
+    "payments.ReconciliationMismatch": "shown read-only inline on the reconciliation run page",
 }
 
 CALLBACK = Public(
@@ -79,6 +135,10 @@ ROUTES: dict[str, Any] = {
     ),
     "api/v1/payments/notify/wechat/<slug:slug>": CALLBACK,
     "api/v1/payments/notify/wechat/<slug:slug>/refund": CALLBACK,
+    "api/v1/payments/notify/wechat/<slug:slug>/transfer": CALLBACK,
+    "api/v1/payments/payouts/<str:out_bill_no>": ObjectRoute(
+        "payments.Payout", lookup=lambda p: p.out_bill_no
+    ),
     "api/v1/payments/notify/alipay/<slug:slug>": CALLBACK,
     "api/v1/payments/notify/sandbox/<slug:slug>": CALLBACK,
 }
