@@ -19,6 +19,7 @@ from orders.errors import OrderErrorCode
 from orders.models import Fulfillment, Order, OrderLine, Shipment, ShipmentLine
 from orders.services.common import invalid_transition, order_event_add, order_lock
 from orders.services.transitions import order_transition
+from payments.services import shipping_info_upload_for
 
 S = Order.Status
 SHIPPABLE = frozenset({S.PAID, S.PARTIALLY_SHIPPED, S.PARTIALLY_REFUNDED})
@@ -137,6 +138,21 @@ def order_ship(
             subject=f"order:{locked.number}",
             payload={"number": locked.number, "complete": done, **data},
         )
+        # WeChat holds a mini program merchant's funds until each WeChat-paid order's shipping
+        # is uploaded: record it here, payments uploads after commit and retries.
+        shipping_info_upload_for(
+            tenant=tenant,
+            purpose="order",
+            reference=locked.number,
+            shipment={
+                "kind": shipment.kind,
+                "shipment_id": shipment.pk,
+                "carrier": shipment.carrier,
+                "tracking_no": shipment.tracking_no,
+                "receiver_phone": (locked.address or {}).get("phone", ""),
+                "complete": done,
+            },
+        )
     return shipment
 
 
@@ -190,6 +206,12 @@ def order_pickup_verify(
                     note="picked up",
                     fields={"shipped_at": now},
                 )
+            shipping_info_upload_for(
+                tenant=tenant,
+                purpose="order",
+                reference=locked.number,
+                shipment={"kind": "pickup", "shipment_id": f"pickup:{locked.pk}", "complete": True},
+            )
     if wrong:  # the attempt is counted (committed) and the answer is a refusal
         locked.refresh_from_db(fields=["pickup_attempts"])
         raise ApplicationError(

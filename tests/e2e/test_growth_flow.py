@@ -138,3 +138,45 @@ def test_cancelled_order_closes_its_unpaid_sandbox_trade(
     assert late.status_code == 409 and late.json()["error"]["code"] == "payment_closed"
     order.refresh_from_db()
     assert order.status == "cancelled" and order.paid_amount == Decimal("0.00")
+
+
+def test_shipping_a_sandbox_paid_order_uploads_its_shipping_information(
+    tenant: Any, shop: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from payments.models import ShippingUpload
+
+    client, buyer = _login(shop["channel"], "buyer-3")
+    order = _order(client, buyer, shop["sku"], 2, "growth-3")
+    with django_capture_on_commit_callbacks(execute=True):
+        trade = client.post(
+            f"/api/v1/orders/{order.number}/pay", {"gateway": "sandbox"}, format="json"
+        ).json()
+        client.post(f"/api/v1/payments/sandbox/{trade['out_trade_no']}/complete")
+    line = order.lines.get()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        first = shop["merchant"].post(
+            f"/api/merchant/v1/orders/{order.number}/ship",
+            {
+                "carrier": "SF",
+                "tracking_no": "SF100",
+                "lines": [{"line_id": line.pk, "quantity": 1}],
+            },
+            format="json",
+        )
+        assert first.status_code in (200, 201), first.content
+    upload = ShippingUpload.objects.get(reference=order.number)
+    assert upload.is_all_delivered is False and len(upload.packages) == 1
+
+    with django_capture_on_commit_callbacks(execute=True):
+        rest = shop["merchant"].post(
+            f"/api/merchant/v1/orders/{order.number}/ship",
+            {"carrier": "SF", "tracking_no": "SF101"},
+            format="json",
+        )
+        assert rest.status_code in (200, 201), rest.content
+    upload.refresh_from_db()
+    assert upload.is_all_delivered is True and len(upload.packages) == 2
+    assert upload.status == "accepted"  # the sandbox accepts locally
+    order.refresh_from_db()
+    assert order.status == "shipped"
