@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from distribution import services
+from distribution.console import DistributorConsoleMixin
 from distribution.models import (
     Binding,
     Commission,
@@ -84,8 +85,10 @@ class CommissionRuleAdmin(TenantScopedModelAdmin):
 
 
 @admin.register(Distributor, site=console_site)
-class DistributorAdmin(TenantScopedModelAdmin):
-    list_display = ["share_code", "member", "status", "grade", "parent", "depth", "balance"]
+class DistributorAdmin(DistributorConsoleMixin, TenantScopedModelAdmin):
+    list_display = [
+        "share_code", "member", "status", "grade", "parent", "depth", "balance", "links"
+    ]  # fmt: skip
     list_filter = ["status", "grade"]
     search_fields = ["share_code", "member__nickname", "member__phone"]
     fields = ["member", "status", "grade", "share_code", "parent", "balance", "note", "path"]
@@ -94,6 +97,10 @@ class DistributorAdmin(TenantScopedModelAdmin):
     edit_roles = OPERATION_ROLES
     add_roles: frozenset[str] = frozenset()
     delete_roles: frozenset[str] = frozenset()
+
+    @admin.display(description="")
+    def links(self, obj: Distributor) -> str:
+        return self.console_links(obj)
 
     @admin.action(description="Approve selected applications")
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -319,9 +319,19 @@ class Commission(TenantOwnedModel):
         SETTLED = "settled", "Settled"
         REVERSED = "reversed", "Reversed"
 
+    # Indexes: every index is one more insert per settled row (1M rows in one settlement run
+    # must stay well under a minute), so the single-column indexes Django adds to tenant,
+    # order_line and beneficiary are left out: the composite ones below start with tenant.
+    tenant = models.ForeignKey(
+        "mall.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
-    order_line = models.ForeignKey("orders.OrderLine", on_delete=models.PROTECT, related_name="+")
-    beneficiary = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
+    order_line = models.ForeignKey(
+        "orders.OrderLine", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    beneficiary = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     buyer = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
     tier = models.PositiveSmallIntegerField()
     base_amount = _money()
@@ -334,7 +344,7 @@ class Commission(TenantOwnedModel):
     created_at = models.DateTimeField(auto_now_add=True)
     settled_at = models.DateTimeField(null=True, blank=True)
     # Token of the settlement batch that settled the row (set-based settlement).
-    settle_batch = models.CharField(max_length=32, blank=True, default="", db_index=True)
+    settle_batch = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         ordering = ["-id"]
@@ -357,7 +367,10 @@ class Commission(TenantOwnedModel):
             ),
         ]
         indexes = [
-            models.Index(fields=["status", "order"], name="commission_due"),
+            # Only pending rows: a settled row leaves it (no index insert on settlement).
+            models.Index(
+                fields=["order"], condition=Q(status="pending"), name="commission_due_pending"
+            ),
             models.Index(fields=["tenant", "beneficiary", "-id"], name="commission_mine"),
         ]
 
@@ -402,7 +415,13 @@ class LedgerEntry(TenantOwnedModel):
         WITHDRAW_REVERSAL = "withdraw_reversal", "Withdrawal rejected"
         REWARD = "reward", "Team reward"
 
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
+    # tenant and distributor are covered by ledger_mine / uniq_ledger_reference (see Commission).
+    tenant = models.ForeignKey(
+        "mall.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     amount = _money()  # signed: credits > 0, debits and withdrawals < 0
     reference = models.CharField(max_length=128)
@@ -437,6 +456,8 @@ class Withdrawal(TenantOwnedModel):
 
     class Method(models.TextChoices):
         OFFLINE = "offline", "Offline payout recorded by finance"
+        WECHAT = "wechat", "WeChat Pay transfer"
+        SANDBOX = "sandbox", "Sandbox transfer"
 
     distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
     amount = _money()

@@ -33,3 +33,9 @@ def settle_commissions() -> int:
 @shared_task(name="distribution.tasks.team_rewards")
 def team_rewards() -> int:
     return services.team_rewards_compute_all()
+
+
+@shared_task(name="distribution.tasks.grades_review")
+def grades_review() -> int:
+    """Beat: automatic grade upgrades (idempotent)."""
+    return services.distributor_grades_review_all()

@@ -46,6 +46,8 @@ class MeOutSerializer(DistributorOutSerializer):
     pending_amount = serializers.DecimalField(max_digits=12, decimal_places=2)
     team_size = serializers.IntegerField()
     direct_size = serializers.IntegerField()
+    share_scene = serializers.CharField(help_text="d=<share code>: the scene of my share link.")
+    share_text = serializers.CharField(help_text="One-click share copy.")
 
     class Meta(DistributorOutSerializer.Meta):
         fields = [
@@ -53,6 +55,8 @@ class MeOutSerializer(DistributorOutSerializer):
             "pending_amount",
             "team_size",
             "direct_size",
+            "share_scene",
+            "share_text",
         ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -102,6 +103,8 @@ class MeView(MemberAPIView):
     @extend_schema(
         operation_id="distribution_me",
         summary="My distributor account: status, grade, balance, pending, team size",
+        description="`share_scene` (`d=<share code>`) is the scene of the shop's share link "
+        "or mini program code; `share_text` is one-click share copy for it.",
         responses={200: MeOutSerializer, **ERRORS},
     )
     def get(self, request: Request) -> Response:
@@ -109,6 +112,10 @@ class MeView(MemberAPIView):
         summary = selectors.distributor_summary(tenant=self.tenant, distributor=distributor)
         for name, value in summary.items():
             setattr(distributor, name, value)
+        distributor.share_scene = posters.share_scene(distributor=distributor)
+        distributor.share_text = posters.share_text(
+            distributor_name=posters.display_name(distributor=distributor, member=self.member)
+        )
         return Response(MeOutSerializer(distributor).data)
 
 
@@ -176,8 +183,10 @@ class PosterView(MemberAPIView):
     @extend_schema(
         operation_id="distribution_poster",
         summary="Share poster (PNG) of a product, with my QR code",
-        description="The QR code carries the scene `d=<share code>&p=<product id>`; the "
-        "header `X-Share-Text` has one-click share copy (URL-encoded).",
+        description="The code carries the scene `d=<share code>&p=<product id>` (also in the "
+        "header `X-Share-Scene`): a WeChat mini program code on a WeChat mini program, a QR code "
+        "elsewhere (and when WeChat cannot be reached). The header `X-Share-Text` has "
+        "one-click share copy (URL-encoded UTF-8). Cached until the product changes.",
         parameters=[PosterQuerySerializer],
         responses={(200, "image/png"): OpenApiTypes.BINARY, **ERRORS},
     )
@@ -199,13 +208,19 @@ class PosterView(MemberAPIView):
         )
         if product is None:
             raise NotFoundError("Product not found.")
-        png = posters.poster_for(distributor=distributor, member=self.member, product=product)
+        png = posters.poster_for(
+            distributor=distributor,
+            member=self.member,
+            product=product,
+            channel=getattr(request, "channel", None),
+        )
         response = HttpResponse(png, content_type="image/png")
-        from urllib.parse import quote
-
+        response["X-Share-Scene"] = posters.share_scene(
+            distributor=distributor, product_id=product.pk
+        )
         response["X-Share-Text"] = quote(
             posters.share_text(
-                distributor_name=self.member.nickname or distributor.share_code,
+                distributor_name=posters.display_name(distributor=distributor, member=self.member),
                 title=product.title,
                 price=product.display_price,
             )

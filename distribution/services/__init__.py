@@ -16,6 +16,7 @@ from distribution.services.distributors import (
     distributor_reject,
     distributor_unfreeze,
 )
+from distribution.services.grades import distributor_grades_review, distributor_grades_review_all
 from distribution.services.ledger import ledger_balance
 from distribution.services.rewards import team_rewards_compute, team_rewards_compute_all
 from distribution.services.settlement import SettleResult, commissions_settle_due
@@ -37,6 +38,8 @@ __all__ = [
     "distributor_apply",
     "distributor_approve",
     "distributor_freeze",
+    "distributor_grades_review",
+    "distributor_grades_review_all",
     "distributor_reject",
     "distributor_unfreeze",
     "ledger_balance",

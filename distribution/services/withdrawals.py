@@ -1,13 +1,25 @@
 """Withdrawals: request (the amount leaves the balance at once), approve, pay, reject.
 
 Balance = settled − withdrawn − pending withdrawals, always, because a request writes a
-``withdraw`` entry and a rejection writes the matching ``withdraw_reversal``. Payout: the
-payments app has no transfer interface yet, so finance pays outside the system (bank or
-WeChat transfer) and records the payout reference here (``withdrawal_mark_paid``).
+``withdraw`` entry and a rejection writes the matching ``withdraw_reversal``.
+
+Payout, chosen on approval (``method``):
+
+- ``wechat`` / ``sandbox``: when the shop can pay out through a gateway
+  (``payments.services.payout_gateway_for``), approval requests a payout of the net amount
+  (``payments.services.payout_request``, reference ``withdrawal:<id>``) in the same
+  transaction; it is submitted after commit. Payments then tells us the outcome exactly once
+  (:class:`WithdrawalPayoutHandler`): succeeded → ``paid`` (``payout_reference`` = the
+  transfer's ``out_bill_no``); failed → ``rejected`` and the amount returns to the balance
+  once (the ``withdraw_reversal`` entry is unique per withdrawal). While a gateway payout is
+  in flight the withdrawal can be neither rejected nor marked paid by hand.
+- ``offline``: finance pays outside the system (bank or WeChat transfer) and records the
+  payout reference (``withdrawal_mark_paid``).
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time
 from decimal import Decimal
 
@@ -23,6 +35,9 @@ from mall.api.errors import ApplicationError, NotFoundError
 from mall.money import ZERO, quantize
 from mall.tenancy.models import Tenant
 from members.models import Member
+from payments.purposes import register_payout_purpose
+
+logger = logging.getLogger(__name__)
 
 W = Withdrawal.Status
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -124,23 +139,69 @@ def _move(
     return locked, True
 
 
-def withdrawal_approve(*, tenant: Tenant, withdrawal_id: int, actor: str) -> Withdrawal:
+PAYOUT_PURPOSE = "withdrawal"
+PAYOUT_REMARK = "Commission withdrawal"
+GATEWAY_METHODS = frozenset({Withdrawal.Method.WECHAT, Withdrawal.Method.SANDBOX})
+
+
+def _payout_reference(withdrawal: Withdrawal) -> str:
+    return f"{PAYOUT_PURPOSE}:{withdrawal.pk}"
+
+
+def withdrawal_approve(
+    *, tenant: Tenant, withdrawal_id: int, actor: str, method: str | None = None
+) -> Withdrawal:
+    """Approve a requested withdrawal. ``method`` None: pay through the shop's gateway when it
+    can (WeChat Pay transfer, or the sandbox), else offline; ``"offline"`` forces the offline
+    path; ``"wechat"``/``"sandbox"`` require that gateway (422 otherwise)."""
+    from payments.services import payout_gateway_for, payout_request
+
+    if method is not None and method not in Withdrawal.Method.values:
+        raise ApplicationError(
+            "invalid_payout_method", f"Unknown payout method {method!r}.", status_code=400
+        )
     with transaction.atomic():
-        withdrawal, _ = _move(
+        withdrawal, moved = _move(
             tenant=tenant,
             withdrawal_id=withdrawal_id,
             to=W.APPROVED,
             actor=actor,
             reviewed_at=timezone.now(),
         )
+        if not moved:
+            return withdrawal
+        member = (
+            Distributor.objects.for_tenant(tenant)
+            .select_related("member")
+            .get(pk=withdrawal.distributor_id)
+            .member
+        )
+        chosen = method
+        if chosen is None:
+            chosen = payout_gateway_for(tenant=tenant, member=member) or Withdrawal.Method.OFFLINE
+            if withdrawal.net_amount <= 0:
+                chosen = Withdrawal.Method.OFFLINE
+        if chosen in GATEWAY_METHODS:
+            payout_request(
+                tenant=tenant,
+                member=member,
+                amount=withdrawal.net_amount,
+                reference=_payout_reference(withdrawal),
+                reason=PAYOUT_REMARK,
+                gateway=chosen,
+            )
+        withdrawal.method = chosen
+        withdrawal.save(update_fields=["method"])
     return withdrawal
 
 
 def withdrawal_reject(
     *, tenant: Tenant, withdrawal_id: int, actor: str, reason: str = ""
 ) -> Withdrawal:
-    """Refused (before payout): the amount returns to the balance, once."""
+    """Refused (before payout): the amount returns to the balance, once. Not while a gateway
+    payout of it is in flight (a failed payout rejects it by itself)."""
     with transaction.atomic():
+        _refuse_if_gateway_payout(tenant, withdrawal_id)
         withdrawal, moved = _move(
             tenant=tenant,
             withdrawal_id=withdrawal_id,
@@ -175,6 +236,7 @@ def withdrawal_mark_paid(
         )
     try:
         with transaction.atomic():
+            _refuse_if_gateway_payout(tenant, withdrawal_id)
             withdrawal, _ = _move(
                 tenant=tenant,
                 withdrawal_id=withdrawal_id,
@@ -190,6 +252,76 @@ def withdrawal_mark_paid(
             status_code=409,
         ) from exc
     return withdrawal
+
+
+def _refuse_if_gateway_payout(tenant: Tenant, withdrawal_id: int) -> None:
+    locked = _lock(tenant, withdrawal_id)
+    if locked.status == W.APPROVED and locked.method in GATEWAY_METHODS:
+        raise ApplicationError(
+            "payout_in_progress",
+            "This withdrawal is being paid through the payment gateway; wait for its outcome.",
+            details={"method": locked.method},
+            status_code=409,
+        )
+
+
+def _payout_finished(*, tenant: Tenant, reference: str, payout: object, ok: bool) -> None:
+    """Payments' outcome of a withdrawal payout (inside its transaction, payout row locked)."""
+    purpose, _, raw_id = reference.partition(":")
+    if purpose != PAYOUT_PURPOSE or not raw_id.isdigit():
+        return
+    out_bill_no = str(getattr(payout, "out_bill_no", ""))
+    with transaction.atomic():
+        locked = _lock(tenant, int(raw_id))
+        target = W.PAID if ok else W.REJECTED
+        if locked.status == target:
+            return  # already applied
+        if locked.status != W.APPROVED or locked.method not in GATEWAY_METHODS:
+            logger.error(
+                "withdrawal %s is %s/%s; payout %s outcome %s not applied",
+                locked.pk,
+                locked.status,
+                locked.method,
+                out_bill_no,
+                "paid" if ok else "failed",
+            )
+            return
+        if ok:
+            _move(
+                tenant=tenant,
+                withdrawal_id=locked.pk,
+                to=W.PAID,
+                actor="payments",
+                paid_at=timezone.now(),
+                payout_reference=out_bill_no[:64],
+            )
+            return
+        reason = f"payout failed: {getattr(payout, 'fail_reason', '')}"[:200]
+        withdrawal, moved = _move(
+            tenant=tenant, withdrawal_id=locked.pk, to=W.REJECTED, actor="payments", reason=reason
+        )
+        if moved:
+            ledger_add(
+                tenant_id=tenant.pk,
+                distributor_id=withdrawal.distributor_id,
+                kind=LedgerEntry.Kind.WITHDRAW_REVERSAL,
+                amount=withdrawal.amount,
+                reference=f"withdrawal:{withdrawal.pk}",
+                note=reason,
+            )
+
+
+class WithdrawalPayoutHandler:
+    """Registered with payments for payout references ``withdrawal:<id>``."""
+
+    def on_payout_succeeded(self, *, tenant: Tenant, reference: str, payout: object) -> None:
+        _payout_finished(tenant=tenant, reference=reference, payout=payout, ok=True)
+
+    def on_payout_failed(self, *, tenant: Tenant, reference: str, payout: object) -> None:
+        _payout_finished(tenant=tenant, reference=reference, payout=payout, ok=False)
+
+
+register_payout_purpose(PAYOUT_PURPOSE, WithdrawalPayoutHandler())
 
 
 def withdrawn_today(*, tenant: Tenant, distributor: Distributor, now: datetime) -> Decimal:

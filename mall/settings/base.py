@@ -139,6 +139,17 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "payments.tasks.sync_pending",
         "schedule": timedelta(minutes=2),
     },
+    # WeChat shipping information uploads that are pending and due (backoff).
+    "payments-shipping-uploads-retry": {
+        "task": "payments.tasks.shipping_uploads_retry",
+        "schedule": timedelta(minutes=5),
+    },
+    # Yesterday's gateway bills vs our records, once published (10:00 Beijing); hourly so
+    # a failed download is tried again, finished days are kept.
+    "payments-reconcile-daily": {
+        "task": "payments.tasks.reconcile_daily",
+        "schedule": timedelta(hours=1),
+    },
     "orders-cancel-expired": {
         "task": "orders.tasks.cancel_expired_orders",
         "schedule": timedelta(minutes=1),
@@ -158,6 +169,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "distribution-team-rewards": {
         "task": "distribution.tasks.team_rewards",
         "schedule": timedelta(hours=6),
+    },
+    "distribution-grades-review": {
+        "task": "distribution.tasks.grades_review",
+        "schedule": timedelta(hours=1),
     },
 }
 

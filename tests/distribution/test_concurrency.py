@@ -78,6 +78,30 @@ def test_two_workers_settle_each_commission_once(tenant: Any, chain: dict) -> No
     assert Distributor.objects.get(pk=chain["d"].pk).balance == Decimal("533.20")
 
 
+def test_parallel_workers_settle_each_commission_once(tenant: Any, chain: dict) -> None:
+    _require_pg()
+    for _ in range(30):
+        order = f.paid_order(
+            tenant,
+            chain["buyer"],
+            [{"payable": "100.00"}, {"payable": "33.33"}],
+            distribution=attribution_snapshot(tenant=tenant, member=chain["buyer"]),
+        )
+        commissions_create_for_order(order_id=order.pk)
+        f.complete(order)
+
+    result = commissions_settle_due(batch_size=5, workers=2)
+
+    assert result.count == 180 == Commission.objects.filter(status="settled").count()
+    assert LedgerEntry.objects.filter(kind="credit").count() == 180
+    assert result.amount == Decimal("30") * (Decimal("13.33") + Decimal("6.67") + Decimal("2.67"))
+    assert Distributor.objects.get(pk=chain["d"].pk).balance == Decimal("399.90")
+    for key in ("b", "c", "d"):
+        d = Distributor.objects.get(pk=chain[key].pk)
+        assert d.balance == ledger_balance(distributor=d)
+    assert commissions_settle_due(workers=2).count == 0
+
+
 def test_concurrent_withdrawals_cannot_overdraw(tenant: Any, chain: dict) -> None:
     _require_pg()
     f.enable(tenant, withdrawal_daily_limit=Decimal("0"), withdrawal_min_amount=Decimal("1"))

@@ -1,4 +1,5 @@
-"""``python manage.py settle_commissions [--tenant S] [--dry-run]``: settle what is due now."""
+"""``python manage.py settle_commissions [--tenant S] [--dry-run] [--workers N]``: settle what is
+due now (``--workers 2`` on PostgreSQL: two connections in parallel)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", help="Only this tenant (slug).")
         parser.add_argument("--dry-run", action="store_true", help="Count, change nothing.")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Parallel connections (PostgreSQL)."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         tenant_id = None
@@ -24,7 +28,11 @@ class Command(BaseCommand):
             if tenant is None:
                 raise CommandError(f"No tenant {options['tenant']!r}.")
             tenant_id = tenant.pk
-        result = commissions_settle_due(tenant_id=tenant_id, dry_run=options["dry_run"])
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
+        result = commissions_settle_due(
+            tenant_id=tenant_id, dry_run=options["dry_run"], workers=options["workers"]
+        )
         verb = "Would settle" if options["dry_run"] else "Settled"
         self.stdout.write(
             f"{verb} {result.count} commissions, {result.amount} CNY, "
