@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import get_deleted_objects
 from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
 from django.db.models import F, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -21,8 +22,17 @@ from django.utils.html import format_html
 from mptt.admin import MPTTModelAdmin
 
 from catalog import inventory, services
+from catalog.images import _read_bounded, image_clean, product_image_add
 from catalog.importer import ImportInvalid, products_import
-from catalog.models import Category, FreightRule, FreightTemplate, Product, Sku, StockMovement
+from catalog.models import (
+    Category,
+    FreightRule,
+    FreightTemplate,
+    Product,
+    ProductImage,
+    Sku,
+    StockMovement,
+)
 from catalog.richtext import description_sanitize
 from mall.api.errors import ApplicationError
 from mall.console.admin import (
@@ -109,6 +119,11 @@ class ProductConsoleForm(forms.ModelForm):
         required=False, min_value=0, max_digits=12, decimal_places=2,
         help_text="Price of the generated SKUs.",
     )  # fmt: skip
+    new_image = forms.FileField(
+        required=False,
+        help_text="Add an image (JPEG, PNG, WebP or GIF). It is checked, stripped of EXIF and "
+        "thumbnailed; the first image becomes the main image.",
+    )
 
     class Meta:
         model = Product
@@ -131,11 +146,42 @@ class ProductConsoleForm(forms.ModelForm):
     def clean_spec_lines(self) -> list[dict[str, Any]]:
         return _parse_spec_lines(self.cleaned_data.get("spec_lines") or "")
 
+    def clean_new_image(self) -> Any:
+        upload = self.cleaned_data.get("new_image")
+        if upload is None:
+            return None
+        try:  # the same checks as the open API, so a bad file is a form error, not a 500
+            image_clean(_read_bounded(upload))
+        except ApplicationError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        upload.seek(0)
+        return upload
+
     def clean(self) -> dict[str, Any]:
         data = super().clean()
         if data.get("generate_skus") and data.get("new_sku_price") is None:
             self.add_error("new_sku_price", "Give the price of the generated SKUs.")
         return data
+
+
+class ProductImageInline(TenantScopedTabularInline):
+    """The product's images: reorder or delete here, add through the upload field above."""
+
+    model = ProductImage
+    extra = 0
+    edit_roles = CATALOG_EDIT_ROLES
+    fields = ("preview", "position", "width", "height")
+    readonly_fields = ("preview", "width", "height")
+
+    @admin.display(description="image")
+    def preview(self, obj: ProductImage) -> str:
+        if not obj.thumb_small:
+            return ""
+        url = default_storage.url(obj.thumb_small)
+        return format_html('<img src="{}" height="60" alt="">', url)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # uploads go through the product form's image field
 
 
 class SkuInline(TenantScopedTabularInline):
@@ -160,7 +206,7 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
     form = ProductConsoleForm
     view_roles = ALL_ROLES
     edit_roles = CATALOG_EDIT_ROLES
-    inlines = [SkuInline]
+    inlines = [ProductImageInline, SkuInline]
     list_display = ("title", "ref", "status", "display_price", "sales_count", "category",
                     "updated_at")  # fmt: skip
     list_filter = ("status", "category", "on_wechat", "on_alipay", "on_h5")
@@ -171,6 +217,7 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
                            "freight_template", "sort_weight", "supplier_ref")}),
         ("Shown on", {"fields": ("on_wechat", "on_alipay", "on_h5")}),
         ("Specs and SKU matrix", {"fields": ("spec_lines", "generate_skus", "new_sku_price")}),
+        ("Images", {"fields": ("new_image",)}),
     )  # fmt: skip
     change_list_template = "console/catalog/product_change_list.html"
 
@@ -188,6 +235,10 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
                 )
                 self.message_user(request, f"{made} SKU(s) generated from the specs.")
             services.product_refresh_display_price(product=product)
+            upload = form.cleaned_data.get("new_image")
+            if upload is not None:
+                product_image_add(tenant=tenant, product=product, upload=upload)
+                self.message_user(request, "Image added.")
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
 

@@ -23,6 +23,7 @@ from mall.tenancy.models import Staff
 from promotions.models import (
     Campaign,
     CampaignDisplay,
+    Coupon,
     CouponTemplate,
     FlashSaleSku,
     PromotionSettings,
@@ -234,3 +235,27 @@ class PromotionSettingsConsoleAdmin(TenantScopedModelAdmin):
         "coupons_with_campaigns",
         "coupons_on_flash_sale",
     )
+
+
+@admin.register(Coupon, site=console_site)
+class CouponConsoleAdmin(TenantScopedModelAdmin):
+    """Issued coupons, read-only: who holds what, in which state, used on which order."""
+
+    view_roles = ALL_ROLES
+    edit_roles = frozenset()
+    list_display = (
+        "id",
+        "template",
+        "member",
+        "status",
+        "valid_from",
+        "valid_until",
+        "order_reference",
+        "claimed_at",
+        "used_at",
+    )
+    list_filter = ("status", "channel")
+    search_fields = ("order_reference", "template__name", "member__nickname", "member__phone")
+    list_select_related = ("template", "member")
+    raw_id_fields = ("template", "member")
+    date_hierarchy = "claimed_at"

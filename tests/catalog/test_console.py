@@ -38,6 +38,7 @@ def test_product_editor_generates_sku_matrix_from_specs(console: Client, tenant:
             "spec_lines": "Colour: Red, Blue\nSize: S, M, L", "generate_skus": "on",
             "new_sku_price": "39.00",
             "skus-TOTAL_FORMS": "0", "skus-INITIAL_FORMS": "0",
+            "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0",
         },
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]
@@ -147,3 +148,53 @@ def test_sku_edit_refreshes_list_price(console: Client, tenant: Any) -> None:
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]
     assert str(Product.objects.get(pk=product.pk).display_price) == "7.50"
+
+
+def _product_form(product: Product, **extra: Any) -> dict[str, Any]:
+    return {
+        "ref": product.ref, "title": product.title, "subtitle": "", "description": "",
+        "status": product.status, "sort_weight": 0, "supplier_ref": "", "on_wechat": "on",
+        "spec_lines": "", "skus-TOTAL_FORMS": "0", "skus-INITIAL_FORMS": "0",
+        "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0", **extra,
+    }  # fmt: skip
+
+
+def test_console_uploads_a_product_image_with_thumbnails(console: Client, tenant: Any) -> None:
+    import io
+
+    from PIL import Image
+
+    from catalog.models import ProductImage
+
+    product = ProductFactory(tenant=tenant, ref="MUG")
+    buf = io.BytesIO()
+    Image.new("RGB", (640, 480), "red").save(buf, "PNG")
+    upload = SimpleUploadedFile("mug.png", buf.getvalue(), content_type="image/png")
+
+    response = console.post(
+        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_image=upload)
+    )
+
+    assert response.status_code == 302, response.content[:2000]
+    image = ProductImage.objects.get(product=product)
+    assert (image.width, image.height) == (640, 480)
+    assert image.thumb_small and image.thumb_medium
+    product.refresh_from_db()
+    assert product.main_image == image.thumb_medium
+    page = console.get(f"/console/catalog/product/{product.pk}/change/").content.decode()
+    assert image.thumb_small in page
+
+
+def test_console_refuses_a_file_that_is_not_an_image(console: Client, tenant: Any) -> None:
+    from catalog.models import ProductImage
+
+    product = ProductFactory(tenant=tenant, ref="CUP")
+    fake = SimpleUploadedFile("cup.jpg", b"just text, not a jpeg", content_type="image/jpeg")
+
+    response = console.post(
+        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_image=fake)
+    )
+
+    assert response.status_code == 200  # the form comes back with the error
+    assert "errorlist" in response.content.decode()
+    assert not ProductImage.objects.filter(product=product).exists()

@@ -42,6 +42,12 @@ NOT_IN_CONSOLE: dict[str, str] = {
     "mall.OutboxEvent": "internal outbox; delivered by the webhooks issue, visible through it",
     "members.MemberMerge": "audit rows; shown read-only on the member page, not a model page",
     "members.MemberIdentity": "shown as a read-only inline of Member",
+    "catalog.SpecName": "edited through the product editor's spec fields (Product page)",
+    "catalog.SpecValue": "edited through the product editor's spec fields (Product page)",
+    "catalog.ProductImage": "uploaded and listed on the Product page",
+    "catalog.FreightRule": "edited as an inline of FreightTemplate",
+    "promotions.CampaignDisplay": "edited as an inline of Campaign",
+    "promotions.FlashSaleSku": "edited as an inline of Campaign",
 }
 NOT_IN_CONSOLE.update(f.NOT_IN_CONSOLE)
 
