@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import secrets
+import time
 from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
@@ -22,13 +24,30 @@ def _tree_version_key(tenant_id: int) -> str:
     return f"catalog:category-tree-version:{tenant_id}"
 
 
+def category_tree_version_key(tenant_id: int) -> str:
+    """The cache key of the tenant's category tree version (bumped by any category change)."""
+    return _tree_version_key(tenant_id)
+
+
+def fresh_version() -> int:
+    """A new cache version: random, so versions never repeat after a cache flush (process-local
+    copies keyed by version can then never be mistaken for current)."""
+    return secrets.randbits(52)
+
+
+def cache_version(key: str) -> int:
+    """The version stored at ``key``, created if missing."""
+    version = cache.get_or_set(key, fresh_version, None)
+    return version if isinstance(version, int) else fresh_version()
+
+
 def category_tree_invalidate(*, tenant_id: int) -> None:
     """Bump the tenant's tree version so the next read rebuilds it."""
     key = _tree_version_key(tenant_id)
     try:
         cache.incr(key)
     except ValueError:
-        cache.set(key, 2, None)
+        cache.set(key, fresh_version(), None)
 
 
 def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:
@@ -36,7 +55,7 @@ def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:
 
     A hidden category hides its whole subtree.
     """
-    version = cache.get_or_set(_tree_version_key(tenant.pk), 1, None)
+    version = cache_version(_tree_version_key(tenant.pk))
     cache_key = f"catalog:category-tree:{tenant.pk}:{version}"
     tree = cache.get(cache_key)
     if tree is not None:
@@ -70,6 +89,57 @@ def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:
     _sort(roots)
     cache.set(cache_key, roots, CATEGORY_TREE_CACHE_TTL)
     return roots
+
+
+CATEGORY_PARENTS_CACHE_TTL = 120  # bounds a read racing a category move
+_parents_local: dict[int, tuple[int, float, dict[int, int | None]]] = {}
+
+
+def _category_parents(tenant_id: int, version: int) -> dict[int, int | None]:
+    """The tenant's ``{id: parent_id}`` at tree ``version``: from this process's copy, else
+    the cache, else one query."""
+    local = _parents_local.get(tenant_id)
+    now = time.monotonic()
+    if local is not None and local[0] == version and local[1] > now:
+        return local[2]
+    key = f"catalog:category-parents:{tenant_id}:{version}"
+    parents = cache.get(key)
+    if parents is None:
+        parents = dict(
+            Category.objects.for_tenant(tenant_id).values_list("id", "parent_id").order_by()
+        )
+        cache.set(key, parents, CATEGORY_PARENTS_CACHE_TTL)
+    if len(_parents_local) >= 10_000:
+        _parents_local.clear()
+    _parents_local[tenant_id] = (version, now + CATEGORY_PARENTS_CACHE_TTL, parents)
+    return parents
+
+
+def category_ancestors(
+    *, tenant_id: int, category_ids: Iterable[int], version: int | None = None
+) -> dict[int, frozenset[int]]:
+    """Category id -> itself and its ancestors, for each of ``category_ids`` (the tenant's).
+
+    Walks the tenant's ``{id: parent_id}`` map kept under the category tree ``version`` (read
+    from the cache when not given): no query on a warm cache, one on a miss.
+    """
+    wanted = [pk for pk in category_ids if pk]
+    if not wanted:
+        return {}
+    if version is None:
+        version = cache_version(_tree_version_key(tenant_id))
+    parents = _category_parents(tenant_id, version)
+    result: dict[int, frozenset[int]] = {}
+    for pk in wanted:
+        if pk not in parents:
+            continue
+        chain: list[int] = []
+        node: int | None = pk
+        while node is not None and node not in chain:
+            chain.append(node)
+            node = parents.get(node)
+        result[pk] = frozenset(chain)
+    return result
 
 
 def _sort(nodes: list[dict[str, Any]]) -> None:
@@ -267,6 +337,22 @@ def product_list_for_shopper(
     )
     cache.set(page_key, (version, count, items), PRODUCT_PAGE_CACHE_TTL)
     return count, items
+
+
+def sku_prices_for_products(
+    *, tenant: Tenant, product_ids: Iterable[int]
+) -> list[tuple[int, int, Decimal, int | None]]:
+    """(SKU id, product id, price, product's category id) of the active SKUs of these products,
+    in one query (item-level promotions price them for the caller)."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return []
+    return list(
+        Sku.objects.for_tenant(tenant)
+        .filter(product_id__in=ids, is_active=True)
+        .order_by("id")
+        .values_list("id", "product_id", "price", "product__category_id")
+    )
 
 
 def product_detail_for_shopper(

@@ -6,6 +6,7 @@ class PromotionsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        import promotions.selectors  # noqa: F401  (registers cache-invalidation receivers)
         from members.services.merge import register_merge_handler
         from promotions.models import Coupon
         from promotions.services.merge import coupons_merge

@@ -47,7 +47,14 @@ class ProductListItemSerializer(serializers.Serializer):
         max_digits=12,
         decimal_places=2,
         allow_null=True,
-        help_text="Lowest active SKU price (member prices arrive with promotions).",
+        help_text="Lowest SKU price for this caller now: after flash-sale prices and, for a "
+        "logged-in member, member-price campaigns.",
+    )
+    original_price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        allow_null=True,
+        help_text="Lowest active SKU list price.",
     )
     market_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     sales = serializers.IntegerField()
@@ -70,7 +77,22 @@ class ShopperSkuSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     code = serializers.CharField()
     specs = SpecPairSerializer(many=True)
-    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    price = serializers.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        help_text="Best item-level price for this caller now (the quote's rule 1 for one unit).",
+    )
+    original_price = serializers.DecimalField(
+        max_digits=12, decimal_places=2, help_text="List price."
+    )
+    price_source = serializers.ChoiceField(
+        choices=["flash_sale", "member_price", "card_price", "tier_price"],
+        allow_null=True,
+        help_text="Where ``price`` comes from; null: the list price.",
+    )
+    price_campaign_id = serializers.IntegerField(
+        allow_null=True, help_text="The flash-sale campaign giving ``price``."
+    )
     market_price = serializers.DecimalField(max_digits=12, decimal_places=2, allow_null=True)
     stock = serializers.IntegerField()
     available = serializers.BooleanField()
@@ -97,9 +119,33 @@ class ImageOutSerializer(serializers.Serializer):
     height = serializers.IntegerField()
 
 
+class FlashSkuOutSerializer(serializers.Serializer):
+    sku_id = serializers.IntegerField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2)
+    quota_left = serializers.IntegerField(help_text="Units left at the flash-sale price.")
+    per_member_limit = serializers.IntegerField(help_text="0: no limit.")
+
+
+class ProductCampaignSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    title = serializers.CharField(help_text="This platform's title, else the campaign's.")
+    banner = serializers.CharField(help_text="This platform's banner URL, else the campaign's.")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    rules = serializers.DictField(help_text="The campaign's rules (docs/pricing.md).")
+    flash_skus = FlashSkuOutSerializer(
+        many=True, help_text="Flash sales: this product's SKUs in the sale."
+    )
+
+
 class ProductDetailSerializer(ProductListItemSerializer):
     description = serializers.CharField(help_text="Sanitised HTML.")
     category_id = serializers.IntegerField(allow_null=True)
     specs = SpecOutSerializer(many=True)
     skus = ShopperSkuSerializer(many=True)
     images = ImageOutSerializer(many=True)
+    campaigns = ProductCampaignSerializer(
+        many=True, help_text="Campaigns live now on this platform that apply to the product."
+    )

@@ -3,7 +3,9 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -20,6 +22,7 @@ from catalog.api.serializers import (
 from mall.api.errors import NotFoundError
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import ShopperAPIView
+from promotions import selectors as promotion_selectors
 
 
 class CategoryTreeView(ShopperAPIView):
@@ -110,6 +113,14 @@ class ProductListView(ShopperAPIView):
             page=page,
             page_size=page_size,
         )
+        prices = promotion_selectors.product_prices_for_shopper(
+            tenant=self.tenant,
+            platform=request.channel.platform,
+            member=self.member,
+            product_ids=[item["id"] for item in results],
+            now=timezone.now(),
+        )
+        results = [_list_item_priced(item, prices.get(item["id"])) for item in results]
         offset = (page - 1) * page_size
         url = request.build_absolute_uri()
         return Response(
@@ -130,18 +141,100 @@ class ProductListView(ShopperAPIView):
         )
 
 
+def _money(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def _list_item_priced(item: dict[str, Any], price: Decimal | None) -> dict[str, Any]:
+    """A cached list item with the caller's price: ``price`` after item-level promotions,
+    ``original_price`` the lowest list price."""
+    priced = {**item, "original_price": item["price"]}
+    if price is not None and item["price"] is not None and price < Decimal(item["price"]):
+        priced["price"] = _money(price)
+    return priced
+
+
+_datetime = serializers.DateTimeField()
+
+
+def _detail_priced(
+    detail: dict[str, Any], priced: promotion_selectors.ShopperPrices
+) -> dict[str, Any]:
+    """The cached, member-independent detail with the caller's SKU prices and the campaigns."""
+    skus = []
+    for sku in detail["skus"]:
+        offer = priced.prices.get(sku["id"])
+        skus.append(
+            {
+                **sku,
+                "price": _money(offer.price) if offer else sku["price"],
+                "original_price": sku["price"],
+                "price_source": offer.kind if offer else None,
+                "price_campaign_id": offer.ref_id if offer else None,
+            }
+        )
+    prices = [Decimal(s["price"]) for s in skus]
+    result = {**detail, "original_price": detail["price"], "skus": skus}
+    if prices and detail["price"] is not None and min(prices) < Decimal(detail["price"]):
+        result["price"] = _money(min(prices))
+    result["campaigns"] = [
+        {
+            "id": c.id,
+            "kind": c.kind,
+            "name": c.name,
+            "title": c.title,
+            "banner": c.banner,
+            "starts_at": _datetime.to_representation(c.starts_at),
+            "ends_at": _datetime.to_representation(c.ends_at),
+            "rules": c.rules,
+            "flash_skus": [
+                {
+                    "sku_id": f.sku_id,
+                    "price": _money(f.price),
+                    "quota_left": f.quota_left,
+                    "per_member_limit": f.per_member_limit,
+                }
+                for f in c.flash_skus
+            ],
+        }
+        for c in priced.campaigns
+    ]
+    return result
+
+
 class ProductDetailView(ShopperAPIView):
     @extend_schema(
         operation_id="products_retrieve",
-        summary="Product detail with SKUs, specs, stock state and images",
+        summary="Product detail with SKUs, specs, stock state, images, prices and campaigns",
         description="Off-shelf, draft, not shown on this platform or another shop's: 404. "
-        "Active campaigns and member prices are added by the promotions issue.",
+        "`skus[].price` is the best item-level price for the caller now (a flash-sale price "
+        "with quota left; a member-price campaign's price for a logged-in member), "
+        "`original_price` the list price; `campaigns[]` are the campaigns live now on this "
+        "platform that apply to the product (flash sales with their per-SKU price and quota "
+        "left).",
         responses=ProductDetailSerializer,
     )
     def get(self, request: Request, product_id: int) -> Response:
+        platform = request.channel.platform
         detail = selectors.product_detail_for_shopper(
-            tenant=self.tenant, platform=request.channel.platform, product_id=product_id
+            tenant=self.tenant, platform=platform, product_id=product_id
         )
         if detail is None:
             raise NotFoundError("Product not found.")
-        return Response(detail)
+        priced = promotion_selectors.item_prices_for_shopper(
+            tenant=self.tenant,
+            platform=platform,
+            member=self.member,
+            skus=[
+                promotion_selectors.SkuRef(
+                    sku_id=sku["id"],
+                    product_id=detail["id"],
+                    price=Decimal(sku["price"]),
+                    category_id=detail["category_id"],
+                )
+                for sku in detail["skus"]
+            ],
+            now=timezone.now(),
+            with_campaigns=True,
+        )
+        return Response(_detail_priced(detail, priced))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Any
 
 from django.utils import timezone
@@ -24,9 +23,11 @@ from promotions.api.serializers import (
     CouponTemplateSerializer,
     QuoteInputSerializer,
     QuoteOutputSerializer,
+    quote_input_parse,
+    quote_payload,
 )
 from promotions.errors import PromotionErrorCode
-from promotions.pricing import quote
+from promotions.pricing import Problem, quote
 
 ERRORS = {
     400: OpenApiResponse(description="Invalid input (error shape)"),
@@ -55,9 +56,11 @@ class CheckoutQuoteView(MemberAPIView):
         responses={200: QuoteOutputSerializer, **ERRORS},
     )
     def post(self, request: Request) -> Response:
-        data = QuoteInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
+        body = quote_input_parse(request.data)
+        if body is None:  # anything unusual: the serializer answers (and documents) it
+            data = QuoteInputSerializer(data=request.data)
+            data.is_valid(raise_exception=True)
+            body = data.validated_data
         address = None
         if body.get("address_id"):
             address = (
@@ -88,20 +91,12 @@ class CheckoutQuoteView(MemberAPIView):
             now=timezone.now(),
         )
         result = quote(loaded.inputs)
-        payload = asdict(result)
-        payload["problems"] = [asdict(p) for p in loaded.problems] + list(payload["problems"])
+        problems = [*loaded.problems, *result.problems]
         if body["fulfillment"] != "pickup" and address is None:
-            payload["problems"].append(
-                {
-                    "code": "address_required",
-                    "message": "Choose a delivery address to see the shipping fee.",
-                    "campaign_id": None,
-                    "coupon_id": None,
-                    "sku_id": None,
-                }
+            problems.append(
+                Problem("address_required", "Choose a delivery address to see the shipping fee.")
             )
-        payload["coupon_ids_used"] = list(result.used_coupon_ids)
-        return Response(QuoteOutputSerializer(payload).data)
+        return Response(quote_payload(result, problems))
 
 
 class CampaignListView(ShopperAPIView):

@@ -1,6 +1,6 @@
 """The pricing engine (pure): ``quote(QuoteInput) -> Quote``. See docs/pricing.md."""
 
-from promotions.pricing.engine import campaign_is_live, quote
+from promotions.pricing.engine import ItemPrice, campaign_is_live, item_prices, quote
 from promotions.pricing.types import (
     AddonOffer,
     AddonRule,
@@ -51,6 +51,7 @@ __all__ = [
     "GiftItem",
     "GiftLine",
     "GiftRule",
+    "ItemPrice",
     "LineInput",
     "MemberContext",
     "PricingSettings",
@@ -64,5 +65,6 @@ __all__ = [
     "ShippingLine",
     "ShippingResult",
     "campaign_is_live",
+    "item_prices",
     "quote",
 ]

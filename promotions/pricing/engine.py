@@ -17,7 +17,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
+from typing import Protocol
 
 from mall.money import ZERO, allocate, quantize, quantize_down, to_fen
 from promotions.pricing.types import (
@@ -52,13 +54,36 @@ ORDER_LEVEL_KINDS = (CampaignKind.FULL_REDUCTION, CampaignKind.DISCOUNT)
 ITEM_SOURCE_ORDER = (ITEM_FLASH, ITEM_MEMBER, ITEM_CARD, ITEM_TIER)
 
 
-def campaign_is_live(campaign: CampaignInput, *, now: object, platform: str | None) -> bool:
+class Scheduled(Protocol):
+    """What the read-time check looks at (a ``CampaignInput`` or a cached campaign record)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def starts_at(self) -> datetime: ...
+    @property
+    def ends_at(self) -> datetime: ...
+    @property
+    def platforms(self) -> frozenset[str]: ...
+
+
+def campaign_is_live(campaign: Scheduled, *, now: datetime, platform: str | None) -> bool:
     """Read-time check: within [starts_at, ends_at), not draft/ended/cancelled, on the platform."""
     if campaign.status not in LIVE_STATUSES:
         return False
-    if not (campaign.starts_at <= now < campaign.ends_at):  # type: ignore[operator]
+    if not (campaign.starts_at <= now < campaign.ends_at):
         return False
     return not (platform and campaign.platforms and platform not in campaign.platforms)
+
+
+@dataclass(frozen=True)
+class ItemPrice:
+    """The item-level price a line gets: ``kind`` is its source (flash_sale, member_price,
+    card_price, tier_price), ``ref_id`` the flash-sale campaign."""
+
+    kind: str
+    price: Decimal
+    ref_id: int | None
 
 
 @dataclass
@@ -93,6 +118,7 @@ class _Pricer:
         ]
         self.campaigns = sorted(live, key=lambda c: (-c.priority, c.id))
         self.campaign_by_id = {c.id: c for c in self.campaigns}
+        self.flash_campaigns = [c for c in self.campaigns if c.kind == CampaignKind.FLASH_SALE]
         self.work = [
             _Work(
                 line=line,
@@ -147,33 +173,35 @@ class _Pricer:
 
     # --- 1. item price --------------------------------------------------------------------
 
-    def item_prices(self) -> None:
+    def best_item_price(self, line: LineInput) -> ItemPrice | None:
+        """Rule 1: the lowest of tier, member, flash-sale and card prices, if below the list
+        price (ties: ``ITEM_SOURCE_ORDER``); None when the list price stands."""
         member = self.inputs.member
-        flash = [c for c in self.campaigns if c.kind == CampaignKind.FLASH_SALE]
+        candidates: dict[str, tuple[Decimal, int | None]] = {}
+        if member.tier_discount_rate is not None:
+            candidates[ITEM_TIER] = (quantize(line.unit_price * member.tier_discount_rate), None)
+        if line.sku_id in member.member_prices:
+            candidates[ITEM_MEMBER] = (quantize(member.member_prices[line.sku_id]), None)
+        if member.card_price_rate is not None:
+            candidates[ITEM_CARD] = (quantize(line.unit_price * member.card_price_rate), None)
+        flash_price = self.flash_price(self.flash_campaigns, line)
+        if flash_price is not None:
+            candidates[ITEM_FLASH] = flash_price
+        best: ItemPrice | None = None
+        for kind in ITEM_SOURCE_ORDER:
+            if kind in candidates:
+                price, ref = candidates[kind]
+                if price < line.unit_price and (best is None or price < best.price):
+                    best = ItemPrice(kind, price, ref)
+        return best
+
+    def item_prices(self) -> None:
         for w in self.work:
             line = w.line
-            candidates: dict[str, tuple[Decimal, int | None]] = {}
-            if member.tier_discount_rate is not None:
-                candidates[ITEM_TIER] = (
-                    quantize(line.unit_price * member.tier_discount_rate),
-                    None,
-                )
-            if line.sku_id in member.member_prices:
-                candidates[ITEM_MEMBER] = (quantize(member.member_prices[line.sku_id]), None)
-            if member.card_price_rate is not None:
-                candidates[ITEM_CARD] = (quantize(line.unit_price * member.card_price_rate), None)
-            flash_price = self.flash_price(flash, line)
-            if flash_price is not None:
-                candidates[ITEM_FLASH] = flash_price
-            best: tuple[str, Decimal, int | None] | None = None
-            for kind in ITEM_SOURCE_ORDER:
-                if kind in candidates:
-                    price, ref = candidates[kind]
-                    if price < line.unit_price and (best is None or price < best[1]):
-                        best = (kind, price, ref)
+            best = self.best_item_price(line)
             if best is None:
                 continue
-            kind, price, ref = best
+            kind, price, ref = best.kind, best.price, best.ref_id
             reduction = quantize((line.unit_price - price) * line.quantity)
             w.item_kind, w.item_price = kind, price
             w.amount -= reduction
@@ -700,3 +728,17 @@ def _gift_hint(rule: GiftRule, amount: Decimal, quantity: int) -> str:
 def quote(inputs: QuoteInput) -> Quote:
     """Price a cart. Pure: the same inputs always give the same quote."""
     return _Pricer(inputs).run()
+
+
+def item_prices(inputs: QuoteInput) -> dict[int, ItemPrice]:
+    """Rule 1 alone, each line on its own: SKU id -> its best item-level price for the member
+    (absent when the list price stands). The same rules as ``quote`` (flash-sale quota and
+    member limit for the line's quantity, budgets, the window and platform at ``inputs.now``);
+    for showing prices, e.g. one line of quantity 1 per SKU of a product page."""
+    pricer = _Pricer(inputs)
+    result = {}
+    for w in pricer.work:
+        best = pricer.best_item_price(w.line)
+        if best is not None:
+            result[w.line.sku_id] = best
+    return result

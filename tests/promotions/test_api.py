@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -10,8 +11,16 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
+from promotions.api.serializers import (
+    QuoteInputSerializer,
+    QuoteOutputSerializer,
+    quote_input_parse,
+    quote_payload,
+)
 from promotions.models import CampaignDisplay, Coupon
+from promotions.pricing import Problem, quote
 from promotions.selectors import CartLine, quote_inputs_load
+from promotions.services import campaign_budget_consume, flash_sale_consume
 from tests.catalog.factories import (
     CategoryFactory,
     FreightTemplateFactory,
@@ -250,18 +259,117 @@ def test_quote_inputs_load_in_constant_queries(
     FlashSaleSkuFactory(campaign__tenant=tenant, sku_id=lines[0].sku_id)
     coupons = [CouponFactory(template__tenant=tenant, member=member) for _ in range(3)]
     address = AddressFactory(tenant=tenant, member=member)
-    # skus, category ancestors, campaigns + 5 prefetches, gift stock, coupons + 3 prefetches,
-    # settings, freight templates + rules
+    load = {
+        "tenant": tenant,
+        "member": member,
+        "platform": "wechat",
+        "lines": lines,
+        "coupon_ids": [c.pk for c in coupons],
+        "address": address,
+    }
+    # Cold: SKUs (with gift SKUs and the flash-sale sold counts as subqueries); the snapshot
+    # (campaigns + displays + flash-sale rows, 4 scope links, settings, freight templates +
+    # rules); category map; coupons + 3 template links.
     with django_assert_num_queries(16):
-        loaded = quote_inputs_load(
-            tenant=tenant,
-            member=member,
-            platform="wechat",
-            lines=lines,
-            coupon_ids=[c.pk for c in coupons],
-            address=address,
-            now=timezone.now(),
-        )
+        quote_inputs_load(**load, now=timezone.now())
+    # Warm: SKUs (with the counters) and coupons; the rest comes from the cache.
+    with django_assert_num_queries(2):
+        loaded = quote_inputs_load(**load, now=timezone.now())
     assert len(loaded.inputs.lines) == count
     assert all(len(line.category_ids) == 2 for line in loaded.inputs.lines)
+    assert loaded.skus[gift_sku.pk].stock == gift_sku.stock
     assert len(loaded.inputs.campaigns) == 5
+
+
+QUOTE_BODIES = [
+    {"lines": [{"sku_id": 1, "quantity": 2}]},
+    {"lines": [{"sku_id": 1, "quantity": 2, "addon_campaign_id": 3}], "coupon_ids": [4, 5]},
+    {"lines": [{"sku_id": 1, "quantity": 1, "addon_campaign_id": None}], "use_points": 0},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "fulfillment": "pickup", "store_id": 2},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "address_id": None, "remark": "door"},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "from_cart": False, "extra": "ignored"},
+    {"lines": [{"sku_id": 1, "quantity": 9999}], "use_points": 100_000_000},
+    {"lines": [{"sku_id": "1", "quantity": 1}]},
+    {"lines": [{"sku_id": True, "quantity": 1}]},
+    {"lines": [{"sku_id": 1, "quantity": 1.0}]},
+    {"lines": [{"sku_id": 1, "quantity": 0}]},
+    {"lines": [{"sku_id": 1, "quantity": 10000}]},
+    {"lines": [{"sku_id": 0, "quantity": 1}]},
+    {"lines": []},
+    {"lines": [{"sku_id": 1, "quantity": 1}] * 101},
+    {"lines": "x"},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "coupon_ids": [1] * 11},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "coupon_ids": [0]},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "use_points": -1},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "fulfillment": "drone"},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "from_cart": True},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "address_id": "3"},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "remark": " padded "},
+    {"lines": [{"sku_id": 1, "quantity": 1}], "remark": "x" * 201},
+    [],
+    {},
+]
+
+
+@pytest.mark.parametrize("body", QUOTE_BODIES)
+def test_quote_fast_parse_agrees_with_the_serializer(body: Any) -> None:
+    parsed = quote_input_parse(body)
+    serializer = QuoteInputSerializer(data=body)
+    if parsed is None:  # the view falls back to the serializer: nothing to compare
+        return
+    assert serializer.is_valid(), serializer.errors
+    expected = serializer.validated_data
+    assert parsed == {
+        **expected,
+        "lines": [dict(line) for line in expected["lines"]],
+    }
+
+
+def test_quote_fast_parse_takes_the_common_case() -> None:
+    assert all(quote_input_parse(body) is not None for body in QUOTE_BODIES[:7])
+    assert all(quote_input_parse(body) is None for body in QUOTE_BODIES[7:])
+
+
+def test_quote_payload_matches_the_documented_serializer(
+    tenant: Any, client: Any, member: Any
+) -> None:
+    a, b = _sku(tenant, "100.00"), _sku(tenant, "59.90")
+    CampaignFactory(tenant=tenant)
+    FlashSaleSkuFactory(campaign__tenant=tenant, sku=b, price=Decimal("39.90"))
+    coupon = CouponFactory(template__tenant=tenant, member=member)
+    loaded = quote_inputs_load(
+        tenant=tenant,
+        member=member,
+        platform="wechat",
+        lines=[CartLine(a.pk, 2), CartLine(b.pk, 1)],
+        coupon_ids=[coupon.pk, 999_999],
+        points_to_use=100,
+        now=timezone.now(),
+    )
+    result = quote(loaded.inputs)
+    problems = [*loaded.problems, *result.problems, Problem("address_required", "Choose.")]
+    assert result.promotions and result.lines[1].breakdown
+    payload = asdict(result)
+    payload["problems"] = [asdict(p) for p in problems]
+    payload["coupon_ids_used"] = list(result.used_coupon_ids)
+    assert quote_payload(result, problems) == QuoteOutputSerializer(payload).data
+
+
+def test_quote_reads_counters_fresh_while_the_snapshot_is_cached(
+    tenant: Any, client: Any, member: Any
+) -> None:
+    a, b = _sku(tenant, "200.00"), _sku(tenant, "59.90")
+    reduction = CampaignFactory(tenant=tenant, budget=Decimal("100.00"))  # over 199 minus 30
+    flash = FlashSaleSkuFactory(campaign__tenant=tenant, sku=b, price=Decimal("39.90"), quota=3)
+    body = {"lines": [{"sku_id": a.pk, "quantity": 1}, {"sku_id": b.pk, "quantity": 2}]}
+
+    def quoted() -> tuple[str, set[str]]:
+        answer = client.post("/api/v1/checkout/quote", body, format="json").json()
+        return answer["payable"], {p["code"] for p in answer["problems"]}
+
+    assert quoted() == ("249.80", {"address_required"})  # 200 - 30 + 2 x 39.90
+    flash_sale_consume(tenant=tenant, campaign_id=flash.campaign_id, sku_id=b.pk, quantity=2)
+    assert campaign_budget_consume(tenant=tenant, campaign_id=reduction.pk, amount=Decimal("80"))
+    payable, codes = quoted()  # guarded UPDATEs only: no signal, the snapshot stays cached
+    assert payable == "319.80"  # 200 + 2 x 59.90: quota 1 left < 2, budget 20 left < 30
+    assert {"flash_sale_sold_out", "campaign_budget_exhausted"} <= codes

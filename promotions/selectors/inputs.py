@@ -1,0 +1,166 @@
+"""Engine inputs built from the snapshot: fresh counters (flash-sale ``sold``, campaign
+``discount_given``), campaign inputs and member prices."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Subquery
+
+from mall.money import quantize
+from promotions.models import (
+    Campaign,
+    FlashSaleSku,
+)
+from promotions.pricing import (
+    CampaignInput,
+    CampaignKind,
+    FlashSaleSkuPrice,
+    LineInput,
+)
+from promotions.rules import engine_rule
+from promotions.selectors.snapshot import (
+    CampaignRecord,
+)
+
+# --- counters (never cached) and engine inputs --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Counters:
+    sold: Mapping[int, int]  # flash-sale row id -> sold
+    given: Mapping[int, Decimal]  # campaign id -> discount given
+
+
+def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
+    """The live counters: one query for flash-sale rows, one for budgets, each only if needed."""
+    rows, budgeted = sorted(set(flash_row_ids)), sorted(set(budgeted_ids))
+    sold = (
+        dict(FlashSaleSku.objects.filter(pk__in=rows).order_by().values_list("id", "sold"))
+        if rows
+        else {}
+    )
+    given = (
+        dict(
+            Campaign.objects.filter(pk__in=budgeted).order_by().values_list("id", "discount_given")
+        )
+        if budgeted
+        else {}
+    )
+    return Counters(sold=sold, given=given)
+
+
+def counter_subqueries(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> dict:
+    """The counters as scalar subqueries to annotate another query with (the quote's SKU
+    query): the same fresh values without a round trip of their own."""
+    annotations: dict[str, Subquery] = {}
+    for pk in sorted(set(flash_row_ids)):
+        rows = FlashSaleSku.objects.filter(pk=pk).order_by().values("sold")[:1]
+        annotations[f"counter_sold_{pk}"] = Subquery(rows)
+    for pk in sorted(set(budgeted_ids)):
+        rows = Campaign.objects.filter(pk=pk).order_by().values("discount_given")[:1]
+        annotations[f"counter_given_{pk}"] = Subquery(rows)
+    return annotations
+
+
+def counters_of(row: Any, flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
+    """The counters read from a row annotated by ``counter_subqueries`` (a deleted flash-sale
+    row or campaign reads as None and is left out: sold out / no budget left)."""
+    sold = {pk: getattr(row, f"counter_sold_{pk}") for pk in set(flash_row_ids)}
+    given = {pk: getattr(row, f"counter_given_{pk}") for pk in set(budgeted_ids)}
+    return Counters(
+        sold={k: v for k, v in sold.items() if v is not None},
+        given={k: Decimal(v) for k, v in given.items() if v is not None},
+    )
+
+
+def needed_counters(
+    campaigns: Iterable[CampaignRecord], sku_ids: Iterable[int]
+) -> tuple[list[int], list[int]]:
+    """Flash-sale rows of these SKUs, and campaigns with a budget, among ``campaigns``."""
+    wanted = set(sku_ids)
+    rows, budgeted = [], []
+    for c in campaigns:
+        rows += [f.row_id for f in c.flash_skus if f.sku_id in wanted]
+        if c.budget is not None:
+            budgeted.append(c.id)
+    return rows, budgeted
+
+
+def campaign_input(
+    c: CampaignRecord,
+    *,
+    counters: Counters,
+    stock: Mapping[int, int],
+    sku_ids: Iterable[int] | None = None,
+) -> CampaignInput:
+    wanted = None if sku_ids is None else set(sku_ids)
+    flash = {
+        f.sku_id: FlashSaleSkuPrice(
+            price=f.price,
+            quota_left=f.quota - counters.sold.get(f.row_id, f.quota),
+            per_member_limit=f.per_member_limit,
+        )
+        for f in c.flash_skus
+        if wanted is None or f.sku_id in wanted
+    }
+    budget_left = None
+    if c.budget is not None:
+        budget_left = max(c.budget - counters.given.get(c.id, c.budget), Decimal("0"))
+    return CampaignInput(
+        id=c.id,
+        kind=c.kind,
+        name=c.title or c.name,
+        starts_at=c.starts_at,
+        ends_at=c.ends_at,
+        status=c.status,
+        rule=engine_rule(c.kind, c.rules, stock=stock, flash_prices=flash),
+        scope=c.scope,
+        platforms=c.platforms,
+        priority=c.priority,
+        stacks_with=c.stacks_with,
+        budget_remaining=budget_left,
+    )
+
+
+@dataclass(frozen=True)
+class PricedSku:
+    """What member-price rules look at: a SKU, its product, list price and categories."""
+
+    sku_id: int
+    product_id: int
+    price: Decimal
+    category_ids: frozenset[int]
+
+    def probe(self) -> LineInput:
+        return LineInput(
+            sku_id=self.sku_id,
+            product_id=self.product_id,
+            unit_price=self.price,
+            quantity=1,
+            category_ids=self.category_ids,
+        )
+
+
+def member_prices_of(
+    campaigns: Iterable[CampaignRecord], skus: Iterable[PricedSku]
+) -> dict[int, Decimal]:
+    """Live member-price campaigns give every member their per-SKU prices, or their rate on
+    the SKUs in their scope; the lowest price of all such campaigns wins."""
+    into: dict[int, Decimal] = {}
+    skus = list(skus)
+    for campaign in campaigns:
+        if campaign.kind != CampaignKind.MEMBER_PRICE:
+            continue
+        prices = {int(p["sku_id"]): Decimal(p["price"]) for p in campaign.rules.get("prices", [])}
+        rate = campaign.rules.get("rate")
+        for sku in skus:
+            price = prices.get(sku.sku_id)
+            if price is None and rate and campaign.scope.covers(sku.probe()):
+                price = quantize(sku.price * Decimal(rate))
+            if price is not None and (sku.sku_id not in into or price < into[sku.sku_id]):
+                into[sku.sku_id] = price
+    return into
