@@ -124,3 +124,113 @@ class MemberMerge(TenantOwnedModel):
 
     class Meta:
         ordering = ["-id"]
+
+
+# --- Member cards (paid membership) -------------------------------------------------------
+# Bought through payments with purpose ``card`` (members/cards/payables.py). What a card gives
+# (discounts, free shipping, points multipliers ...) is defined by the members issue: ``benefits``
+# is stored and shown as it is.
+
+
+class MemberCardPlan(TenantOwnedModel):
+    """A paid membership the shop sells: a price for a number of days."""
+
+    name = models.CharField(max_length=64)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    duration_days = models.PositiveIntegerField()
+    benefits = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="What the card gives; defined by the members issue.",
+    )
+    is_active = models.BooleanField(default=True)
+    sort = models.IntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["sort", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "name"], name="uniq_card_plan_name_per_tenant"
+            ),
+            models.CheckConstraint(condition=models.Q(price__gt=0), name="card_plan_price_gt_0"),
+            models.CheckConstraint(
+                condition=models.Q(duration_days__gt=0), name="card_plan_duration_gt_0"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.duration_days} days, {self.price})"
+
+
+class CardPurchase(TenantOwnedModel):
+    """One purchase of a plan by a member; the payment's reference is ``reference``."""
+
+    class Status(models.TextChoices):
+        PENDING_PAYMENT = "pending_payment", "Pending payment"
+        PAID = "paid", "Paid"
+        CANCELLED = "cancelled", "Cancelled"
+        REFUNDED = "refunded", "Refunded"
+
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="card_purchases")
+    plan = models.ForeignKey(MemberCardPlan, on_delete=models.PROTECT, related_name="purchases")
+    # The plan as it was bought.
+    plan_name = models.CharField(max_length=64)
+    price = models.DecimalField(max_digits=12, decimal_places=2)
+    duration_days = models.PositiveIntegerField()
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT)
+    reference = models.CharField(max_length=64)  # "card:<id>"
+    expires_at = models.DateTimeField()  # unpaid after this: cancelled
+    # The period this purchase added to the member's card (set when paid).
+    period_start = models.DateTimeField(null=True, blank=True)
+    period_end = models.DateTimeField(null=True, blank=True)
+    payment_reference = models.CharField(max_length=64, blank=True, default="")
+    paid_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refunded_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "reference"], name="uniq_card_purchase_reference_per_tenant"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price__gt=0), name="card_purchase_price_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["pending_payment", "paid", "cancelled", "refunded"]),
+                name="card_purchase_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "member", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.plan_name} ({self.status})"
+
+
+class MemberCard(TenantOwnedModel):
+    """A member's paid membership: one per member; buying again extends it from its end."""
+
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="cards")
+    plan = models.ForeignKey(
+        MemberCardPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )  # the plan last bought
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "member"], name="uniq_member_card_per_member"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"card of member {self.member_id} until {self.ends_at:%Y-%m-%d}"

@@ -26,8 +26,34 @@ class TierField(serializers.Field):
         return None
 
 
+class MemberCardBriefSerializer(serializers.Serializer):
+    plan_id = serializers.IntegerField()
+    plan_name = serializers.CharField()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+
+
 class MemberSerializer(serializers.ModelSerializer):
     tier = TierField(help_text=TIER_DESCRIPTION)
+    card = serializers.SerializerMethodField(
+        help_text="The paid member card while it runs (see /member-cards), else null."
+    )
+
+    @extend_schema_field(MemberCardBriefSerializer(allow_null=True))
+    def get_card(self, member: Member) -> dict | None:
+        from members.cards.selectors import member_card_current
+
+        card = member_card_current(member=member)
+        if card is None:
+            return None
+        return MemberCardBriefSerializer(
+            {
+                "plan_id": card.plan_id,
+                "plan_name": card.plan.name,
+                "starts_at": card.starts_at,
+                "ends_at": card.ends_at,
+            }
+        ).data
 
     class Meta:
         model = Member
@@ -41,6 +67,7 @@ class MemberSerializer(serializers.ModelSerializer):
             "tier",
             "points",
             "growth",
+            "card",
         ]
         read_only_fields = fields
 

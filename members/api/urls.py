@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.api import views
+from members.api import card_views, views
 
 app_name = "members"
 
@@ -12,4 +12,10 @@ urlpatterns = [
     path("me/phone", views.MePhoneView.as_view(), name="me-phone"),
     path("me/addresses", views.AddressListCreateView.as_view(), name="address-list"),
     path("me/addresses/<int:pk>", views.AddressDetailView.as_view(), name="address-detail"),
+    path("member-cards", card_views.MemberCardPlanListView.as_view(), name="member-card-list"),
+    path(
+        "member-cards/<int:plan_id>/purchase",
+        card_views.MemberCardPurchaseView.as_view(),
+        name="member-card-purchase",
+    ),
 ]

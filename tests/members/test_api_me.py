@@ -30,6 +30,7 @@ def test_get_me_shows_profile_fields(tenant: Any, channel: Any) -> None:
         "tier": None,
         "points": 12,
         "growth": 5,
+        "card": None,
     }
 
 

@@ -341,3 +341,15 @@ def _merge_orders() -> None:
 
 
 _merge_orders()
+
+
+# --- member cards (entries prepared in tests/members/card_matrix.py) -----------------------------
+def _merge_cards() -> None:
+    from tests.members import card_matrix
+
+    MODEL_FACTORIES.update(card_matrix.MODEL_FACTORIES)
+    ROUTES.update(card_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(card_matrix.NOT_IN_CONSOLE)
+
+
+_merge_cards()
