@@ -7,8 +7,9 @@ Creates (once) a tenant "bench" with 10,000 on-sale products (2 SKUs each, a Col
 category tree) in that PostgreSQL database, starts one gunicorn sync worker pinned to core 0
 (``taskset -c 0``) and runs wrk pinned to core 1 (``taskset -c 1``, one thread) at concurrency 4
 and 32 against: the floor (``/bench/floor``, same worker, same middleware), the list
-(``/api/v1/products``, 20 items) and a detail (``/api/v1/products/{id}``). Writes
-bench/RESULTS.md. Needs PostgreSQL, wrk (``apt-get install -y wrk``) and taskset.
+(``/api/v1/products``, 20 items) and a detail (``/api/v1/products/{id}``). Writes its section
+of bench/RESULTS.md (between the catalog markers; other sections kept). Needs PostgreSQL, wrk
+(``apt-get install -y wrk``) and taskset.
 """
 
 from __future__ import annotations
@@ -37,6 +38,9 @@ N_PRODUCTS = 10_000
 PORT = int(os.environ.get("BENCH_PORT", "8771"))
 TARGETS = {"list": 0.25, "detail": 0.30}
 P99_TARGET_MS = 50.0
+# bench/RESULTS.md is shared: each benchmark owns the text between its own markers.
+START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"
+SECTION_START = re.compile(r"<!-- [\w-]+:start -->")
 
 
 def _ensure_database() -> None:
@@ -289,8 +293,25 @@ def _write(path: Path, results: dict, duration: int, detail_id: int, load: str) 
     notes = path.with_name("RESULTS-notes.md")
     if notes.exists():
         lines += [notes.read_text().rstrip(), ""]
-    path.write_text("\n".join(lines))
+    section = "\n".join([START, *lines, END])
+    path.write_text(results_merge(path.read_text() if path.exists() else "", section))
     print(f"wrote {path}")
+
+
+def results_merge(text: str, section: str) -> str:
+    """Replace the catalog section of RESULTS.md, keeping every other section as it is.
+
+    Files written before the markers existed start with the unmarked catalog section: that
+    text (up to the first other section's start marker) is replaced; anything else is kept.
+    """
+    if START in text and END in text:
+        return text[: text.index(START)] + section + text[text.index(END) + len(END) :]
+    first = SECTION_START.search(text)
+    head, rest = (text[: first.start()], text[first.start() :]) if first else (text, "")
+    if head.lstrip().startswith("# Catalog API benchmark"):
+        head = ""
+    parts = [section, head.strip(), rest.strip()]
+    return "\n\n".join(p for p in parts if p) + "\n"
 
 
 if __name__ == "__main__":

@@ -7,29 +7,35 @@ back (returns, deliveries), ``adjust`` is a manual +/- and ``stock_set`` the abs
 ERP/WMS sends. See docs/catalog.md.
 
 Rules:
-- decrements are ``UPDATE ... SET stock = stock - n WHERE id = .. AND stock >= n``; 0 rows means
-  out of stock (409 ``out_of_stock``) and the database's ``CHECK (stock >= 0)`` backs it;
-- multi-SKU operations touch rows in primary-key order (no deadlocks) in one transaction: all
-  lines move or none;
+- one call moves all its SKUs in a constant number of statements, whatever the line count:
+  ``SELECT ... ORDER BY id FOR UPDATE`` (lock order = primary key: no deadlocks between
+  concurrent multi-SKU calls), one guarded ``UPDATE ... FROM (VALUES ...) ... WHERE stock +
+  delta >= 0 RETURNING ...`` and one bulk ledger INSERT. A line that does not fit is 409
+  ``out_of_stock`` naming every short SKU (``details.skus`` when several), raised before
+  anything is written: all lines move or none. The database's ``CHECK (stock >= 0)`` backs
+  the guard;
 - a movement with a ``reference`` is unique per (reason, reference, SKU): repeating the same call
-  returns the first movement and moves nothing again;
+  returns the first movement (``replayed=True``) and moves nothing again;
 - crossing ``low_stock_threshold`` downwards records one ``product.stock_low`` event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 
 from catalog.errors import CatalogErrorCode
 from catalog.models import Sku, StockMovement
 from catalog.selectors import catalog_cache_changed
 from mall.api.errors import ApplicationError
-from mall.events.services import EventName, event_record
+from mall.events.models import OutboxEvent
+from mall.events.services import EventName
 from mall.tenancy.models import Tenant
 
 Reason = StockMovement.Reason
@@ -82,88 +88,244 @@ def _sku_missing(sku_id: int) -> ApplicationError:
     )
 
 
-def _existing(*, tenant_id: int, sku_id: int, reason: str, reference: str) -> StockMovement | None:
+def _existing(
+    *, tenant_id: int, reason: str, reference: str, sku_ids: Iterable[int]
+) -> dict[int, StockMovement]:
+    """The movements already recorded under ``(reason, reference)`` for these SKUs."""
     if not reference:
-        return None
-    return (
-        StockMovement.objects.for_tenant(tenant_id)
-        .filter(reason=reason, reference=reference, sku_id=sku_id)
-        .first()
+        return {}
+    found = StockMovement.objects.for_tenant(tenant_id).filter(
+        reason=reason, reference=reference, sku_id__in=sorted(sku_ids)
     )
-
-
-def _after_move(*, tenant_id: int, row: dict[str, Any], delta: int) -> None:
-    """Drop cached reads of the product; record ``product.stock_low`` when this move crossed
-    the threshold downwards."""
-    threshold = row["low_stock_threshold"]
-    after = row["stock"]
-    before = after - delta
-    # The list shows in/out of stock: only reaching or leaving zero changes it.
-    catalog_cache_changed(
-        tenant_id=tenant_id, product_ids=[row["product_id"]], listing=(before == 0) != (after == 0)
-    )
-    if delta < 0 and threshold > 0 and before > threshold >= after:
-        event_record(
-            tenant=tenant_id,
-            name=EventName.PRODUCT_STOCK_LOW,
-            subject=f"sku:{row['id']}",
-            payload={
-                "sku_id": row["id"],
-                "sku_code": row["code"],
-                "product_id": row["product_id"],
-                "stock": after,
-                "low_stock_threshold": threshold,
-            },
-        )
+    result = {m.sku_id: m for m in found}
+    for movement in result.values():
+        movement.replayed = True  # type: ignore[attr-defined]
+    return result
 
 
 _ROW_FIELDS = ("id", "code", "product_id", "stock", "low_stock_threshold", "version")
 
 
-def _move(
-    *, tenant_id: int, sku_id: int, delta: int, reason: str, reference: str, note: str
-) -> StockMovement:
-    """One guarded move of one SKU, inside the caller's transaction (savepoint for repeats)."""
-    existing = _existing(tenant_id=tenant_id, sku_id=sku_id, reason=reason, reference=reference)
-    if existing is not None:
-        existing.replayed = True  # type: ignore[attr-defined]
-        return existing
-    try:
-        with transaction.atomic():
-            scoped = Sku.objects.for_tenant(tenant_id).filter(pk=sku_id)
-            guarded = scoped.filter(stock__gte=-delta) if delta < 0 else scoped
-            updated = guarded.update(stock=F("stock") + delta, version=F("version") + 1)
-            if not updated:
-                available = scoped.values_list("stock", flat=True).first()
-                if available is None:
-                    raise _sku_missing(sku_id)
-                raise ApplicationError(
-                    CatalogErrorCode.OUT_OF_STOCK,
-                    "Not enough stock.",
-                    details={"sku_id": sku_id, "requested": -delta, "available": available},
-                    status_code=409,
+def _out_of_stock(short: list[tuple[int, int, int]]) -> ApplicationError:
+    """``short``: (sku_id, requested, available) of every line that does not fit. ``details``
+    is the first one's ``{sku_id, requested, available}``; with several, ``skus`` lists all."""
+    skus = [
+        {"sku_id": sku_id, "requested": requested, "available": available}
+        for sku_id, requested, available in short
+    ]
+    return ApplicationError(
+        CatalogErrorCode.OUT_OF_STOCK,
+        "Not enough stock.",
+        details={**skus[0], "skus": skus} if len(skus) > 1 else skus[0],
+        status_code=409,
+    )
+
+
+def _record_side_effects(
+    *, tenant_id: int, rows: list[dict[str, Any]], deltas: dict[int, int]
+) -> None:
+    """Drop cached reads of the moved products (one cache call) and record one
+    ``product.stock_low`` event per SKU this move took across its threshold (one INSERT)."""
+    listing = False
+    events = []
+    for row in rows:
+        delta = deltas[row["id"]]
+        threshold = row["low_stock_threshold"]
+        after = row["stock"]
+        before = after - delta
+        # The list shows in/out of stock: only reaching or leaving zero changes it.
+        listing = listing or (before == 0) != (after == 0)
+        if delta < 0 and threshold > 0 and before > threshold >= after:
+            events.append(
+                OutboxEvent(
+                    tenant_id=tenant_id,
+                    name=EventName.PRODUCT_STOCK_LOW,
+                    subject=f"sku:{row['id']}",
+                    payload={
+                        "sku_id": row["id"],
+                        "sku_code": row["code"],
+                        "product_id": row["product_id"],
+                        "stock": after,
+                        "low_stock_threshold": threshold,
+                    },
                 )
-            # Read back inside the transaction: our UPDATE holds the row lock.
-            row = scoped.values(*_ROW_FIELDS).get()
-            movement = StockMovement.objects.create(
-                tenant_id=tenant_id,
-                sku_id=sku_id,
-                reason=reason,
-                reference=reference,
-                quantity=delta,
-                stock_after=row["stock"],
-                note=note[:255],
             )
-    except IntegrityError:
-        # A concurrent call with the same (reason, reference, sku) committed first.
-        existing = _existing(tenant_id=tenant_id, sku_id=sku_id, reason=reason, reference=reference)
-        if existing is None:
+    if events:
+        OutboxEvent.objects.bulk_create(events)
+    catalog_cache_changed(
+        tenant_id=tenant_id,
+        product_ids=sorted({row["product_id"] for row in rows}),
+        listing=listing,
+    )
+
+
+# Raw SQL on the hot path (checkout): table names are the models' (catalog_sku,
+# catalog_stockmovement); every value is a parameter.
+_LOCK_SQL = "SELECT id, stock FROM catalog_sku WHERE tenant_id = %s AND id IN ({ids}) ORDER BY id"
+_MOVE_SQL = (
+    "UPDATE catalog_sku SET stock = catalog_sku.stock + v.delta, "
+    "version = catalog_sku.version + 1 "
+    "FROM v WHERE catalog_sku.id = v.id AND catalog_sku.tenant_id = %s "
+    "AND catalog_sku.stock + v.delta >= 0{repeat} "
+    "RETURNING catalog_sku.id, catalog_sku.code, catalog_sku.product_id, catalog_sku.stock, "
+    "catalog_sku.low_stock_threshold"
+)
+_NOT_REPEATED_SQL = (
+    " AND NOT EXISTS (SELECT 1 FROM catalog_stockmovement m WHERE m.tenant_id = %s"
+    " AND m.reason = %s AND m.reference = %s AND m.sku_id = catalog_sku.id)"
+)
+# PostgreSQL: the ledger rows are written by the same statement (a data-modifying CTE).
+_MOVE_AND_RECORD_SQL = (
+    "WITH v (id, delta) AS (VALUES {values}), moved AS ({move}), "
+    "ledger AS (INSERT INTO catalog_stockmovement "
+    "(tenant_id, sku_id, reason, reference, quantity, stock_after, note, created_at) "
+    "SELECT %s, moved.id, %s, %s, v.delta, moved.stock, %s, %s "
+    "FROM moved JOIN v ON v.id = moved.id ORDER BY moved.id RETURNING id, sku_id) "
+    "SELECT moved.id, moved.code, moved.product_id, moved.stock, moved.low_stock_threshold, "
+    "ledger.id FROM moved JOIN ledger ON ledger.sku_id = moved.id"
+)
+_ROW_COLUMNS = ("id", "code", "product_id", "stock", "low_stock_threshold")
+
+
+def _lock(*, tenant_id: int, sku_ids: list[int]) -> dict[int, int]:
+    """Lock the SKU rows in id order (no deadlocks between multi-SKU calls); their stock."""
+    sql = _LOCK_SQL.replace("{ids}", ", ".join(["%s"] * len(sku_ids)))
+    if connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [tenant_id, *sku_ids])
+        return dict(cursor.fetchall())
+
+
+def _move_and_record(
+    *, tenant_id: int, deltas: dict[int, int], reason: str, reference: str, note: str
+) -> list[tuple[dict[str, Any], StockMovement]]:
+    """One guarded ``UPDATE ... FROM (VALUES ...)`` for every SKU of ``deltas`` whose stock
+    stays >= 0 and that has no movement under ``(reason, reference)`` yet, and its ledger rows
+    (same statement on PostgreSQL, one bulk INSERT elsewhere). Returns (row, movement) of each
+    SKU moved.
+
+    Runs after ``_lock``, so under READ COMMITTED this statement's snapshot sees every movement
+    committed by a concurrent call that held the rows before us.
+    """
+    values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS integer))"] * len(deltas))
+    params: list[Any] = [x for pair in deltas.items() for x in pair]
+    params.append(tenant_id)
+    if reference:
+        params += [tenant_id, reason, reference]
+    move = _MOVE_SQL.replace("{repeat}", _NOT_REPEATED_SQL if reference else "")
+    now = timezone.now()
+    note = note[:255]
+
+    def movement(row: dict[str, Any], pk: int | None = None) -> StockMovement:
+        built = StockMovement(
+            pk=pk,
+            tenant_id=tenant_id,
+            sku_id=row["id"],
+            reason=reason,
+            reference=reference,
+            quantity=deltas[row["id"]],
+            stock_after=row["stock"],
+            note=note,
+            created_at=now,
+        )
+        built._state.adding = pk is None  # a row read back from the database
+        return built
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            sql = _MOVE_AND_RECORD_SQL.replace("{values}", values).replace("{move}", move)
+            cursor.execute(sql, [*params, tenant_id, reason, reference, note, now])
+            moved = []
+            for *fields, movement_id in cursor.fetchall():
+                row = dict(zip(_ROW_COLUMNS, fields, strict=True))
+                moved.append((row, movement(row, movement_id)))
+            return sorted(moved, key=lambda pair: pair[0]["id"])
+        # SQLite: UPDATE ... RETURNING cannot feed an INSERT; write the ledger in one INSERT.
+        cursor.execute(f"WITH v (id, delta) AS (VALUES {values}) {move}", params)
+        rows = sorted(
+            (dict(zip(_ROW_COLUMNS, r, strict=True)) for r in cursor.fetchall()),
+            key=lambda row: row["id"],
+        )
+    created = StockMovement.objects.bulk_create([movement(row) for row in rows]) if rows else []
+    return list(zip(rows, created, strict=True))
+
+
+@contextmanager
+def _in_transaction() -> Iterator[None]:
+    """The caller's transaction if there is one (no savepoint: nothing is written before every
+    check passed), else a new one."""
+    if connection.in_atomic_block:
+        yield
+    else:
+        with transaction.atomic():
+            yield
+
+
+def _move_many(
+    *, tenant_id: int, deltas: dict[int, int], reason: str, reference: str, note: str
+) -> list[StockMovement]:
+    """Move every SKU of ``deltas`` (id -> signed change, ids ascending) or none.
+
+    Statements: lock the rows in id order (``SELECT ... ORDER BY id FOR UPDATE``: the stock
+    read is exact while we hold them), then one guarded ``UPDATE ... FROM (VALUES ...)`` with
+    the ledger rows (on PostgreSQL in the same statement; elsewhere one more INSERT) and one
+    INSERT of ``product.stock_low`` events when a threshold is crossed. Repeats of
+    ``(reason, reference, sku)`` are skipped by the UPDATE itself and returned as the first
+    movement (``replayed=True``); only then is the ledger read.
+    """
+    with _in_transaction():
+        locked = _lock(tenant_id=tenant_id, sku_ids=list(deltas))
+        for sku_id in deltas:
+            if sku_id not in locked:
+                raise _sku_missing(sku_id)
+        replayed: dict[int, StockMovement] = {}
+        short = [pk for pk, delta in deltas.items() if locked[pk] + delta < 0]
+        if short:
+            # A line that cannot move may still be a repeat of one that did.
+            replayed = _existing(
+                tenant_id=tenant_id, reason=reason, reference=reference, sku_ids=short
+            )
+            short = [pk for pk in short if pk not in replayed]
+            if short:
+                raise _out_of_stock([(pk, -deltas[pk], locked[pk]) for pk in short])
+        wanted = {pk: delta for pk, delta in deltas.items() if pk not in replayed}
+        try:
+            moved = (
+                _move_and_record(
+                    tenant_id=tenant_id,
+                    deltas=wanted,
+                    reason=reason,
+                    reference=reference,
+                    note=note,
+                )
+                if wanted
+                else []
+            )
+            if len(moved) < len(wanted):
+                # Not moved although the stock was there: moved before under this reference.
+                done = {row["id"] for row, _m in moved}
+                missed = [pk for pk in wanted if pk not in done]
+                found = _existing(
+                    tenant_id=tenant_id, reason=reason, reference=reference, sku_ids=missed
+                )
+                lost = [pk for pk in missed if pk not in found]
+                if lost:  # cannot happen while we hold the rows; never commit half a move
+                    raise _out_of_stock([(pk, -deltas[pk], locked[pk]) for pk in lost])
+                replayed.update(found)
+            if moved:
+                _record_side_effects(
+                    tenant_id=tenant_id, rows=[row for row, _m in moved], deltas=wanted
+                )
+        except BaseException:
+            # Rows may have moved: the whole transaction must roll back, not commit half.
+            transaction.set_rollback(True)
             raise
-        existing.replayed = True  # type: ignore[attr-defined]
-        return existing
-    _after_move(tenant_id=tenant_id, row=row, delta=delta)
-    movement.replayed = False  # type: ignore[attr-defined]
-    return movement
+    by_sku = dict(replayed)
+    for _row, movement in moved:
+        movement.replayed = False  # type: ignore[attr-defined]
+        by_sku[movement.sku_id] = movement
+    return [by_sku[pk] for pk in deltas]
 
 
 def _move_lines(
@@ -175,18 +337,13 @@ def _move_lines(
     reference: str,
     note: str = "",
 ) -> list[StockMovement]:
-    with transaction.atomic():
-        return [
-            _move(
-                tenant_id=tenant.pk,
-                sku_id=line.sku_id,
-                delta=sign * line.quantity,
-                reason=reason,
-                reference=reference,
-                note=note,
-            )
-            for line in _lines(lines)
-        ]
+    return _move_many(
+        tenant_id=tenant.pk,
+        deltas={line.sku_id: sign * line.quantity for line in _lines(lines)},
+        reason=reason,
+        reference=reference,
+        note=note,
+    )
 
 
 def stock_reserve(
@@ -221,17 +378,13 @@ def stock_release(*, tenant: Tenant, reference: str, note: str = "") -> list[Sto
                 details={"reference": reference},
                 status_code=409,
             )
-        return [
-            _move(
-                tenant_id=tenant.pk,
-                sku_id=sku_id,
-                delta=-quantity,
-                reason=Reason.RELEASE,
-                reference=reference,
-                note=note,
-            )
-            for sku_id, quantity in reserved
-        ]
+        return _move_many(
+            tenant_id=tenant.pk,
+            deltas={sku_id: -quantity for sku_id, quantity in reserved},
+            reason=Reason.RELEASE,
+            reference=reference,
+            note=note,
+        )
 
 
 def stock_deduct(
@@ -270,15 +423,11 @@ def stock_adjust(
             details={"delta": delta}, status_code=400,
         )  # fmt: skip
     _check_quantity(abs(delta))
-    with transaction.atomic():
-        return _move(
-            tenant_id=tenant.pk,
-            sku_id=sku_id,
-            delta=delta,
-            reason=Reason.ADJUST,
-            reference=reference,
-            note=note,
-        )
+    [movement] = _move_many(
+        tenant_id=tenant.pk, deltas={int(sku_id): delta}, reason=Reason.ADJUST,
+        reference=reference, note=note,
+    )  # fmt: skip
+    return movement
 
 
 def stock_set(
@@ -331,5 +480,5 @@ def stock_set(
             note=note[:255],
         )
         after = {**row, "stock": stock, "version": row["version"] + 1}
-        _after_move(tenant_id=tenant.pk, row=after, delta=delta)
+        _record_side_effects(tenant_id=tenant.pk, rows=[after], deltas={sku_id: delta})
         return {"id": sku_id, "stock": stock, "version": after["version"]}, movement

@@ -137,3 +137,38 @@ def test_sixty_full_carts_after_stock_cut_to_twenty_make_exactly_twenty_orders(
     assert statuses.count(409) == 40
     assert Order.objects.filter(tenant=tenant).count() == 20
     assert Sku.objects.get(pk=sku.pk).stock == 0
+
+
+def test_multi_sku_orders_in_opposite_line_order_neither_deadlock_nor_oversell(
+    tenant: Any, channel: Any
+) -> None:
+    product = ProductFactory(tenant=tenant)
+    tea, cup = SkuFactory(product=product, stock=30), SkuFactory(product=product, stock=45)
+    buyers = _buyers(tenant, 40)
+
+    def buy(n: int) -> str:
+        member, address = buyers[n]
+        pair = [services.CheckoutLine(tea.pk, 1), services.CheckoutLine(cup.pk, 2)]
+        try:
+            services.order_place(
+                tenant=tenant,
+                member=member,
+                channel=channel,
+                address_id=address.pk,
+                lines=pair if n % 2 else pair[::-1],
+            )
+        except ApplicationError as exc:
+            assert exc.status_code == 409
+            return f"{exc.code}:{sorted(p['sku_id'] for p in exc.details['problems'])}"
+        return "ok"
+
+    outcomes = _run(40, buy)
+
+    # Cups run out first (45 / 2 = 22 orders): every later order fails naming the cup, and
+    # takes nothing (its tea stays on the shelf). A deadlock would surface as an exception.
+    assert outcomes.count("ok") == 22
+    assert set(outcomes) - {"ok"} == {f"out_of_stock:{[cup.pk]}"}
+    assert Sku.objects.get(pk=tea.pk).stock == 8
+    assert Sku.objects.get(pk=cup.pk).stock == 1
+    assert StockMovement.objects.filter(reason="reserve").count() == 44
+    assert Order.objects.filter(tenant=tenant).count() == 22
