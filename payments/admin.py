@@ -6,11 +6,12 @@ their mismatches, gateway configurations (secrets masked; keys are set with
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import admin, messages
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import QuerySet, Sum
+from django.http import HttpRequest, HttpResponse
 
 from mall.api.errors import ApplicationError
 from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
@@ -19,9 +20,12 @@ from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
 from payments.models import (
     GatewayConfig,
+    OrderSettlement,
     Payment,
     PaymentEvent,
     Payout,
+    ProfitSharingOrder,
+    ProfitSharingReceiver,
     ReconciliationMismatch,
     ReconciliationRun,
     Refund,
@@ -30,6 +34,7 @@ from payments.models import (
 
 Role = Staff.Role
 FINANCE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
+SETTLEMENT_ROLES = frozenset({Role.OWNER, Role.FINANCE})
 
 
 def payments_paid_today(tenant: Tenant, day_start: datetime, day_end: datetime) -> int:
@@ -197,6 +202,7 @@ class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "api_v3_key_masked",
         "public_key_id",
         "public_key",
+        "fee_rate",
         "updated_at",
     )
     readonly_fields = fields
@@ -355,3 +361,103 @@ class ReconciliationRunConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "ran_at",
     )
     inlines = (ReconciliationMismatchInline,)
+
+
+@admin.register(OrderSettlement, site=console_site)
+class OrderSettlementConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    """The per-order settlement ledger, with the totals of what is listed (filters apply)."""
+
+    view_roles = SETTLEMENT_ROLES
+    edit_roles = SETTLEMENT_ROLES
+    change_list_template = "console/payments/ordersettlement_change_list.html"
+    list_display = (
+        "reference",
+        "gateway",
+        "gross",
+        "refunds",
+        "commissions",
+        "supplier_shares",
+        "fee",
+        "net",
+        "computed_at",
+    )
+    list_filter = ("gateway", "purpose")
+    search_fields = ("reference",)
+    date_hierarchy = "computed_at"
+    readonly_fields = (
+        "purpose",
+        "reference",
+        "gateway",
+        "gross",
+        "refunds",
+        "commissions",
+        "supplier_shares",
+        "fee",
+        "net",
+        "computed_at",
+    )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().changelist_view(request, extra_context=extra_context)
+        context = getattr(response, "context_data", None)
+        if context and "cl" in context:
+            names = ("gross", "refunds", "commissions", "supplier_shares", "fee", "net")
+            queryset = context["cl"].queryset
+            totals = queryset.aggregate(**{name: Sum(name) for name in names})
+            totals = {name: totals[name] or Decimal("0.00") for name in names}
+            totals["count"] = queryset.count()
+            context["settlement_totals"] = totals
+        return response
+
+
+@admin.register(ProfitSharingReceiver, site=console_site)
+class ProfitSharingReceiverConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    """Receivers are added with ``profit_sharing_receiver_add`` (registered at WeChat Pay)."""
+
+    view_roles = SETTLEMENT_ROLES
+    edit_roles = SETTLEMENT_ROLES
+    list_display = ("account", "type", "name", "relation_type", "share_rate", "is_active")
+    list_filter = ("type", "is_active")
+    readonly_fields = (
+        "type",
+        "account",
+        "name",
+        "relation_type",
+        "share_rate",
+        "is_active",
+        "registered_at",
+    )
+
+
+@admin.register(ProfitSharingOrder, site=console_site)
+class ProfitSharingOrderConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
+    view_roles = SETTLEMENT_ROLES
+    edit_roles = SETTLEMENT_ROLES
+    list_display = (
+        "out_order_no",
+        "reference",
+        "base_amount",
+        "amount",
+        "status",
+        "last_error",
+        "created_at",
+    )
+    list_filter = ("status",)
+    search_fields = ("out_order_no", "reference", "transaction_id")
+    exclude = ("payment", "raw")
+    readonly_fields = (
+        "purpose",
+        "reference",
+        "out_order_no",
+        "transaction_id",
+        "base_amount",
+        "amount",
+        "receivers",
+        "status",
+        "order_id",
+        "attempts",
+        "last_error",
+        "finished_at",
+    )

@@ -25,3 +25,5 @@ class PaymentErrorCode(StrEnum):
     PAYOUT_REFERENCE_REUSED = "payout_reference_reused"
     PAYOUT_NEEDS_REAL_NAME = "payout_needs_real_name"
     SHIPPING_NOT_APPLICABLE = "shipping_not_applicable"
+    PROFIT_SHARING_RATE_EXCEEDED = "profit_sharing_rate_exceeded"
+    PROFIT_SHARING_RECEIVER_INVALID = "profit_sharing_receiver_invalid"

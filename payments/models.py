@@ -49,6 +49,8 @@ class GatewayConfig(TenantOwnedModel):
     public_key = models.TextField(blank=True, default="")
     public_key_id = models.CharField(max_length=128, blank=True, default="")
     sandbox_signing_key = EncryptedTextField(blank=True, default="")
+    # The gateway's fee on paid amounts (0.0060 = 0.6%); empty = DEFAULT_FEE_RATES.
+    fee_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -63,6 +65,11 @@ class GatewayConfig(TenantOwnedModel):
             models.CheckConstraint(
                 condition=models.Q(gateway__in=["wechat", "alipay", "sandbox"]),
                 name="gateway_config_gateway_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(fee_rate__isnull=True)
+                | (models.Q(fee_rate__gte=0) & models.Q(fee_rate__lt=1)),
+                name="gateway_config_fee_rate_valid",
             ),
         ]
 
@@ -405,3 +412,147 @@ class ReconciliationMismatch(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.entry} {self.out_refund_no or self.out_trade_no}"
+
+
+def _money() -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+
+
+MAX_PROFIT_SHARING_RATE = Decimal("0.30")  # WeChat Pay: at most 30% of a payment is shared
+
+
+class ProfitSharingReceiver(TenantOwnedModel):
+    """Who gets a share of completed WeChat-paid orders (suppliers of S2B2C tenants),
+    registered with WeChat Pay (``/v3/profitsharing/receivers/add``). The active receivers'
+    ``share_rate`` add up to at most 30% (WeChat's rule; checked by the service)."""
+
+    class Type(models.TextChoices):
+        MERCHANT_ID = "MERCHANT_ID", "Merchant id"
+        PERSONAL_OPENID = "PERSONAL_OPENID", "Personal openid"
+
+    class Relation(models.TextChoices):
+        SUPPLIER = "SUPPLIER", "Supplier"
+        DISTRIBUTOR = "DISTRIBUTOR", "Distributor"
+        PARTNER = "PARTNER", "Partner"
+        BRAND = "BRAND", "Brand"
+        STORE = "STORE", "Store"
+        HEADQUARTER = "HEADQUARTER", "Headquarter"
+
+    type = models.CharField(max_length=16, choices=Type.choices)
+    account = models.CharField(max_length=64)
+    name = models.CharField(max_length=128, blank=True, default="")
+    relation_type = models.CharField(
+        max_length=16, choices=Relation.choices, default=Relation.SUPPLIER
+    )
+    share_rate = models.DecimalField(max_digits=5, decimal_places=4)
+    is_active = models.BooleanField(default=True)
+    registered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "type", "account"], name="uniq_profit_sharing_receiver"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(share_rate__gt=0) & models.Q(share_rate__lte=Decimal("0.30")),
+                name="profit_sharing_receiver_rate_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(type__in=["MERCHANT_ID", "PERSONAL_OPENID"]),
+                name="profit_sharing_receiver_type_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name or self.account} ({self.share_rate:.2%})"
+
+
+class ProfitSharingOrder(TenantOwnedModel):
+    """The profit sharing of one paid WeChat payment of a completed payable
+    (``/v3/profitsharing/orders``); ``receivers`` holds what each receiver gets (fen) and
+    WeChat's result for it. One per payment; ``out_order_no`` unique per tenant."""
+
+    class Status(models.TextChoices):
+        PROCESSING = "processing", "Processing at WeChat Pay"
+        FINISHED = "finished", "Finished"
+        FAILED = "failed", "Failed"
+
+    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="+")
+    purpose = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    out_order_no = models.CharField(max_length=64)
+    transaction_id = models.CharField(max_length=64)
+    base_amount = _money()  # what the rates were applied to
+    amount = _money()  # total shared
+    receivers = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
+    order_id = models.CharField(max_length=64, blank=True, default="")  # WeChat's
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True, default="")
+    raw = models.JSONField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "out_order_no"], name="uniq_profit_sharing_out_order_no"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "payment"], name="uniq_profit_sharing_per_payment"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gte=0) & models.Q(amount__lte=models.F("base_amount")),
+                name="profit_sharing_amount_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=["processing", "finished", "failed"]),
+                name="profit_sharing_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "purpose", "reference"])]
+
+    def __str__(self) -> str:
+        return f"{self.out_order_no} {self.amount} ({self.status})"
+
+
+class OrderSettlement(TenantOwnedModel):
+    """The merchant's ledger of one payable (an order): what was paid, what went back, what
+    distributors and suppliers got, the gateway fee and the merchant's net, to the fen.
+    Recomputed (same row) by ``settlement_compute_for``."""
+
+    purpose = models.CharField(max_length=32)
+    reference = models.CharField(max_length=64)
+    gateway = models.CharField(max_length=16, blank=True, default="")
+    gross = _money()
+    refunds = _money()
+    commissions = _money()
+    supplier_shares = _money()
+    fee = _money()
+    net = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-computed_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tenant", "purpose", "reference"], name="uniq_order_settlement"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(gross__gte=0)
+                & models.Q(refunds__gte=0)
+                & models.Q(refunds__lte=models.F("gross"))
+                & models.Q(commissions__gte=0)
+                & models.Q(supplier_shares__gte=0)
+                & models.Q(fee__gte=0),
+                name="order_settlement_amounts_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"settlement of {self.purpose} {self.reference}: {self.net}"

@@ -65,3 +65,11 @@ def reconcile_daily() -> int:
     from payments.services.reconciliation import reconcile_yesterday_all
 
     return reconcile_yesterday_all()
+
+
+@shared_task(name="payments.tasks.settle_completed")
+def settle_completed() -> int:
+    """Beat: profit sharing and the settlement ledger of completed orders."""
+    from payments.services.settlement import settlements_run
+
+    return settlements_run()

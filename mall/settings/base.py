@@ -150,6 +150,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "payments.tasks.reconcile_daily",
         "schedule": timedelta(hours=1),
     },
+    # Completed orders: WeChat profit sharing to suppliers, then the settlement ledger.
+    "payments-settle-completed": {
+        "task": "payments.tasks.settle_completed",
+        "schedule": timedelta(minutes=30),
+    },
     "orders-cancel-expired": {
         "task": "orders.tasks.cancel_expired_orders",
         "schedule": timedelta(minutes=1),

@@ -19,6 +19,7 @@ import json
 import logging
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
@@ -38,7 +39,14 @@ from payments.gateways.base import (
     RefundState,
     TradeState,
 )
-from payments.models import GatewayConfig, Payment, Payout, Refund
+from payments.models import (
+    GatewayConfig,
+    Payment,
+    Payout,
+    ProfitSharingOrder,
+    ProfitSharingReceiver,
+    Refund,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -161,6 +169,9 @@ class WeChatPayAdapter:
     ) -> Prepay:
         client = self._client(notify_url)
         kwargs: dict[str, Any] = {}
+        if profit_sharing_enabled(payment.tenant_id):
+            # Funds stay frozen for profit sharing (unfrozen by the sharing order).
+            kwargs["settle_info"] = {"profit_sharing": True}
         if expires_at is not None:
             kwargs["time_expire"] = expires_at.isoformat(timespec="seconds")
         _, body = _call(
@@ -268,6 +279,83 @@ class WeChatPayAdapter:
         if expected and hashlib.sha1(data).hexdigest() != expected:  # noqa: S324 - WeChat's hash
             raise GatewayError(GatewayError.INVALID, "the bill does not match its SHA1 hash")
         return data
+
+    # --- Profit sharing ---------------------------------------------------------------
+
+    def add_receiver(self, *, receiver: ProfitSharingReceiver) -> None:
+        """``POST /v3/profitsharing/receivers/add`` (the name is RSA-encrypted by the SDK
+        with the platform public key). Adding an existing receiver again is accepted."""
+        _call(
+            self._client().profitsharing_add_receiver,
+            account_type=receiver.type,
+            account=receiver.account,
+            relation_type=receiver.relation_type,
+            name=receiver.name or None,
+        )
+
+    def profit_share(self, *, order: ProfitSharingOrder) -> ProfitSharingState:
+        """``POST /v3/profitsharing/orders`` (idempotent per out_order_no at WeChat);
+        unsplit funds are unfrozen to the merchant."""
+        receivers = [
+            {
+                "type": r["type"],
+                "account": r["account"],
+                "amount": r["amount_fen"],
+                "description": r.get("description") or "Supplier share",
+            }
+            for r in order.receivers
+        ]
+        _, body = _call(
+            self._client().profitsharing_order,
+            transaction_id=order.transaction_id,
+            out_order_no=order.out_order_no,
+            receivers=receivers,
+            unfreeze_unsplit=True,
+        )
+        return profit_sharing_state_from(body)
+
+    def profit_share_query(self, *, order: ProfitSharingOrder) -> ProfitSharingState:
+        try:
+            _, body = _call(
+                self._client().profitsharing_order_query,
+                transaction_id=order.transaction_id,
+                out_order_no=order.out_order_no,
+            )
+        except GatewayError as exc:
+            if exc.code in {"RESOURCE_NOT_EXISTS", "NOT_FOUND"}:
+                return ProfitSharingState(state="not_found", order_id="", receivers=[], raw={})
+            raise
+        return profit_sharing_state_from(body)
+
+
+@dataclass(frozen=True)
+class ProfitSharingState:
+    state: str  # processing | finished | failed | not_found
+    order_id: str
+    receivers: list[dict[str, Any]]
+    raw: dict[str, Any]
+
+
+def profit_sharing_state_from(body: dict[str, Any]) -> ProfitSharingState:
+    """FINISHED with every receiver SUCCESS: finished; any receiver CLOSED: failed."""
+    receivers = body.get("receivers") if isinstance(body.get("receivers"), list) else []
+    results = [str(r.get("result") or "") for r in receivers if isinstance(r, dict)]
+    if "CLOSED" in results:
+        state = "failed"
+    elif body.get("state") == "FINISHED" and all(x == "SUCCESS" for x in results):
+        state = "finished"
+    else:
+        state = "processing"
+    return ProfitSharingState(
+        state=state,
+        order_id=str(body.get("order_id") or "")[:64],
+        receivers=[r for r in receivers if isinstance(r, dict)],
+        raw=body,
+    )
+
+
+def profit_sharing_enabled(tenant_id: int) -> bool:
+    return ProfitSharingReceiver.objects.for_tenant(tenant_id).filter(is_active=True).exists()
 
 
 TRANSFER_REPORTS = [

@@ -183,6 +183,12 @@ class FakeWeChatPay:
         # Trade bill of a day: bill_date -> CSV text (WeChat's format).
         self.bills: dict[str, str] = {}
         self.bill_hash_override: str | None = None
+        # Profit sharing: registered receivers (name decrypted) and sharing orders.
+        self.sharing_receivers: dict[tuple[str, str], dict[str, Any]] = {}
+        self.sharing_orders: dict[str, dict[str, Any]] = {}
+        self.sharing_state = "PROCESSING"  # state of new sharing orders
+        self.sharing_answer: tuple[int, dict[str, Any]] | None = None  # (status, error body)
+        self.receiver_answer: tuple[int, dict[str, Any]] | None = None  # receivers/add error
         server.expect_request(re.compile(r"^/v3/.*")).respond_with_handler(self._handle)
 
     def _signed(self, status: int, payload: dict[str, Any] | None) -> Response:
@@ -306,7 +312,81 @@ class FakeWeChatPay:
                     "amount": body["amount"],
                 },
             )
+        if path.startswith("/v3/profitsharing/"):
+            return self._profit_sharing(request, path, body)
         return self._signed(404, {"code": "NOT_FOUND", "message": path})
+
+    # --- Profit sharing (added for item 8) ------------------------------------------------
+
+    def _decrypt(self, value: str) -> str | None:
+        try:
+            return self.keys.platform.decrypt(
+                base64.b64decode(value),
+                padding.OAEP(
+                    mgf=padding.MGF1(algorithm=hashes.SHA1()),  # WeChat's OAEP
+                    algorithm=hashes.SHA1(),
+                    label=None,
+                ),
+            ).decode()
+        except ValueError:
+            return None
+
+    def _profit_sharing(self, request: Request, path: str, body: dict[str, Any]) -> Response:
+        if request.method == "POST" and request.headers.get("Wechatpay-Serial") != PUBLIC_KEY_ID:
+            return self._signed(400, {"code": "PARAM_ERROR", "message": "Wechatpay-Serial"})
+        if path == "/v3/profitsharing/receivers/add" and request.method == "POST":
+            if self.receiver_answer is not None:
+                return self._signed(*self.receiver_answer)
+            name = self._decrypt(body["name"]) if body.get("name") else ""
+            if name is None or body.get("appid") != WECHAT_APP_ID:
+                return self._signed(400, {"code": "PARAM_ERROR", "message": "name/appid"})
+            self.sharing_receivers[(body["type"], body["account"])] = {**body, "name": name}
+            return self._signed(200, {k: body[k] for k in ("type", "account", "relation_type")})
+        if path == "/v3/profitsharing/orders" and request.method == "POST":
+            if self.sharing_answer is not None:
+                return self._signed(*self.sharing_answer)
+            known = self.sharing_orders.get(body["out_order_no"])
+            if known is None:
+                for receiver in body["receivers"]:
+                    if (receiver["type"], receiver["account"]) not in self.sharing_receivers:
+                        return self._signed(
+                            400, {"code": "INVALID_REQUEST", "message": "receiver not added"}
+                        )
+                finished = self.sharing_state == "FINISHED"
+                known = {
+                    "transaction_id": body["transaction_id"],
+                    "out_order_no": body["out_order_no"],
+                    "order_id": f"3008{secrets.token_hex(10)}",
+                    "state": self.sharing_state,
+                    "unfreeze_unsplit": body["unfreeze_unsplit"],
+                    "receivers": [
+                        {
+                            "type": r["type"],
+                            "account": r["account"],
+                            "amount": r["amount"],
+                            "description": r["description"],
+                            "result": "SUCCESS" if finished else "PENDING",
+                        }
+                        for r in body["receivers"]
+                    ],
+                }
+                self.sharing_orders[body["out_order_no"]] = known
+            answer = {k: v for k, v in known.items() if k != "unfreeze_unsplit"}
+            return self._signed(200, answer)
+        match = re.match(r"^/v3/profitsharing/orders/([^/]+)$", path)
+        if match and request.method == "GET":
+            known = self.sharing_orders.get(match.group(1))
+            if known is None or request.args.get("transaction_id") != known["transaction_id"]:
+                return self._signed(404, {"code": "RESOURCE_NOT_EXISTS", "message": "no"})
+            return self._signed(200, {k: v for k, v in known.items() if k != "unfreeze_unsplit"})
+        return self._signed(404, {"code": "NOT_FOUND", "message": path})
+
+    def sharing_finish(self, out_order_no: str, result: str = "SUCCESS") -> None:
+        """WeChat finishes a sharing order (result SUCCESS or CLOSED for every receiver)."""
+        order = self.sharing_orders[out_order_no]
+        order["state"] = "FINISHED"
+        for receiver in order["receivers"]:
+            receiver["result"] = result
 
     def calls(self, suffix: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["path"].endswith(suffix)]

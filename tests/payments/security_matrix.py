@@ -18,9 +18,12 @@ from mall.tenancy.models import Tenant
 from members.models import Member
 from payments.models import (
     GatewayConfig,
+    OrderSettlement,
     Payment,
     PaymentEvent,
     Payout,
+    ProfitSharingOrder,
+    ProfitSharingReceiver,
     ReconciliationMismatch,
     ReconciliationRun,
     Refund,
@@ -90,6 +93,42 @@ def _run(t: Tenant) -> ReconciliationRun:
     )
 
 
+def _settlement(t: Tenant) -> OrderSettlement:
+    from django.utils import timezone
+
+    return OrderSettlement.objects.create(
+        tenant=t,
+        purpose="order",
+        reference=MARKER[:64],
+        gateway="wechat",
+        gross=Decimal("10.00"),
+        net=Decimal("10.00"),
+        computed_at=timezone.now(),
+    )
+
+
+def _receiver(t: Tenant) -> ProfitSharingReceiver:
+    return ProfitSharingReceiver.objects.create(
+        tenant=t, type="MERCHANT_ID", account=MARKER[:64], name=MARKER, share_rate=Decimal("0.1")
+    )
+
+
+def _sharing(t: Tenant) -> ProfitSharingOrder:
+    payment = _payment(t)
+    return ProfitSharingOrder.objects.create(
+        tenant=t,
+        payment=payment,
+        purpose="order",
+        reference=MARKER[:64],
+        out_order_no=f"S{t.pk}matrix",
+        transaction_id=f"4200{t.pk}matrix",
+        base_amount=Decimal("10.00"),
+        amount=Decimal("1.00"),
+        receivers=[{"type": "MERCHANT_ID", "account": MARKER, "amount": "1.00"}],
+        last_error=MARKER,
+    )
+
+
 MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
     "payments.GatewayConfig": lambda t: GatewayConfig.objects.create(
         tenant=t, gateway="wechat", app_id=MARKER, mch_id=MARKER
@@ -111,6 +150,9 @@ MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
         last_error=MARKER,
     ),
     "payments.ReconciliationRun": _run,
+    "payments.OrderSettlement": _settlement,
+    "payments.ProfitSharingReceiver": _receiver,
+    "payments.ProfitSharingOrder": _sharing,
     "payments.ReconciliationMismatch": lambda t: ReconciliationMismatch.objects.create(
         tenant=t, run=_run(t), kind="missing_ours", entry="payment", out_trade_no=MARKER[:64]
     ),

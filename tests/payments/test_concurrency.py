@@ -94,3 +94,39 @@ def test_paid_after_cancel_concurrently_refunds_exactly_once(
     payment.refresh_from_db()
     assert payment.purpose_accepted is False and payment.refunds.count() == 1
     assert len(wechatpay.calls("/v3/refund/domestic/refunds")) == 1
+
+
+def test_settlement_and_profit_sharing_computed_five_times_at_once(
+    tenant: Any, wechatpay: Any, wechat_config: Any
+) -> None:
+    from decimal import Decimal
+
+    from payments.models import OrderSettlement, ProfitSharingOrder
+    from payments.services.settlement import (
+        profit_sharing_receiver_add,
+        profit_sharing_request_for,
+        settlement_compute_for,
+    )
+    from tests.distribution.factories import complete, paid_order
+    from tests.members.factories import MemberFactory
+    from tests.payments.test_settlement import paid
+
+    profit_sharing_receiver_add(
+        tenant=tenant, type="MERCHANT_ID", account="1900000200", name="S", share_rate=Decimal("0.2")
+    )
+    order = paid_order(tenant, MemberFactory(tenant=tenant), [{"payable": "100.00"}])
+    complete(order)
+    paid(tenant, order.number, "100.00")
+
+    def run() -> Any:
+        profit_sharing_request_for(tenant=tenant, purpose="order", reference=order.number)
+        return settlement_compute_for(tenant=tenant, purpose="order", reference=order.number)
+
+    results = _deliver_concurrently(5, run)
+
+    assert ProfitSharingOrder.objects.count() == 1
+    assert len(wechatpay.calls("/v3/profitsharing/orders")) == 1
+    assert OrderSettlement.objects.count() == 1
+    row = OrderSettlement.objects.get()
+    assert (row.supplier_shares, row.net) == (Decimal("19.88"), Decimal("79.52"))
+    assert all(r is not None and r.pk == row.pk for r in results)
