@@ -9,7 +9,6 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from mall.tenancy.selectors import channel_cache_clear
-
 from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 
 

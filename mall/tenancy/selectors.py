@@ -10,7 +10,6 @@ from django.utils import timezone
 
 from mall.tenancy.models import ApiKey, Channel, Staff
 
-
 # Process-local cache of app id -> channel (with its tenant): the shopper API resolves the
 # channel on every request, so this removes the only SQL query from cached read paths.
 # Saves and deletes of channels and tenants clear it in this process (signals in
