@@ -68,35 +68,46 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
             )
         principal = _principal(request)
         digest = _request_hash(request)
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    tenant=tenant,
-                    principal=principal,
-                    key=key,
-                    method=request.method,
-                    path=request.path[:255],
-                    request_hash=digest,
+        record = None
+        for _attempt in range(2):
+            try:
+                with transaction.atomic():
+                    record = IdempotencyRecord.objects.create(
+                        tenant=tenant,
+                        principal=principal,
+                        key=key,
+                        method=request.method,
+                        path=request.path[:255],
+                        request_hash=digest,
+                    )
+                break
+            except IntegrityError:
+                existing = IdempotencyRecord.objects.for_tenant(tenant).get(
+                    principal=principal, key=key
                 )
-        except IntegrityError:
-            existing = IdempotencyRecord.objects.for_tenant(tenant).get(
-                principal=principal, key=key
-            )
-            if existing.request_hash != digest:
-                raise ApplicationError(
-                    ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                    "This Idempotency-Key was already used with another request body.",
-                    status_code=409,
-                ) from None
-            if existing.state != IdempotencyRecord.State.DONE:
+                if existing.request_hash != digest:
+                    raise ApplicationError(
+                        ErrorCode.IDEMPOTENCY_KEY_REUSED,
+                        "This Idempotency-Key was already used with another request body.",
+                        status_code=409,
+                    ) from None
+                if existing.state == IdempotencyRecord.State.DONE:
+                    response = Response(existing.response_body, status=existing.response_status)
+                    response["Idempotent-Replayed"] = "true"
+                    return response
+                if _stale(existing) and _take_over(existing):
+                    continue  # the first request died mid-way: run this one instead
                 raise ApplicationError(
                     ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                     "A request with this Idempotency-Key is still being processed.",
                     status_code=409,
                 ) from None
-            response = Response(existing.response_body, status=existing.response_status)
-            response["Idempotent-Replayed"] = "true"
-            return response
+        if record is None:  # pragma: no cover - lost the takeover race twice
+            raise ApplicationError(
+                ErrorCode.IDEMPOTENCY_IN_PROGRESS,
+                "A request with this Idempotency-Key is still being processed.",
+                status_code=409,
+            )
 
         try:
             response = view_method(self, request, *args, **kwargs)
@@ -116,6 +127,20 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
 
     wrapper.idempotent = True  # type: ignore[attr-defined]
     return wrapper
+
+
+def _stale(record: IdempotencyRecord) -> bool:
+    """In progress for longer than any request can live (workers time out well before)."""
+    age = timezone.now() - record.created_at
+    return age.total_seconds() > settings.IDEMPOTENCY_STALE_SECONDS
+
+
+def _take_over(record: IdempotencyRecord) -> bool:
+    """Drop a stale in-progress record, only if nobody finished or took it over meanwhile."""
+    deleted, _ = IdempotencyRecord.objects.filter(
+        pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, created_at=record.created_at
+    ).delete()
+    return deleted > 0
 
 
 def idempotency_purge_expired() -> int:

@@ -290,6 +290,9 @@ MALL_CHANNEL_CACHE_SECONDS = env.int("MALL_CHANNEL_CACHE_SECONDS", default=10)
 
 # Idempotency records are kept this long (hours) then purged by beat.
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=48)
+# A record still "in progress" after this long belongs to a request that died (a crashed or
+# timed-out worker): the next request with the key takes over instead of answering 409.
+IDEMPOTENCY_STALE_SECONDS = env.int("IDEMPOTENCY_STALE_SECONDS", default=300)
 
 LOGGING = {
     "version": 1,

@@ -252,6 +252,31 @@ def test_request_still_in_progress_is_409(channel: Any, echo_calls: Any) -> None
 
 
 @pytest.mark.urls("tests.mall.urls")
+def test_a_stale_in_progress_key_is_taken_over(channel: Any, echo_calls: Any) -> None:
+    """A worker died mid-request: after IDEMPOTENCY_STALE_SECONDS the key runs again, once."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    client = shopper_client(channel.app_id)
+    client.post(ECHO, data={"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    IdempotencyRecord.objects.update(
+        state=IdempotencyRecord.State.IN_PROGRESS,
+        response_status=None,
+        response_body=None,
+        created_at=timezone.now() - timedelta(minutes=10),
+    )
+
+    retry = client.post(ECHO, data={"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    replay = client.post(ECHO, data={"n": 1}, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+
+    assert retry.status_code == 201 and retry.json()["run"] == 2
+    assert replay.json() == retry.json() and replay["Idempotent-Replayed"] == "true"
+    assert len(echo_calls) == 2
+    assert IdempotencyRecord.objects.get().state == IdempotencyRecord.State.DONE
+
+
+@pytest.mark.urls("tests.mall.urls")
 def test_failed_attempt_does_not_burn_the_key(channel: Any, echo_calls: Any) -> None:
     client = shopper_client(channel.app_id)
     body = {"fail": True}
