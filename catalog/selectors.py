@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Q, QuerySet
+from rest_framework.renderers import JSONRenderer
 
 from catalog.models import PLATFORM_FIELDS, Category, Product, ProductImage, Sku, SpecValue
 from mall.tenancy.models import Tenant
@@ -292,6 +294,83 @@ def _money(value: Decimal | None) -> str | None:
     return None if value is None else f"{value:.2f}"
 
 
+@dataclass(frozen=True)
+class ProductListPage:
+    """One page of the shopper list: ``items`` as cached, ``items_json`` the same items as the
+    API answers them when no item-level price applies (each with ``original_price`` equal to
+    its ``price``), JSON-encoded once when the page is cached; ``versions`` the values of the
+    extra version keys asked for, read in the same round trip as the page."""
+
+    count: int
+    items: list[dict[str, Any]]
+    items_json: bytes
+    versions: tuple[int, ...] = ()
+
+
+_json_renderer = JSONRenderer()
+
+
+def _items_json(items: list[dict[str, Any]]) -> bytes:
+    return _json_renderer.render([{**item, "original_price": item["price"]} for item in items])
+
+
+def product_list_page_for_shopper(
+    *,
+    tenant: Tenant,
+    platform: str,
+    category_id: int | None = None,
+    q: str = "",
+    min_price: Decimal | None = None,
+    max_price: Decimal | None = None,
+    ordering: str = "default",
+    page: int = 1,
+    page_size: int = 20,
+    version_keys: Sequence[str] = (),
+) -> ProductListPage:
+    """The page (count, items, encoded items). Pages are cached under the tenant's listing
+    version, which product/category changes and stock reaching or leaving zero bump (see
+    catalog.inventory); sales counts and sort order may lag by up to ``PRODUCT_PAGE_CACHE_TTL``
+    seconds. ``version_keys`` (e.g. the pricing versions the caller needs next) are read in the
+    same ``MGET`` as the page, so a warm list costs one Redis round trip."""
+    filters = f"{platform}|{category_id}|{q}|{min_price}|{max_price}"
+    digest = hashlib.sha1(filters.encode(), usedforsecurity=False).hexdigest()
+    version_key = _listing_version_key(tenant.pk)
+    page_key = f"catalog:listing-page:{tenant.pk}:{digest}:{ordering}:{page}:{page_size}"
+    found = cache.get_many([version_key, page_key, *version_keys])  # one round trip on Redis
+    versions = tuple(
+        found[key] if isinstance(found.get(key), int) else cache_version(key)
+        for key in version_keys
+    )
+    version = found.get(version_key)
+    if version is None:
+        version = cache.get_or_set(version_key, 1, None)
+    cached = found.get(page_key)
+    if cached is not None and len(cached) == 4 and cached[0] == version:
+        return ProductListPage(
+            count=cached[1], items=cached[2], items_json=cached[3], versions=versions
+        )
+    qs = product_filter_for_shopper(
+        tenant=tenant,
+        platform=platform,
+        category_id=category_id,
+        q=q,
+        min_price=min_price,
+        max_price=max_price,
+    )
+    if qs is None:
+        return ProductListPage(count=0, items=[], items_json=b"[]", versions=versions)
+    count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
+    offset = (page - 1) * page_size
+    items = (
+        product_page_for_shopper(qs=qs, ordering=ordering, offset=offset, limit=page_size)
+        if offset < count
+        else []
+    )
+    items_json = _items_json(items)
+    cache.set(page_key, (version, count, items, items_json), PRODUCT_PAGE_CACHE_TTL)
+    return ProductListPage(count=count, items=items, items_json=items_json, versions=versions)
+
+
 def product_list_for_shopper(
     *,
     tenant: Tenant,
@@ -304,39 +383,19 @@ def product_list_for_shopper(
     page: int = 1,
     page_size: int = 20,
 ) -> tuple[int, list[dict[str, Any]]]:
-    """(count, items of the page). Pages are cached under the tenant's listing version, which
-    product/category changes and stock reaching or leaving zero bump (see catalog.inventory);
-    sales counts and sort order may lag by up to ``PRODUCT_PAGE_CACHE_TTL`` seconds."""
-    filters = f"{platform}|{category_id}|{q}|{min_price}|{max_price}"
-    digest = hashlib.sha1(filters.encode(), usedforsecurity=False).hexdigest()
-    version_key = _listing_version_key(tenant.pk)
-    page_key = f"catalog:listing-page:{tenant.pk}:{digest}:{ordering}:{page}:{page_size}"
-    found = cache.get_many([version_key, page_key])  # one round trip on Redis
-    version = found.get(version_key)
-    if version is None:
-        version = cache.get_or_set(version_key, 1, None)
-    cached = found.get(page_key)
-    if cached is not None and cached[0] == version:
-        return cached[1], cached[2]
-    qs = product_filter_for_shopper(
+    """(count, items of the page); see ``product_list_page_for_shopper``."""
+    result = product_list_page_for_shopper(
         tenant=tenant,
         platform=platform,
         category_id=category_id,
         q=q,
         min_price=min_price,
         max_price=max_price,
+        ordering=ordering,
+        page=page,
+        page_size=page_size,
     )
-    if qs is None:
-        return 0, []
-    count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
-    offset = (page - 1) * page_size
-    items = (
-        product_page_for_shopper(qs=qs, ordering=ordering, offset=offset, limit=page_size)
-        if offset < count
-        else []
-    )
-    cache.set(page_key, (version, count, items), PRODUCT_PAGE_CACHE_TTL)
-    return count, items
+    return result.count, result.items
 
 
 def sku_prices_for_products(

@@ -28,6 +28,7 @@ from promotions.selectors.products import (
     SkuRef,
     item_prices_for_shopper,
     product_prices_for_shopper,
+    product_prices_version_keys,
 )
 from promotions.selectors.quote import (
     CartLine,
@@ -118,5 +119,6 @@ __all__ = [
     "pricing_settings_for",
     "pricing_snapshot",
     "product_prices_for_shopper",
+    "product_prices_version_keys",
     "quote_inputs_load",
 ]

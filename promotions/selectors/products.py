@@ -194,6 +194,12 @@ def item_prices_for_shopper(
     return ShopperPrices(prices=prices, campaigns=tuple(campaigns))
 
 
+def product_prices_version_keys(tenant_id: int) -> tuple[str, str]:
+    """The cache keys of the versions ``product_prices_for_shopper`` reads (pricing snapshot,
+    category tree), for a caller that fetches them in its own round trip (``versions``)."""
+    return pricing_version_key(tenant_id), category_tree_version_key(tenant_id)
+
+
 def product_prices_for_shopper(
     *,
     tenant: Tenant,
@@ -201,6 +207,7 @@ def product_prices_for_shopper(
     member: Member | None,
     product_ids: Iterable[int],
     now: datetime,
+    versions: Sequence[int] | None = None,
 ) -> dict[int, Decimal]:
     """Product id -> its lowest SKU price after item-level prices for this caller, for the
     products that have such a price now (the others keep their list price).
@@ -210,9 +217,9 @@ def product_prices_for_shopper(
     for a logged-in member, else those with a SKU in a live flash sale) plus the counters:
     constant, whatever the number of products.
     """
-    pricing_version, tree_version = versions_get(
-        [pricing_version_key(tenant.pk), category_tree_version_key(tenant.pk)]
-    )
+    if versions is None:
+        versions = versions_get(product_prices_version_keys(tenant.pk))
+    pricing_version, tree_version = versions
     snapshot = pricing_snapshot(tenant=tenant, now=now, version=pricing_version)
     wanted = set(product_ids)
     live = snapshot.live(now=now, platform=platform)

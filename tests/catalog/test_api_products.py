@@ -236,3 +236,39 @@ def test_cached_reads_follow_stock_and_product_changes(api: Any, tenant: Any) ->
     product_set_status(tenant=tenant, product_ids=[product.pk], status="off_shelf")
     assert api.get(url).status_code == 404
     assert api.get("/api/v1/products").json()["count"] == 0
+
+
+def test_list_fast_path_answers_the_same_json_as_the_priced_path(
+    api: Any, tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With nothing to overlay the list answers the page's pre-encoded items; the bytes and
+    the content type are those of the rendered (priced) path."""
+    for i in range(3):
+        _product(tenant, f"Thé vert {i} \u2028 «x»", "9.90", subtitle='quote " and \\')
+    _product(tenant, "Draft", "1.00", status="draft")
+    url = "/api/v1/products?page_size=2&page=2&ordering=price"
+
+    fast = api.get(url)
+    fast_again = api.get(url)  # served from the cached page
+
+    from catalog.api import views
+
+    seen: list[list[int]] = []
+
+    def not_lower(**kwargs: Any) -> dict[int, Decimal]:
+        seen.append(list(kwargs["product_ids"]))
+        return {pk: Decimal("1000.00") for pk in kwargs["product_ids"]}  # never below the list
+
+    monkeypatch.setattr(views.promotion_selectors, "product_prices_for_shopper", not_lower)
+    slow = api.get(url)
+
+    assert seen, "the priced path was not taken"
+    assert fast.status_code == slow.status_code == 200
+    assert fast["Content-Type"] == slow["Content-Type"] == "application/json"
+    assert fast.content == fast_again.content == slow.content
+    body = fast.json()
+    assert body["count"] == 3
+    assert body["next"] is None
+    assert body["previous"] == "http://testserver/api/v1/products?ordering=price&page_size=2"
+    assert b"\\u2028" in fast.content  # escaped as the renderer does
+    assert [item["original_price"] for item in body["results"]] == ["9.90"]

@@ -282,3 +282,20 @@ def test_nothing_live_costs_no_query(api: Any, tenant: Any) -> None:
     api.get("/api/v1/products")
     assert _count(api, f"/api/v1/products/{product.pk}", cold=False) == 0
     assert _count(api, "/api/v1/products", cold=False) == 0
+
+
+def test_list_follows_campaign_changes_at_once(api: Any, tenant: Any) -> None:
+    """The list reads the pricing versions in the same round trip as its cached page: a flash
+    sale shows on the next read (priced path) and, once cancelled, the list answers the cached
+    page's bytes again (fast path)."""
+    product = _product(tenant, "Kettle", "100.00")
+    before = api.get("/api/v1/products")  # page and snapshot now cached
+    assert before.json()["results"][0]["price"] == "100.00"
+
+    flash = _flash(_skus(product)[0], "79.00")
+    item = api.get("/api/v1/products").json()["results"][0]
+    assert (item["price"], item["original_price"]) == ("79.00", "100.00")
+
+    campaign_cancel(tenant=tenant, campaign=flash.campaign)
+    after = api.get("/api/v1/products")
+    assert after.content == before.content
