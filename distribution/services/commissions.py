@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Sum
 
 from distribution.models import (
@@ -15,7 +15,6 @@ from distribution.models import (
     Commission,
     CommissionReversal,
     CommissionRule,
-    DistributionSettings,
     Distributor,
     LedgerEntry,
 )
@@ -29,8 +28,38 @@ SNAPSHOT_VERSION = 1
 D = Distributor.Status
 
 
+@dataclass(frozen=True)
+class _AttributionSettings:
+    enabled: bool
+    rules_version: int
+    tiers: int
+    self_purchase_commission: bool
+
+
+def _attribution_settings(tenant_id: int) -> _AttributionSettings:
+    """The settings the snapshot needs, read fresh on every checkout (a settings change applies
+    to the next order). Hot path: a raw read skips the ORM's query compilation and model
+    instantiation; the row is created with the defaults on first use by ``settings_get``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT enabled, rules_version, tiers, self_purchase_commission "
+            "FROM distribution_distributionsettings WHERE tenant_id = %s",
+            [tenant_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        found = settings_get(tenant=tenant_id)
+        row = (found.enabled, found.rules_version, found.tiers, found.self_purchase_commission)
+    return _AttributionSettings(
+        enabled=bool(row[0]),
+        rules_version=int(row[1]),
+        tiers=int(row[2]),
+        self_purchase_commission=bool(row[3]),
+    )
+
+
 def _start_of_chain(
-    tenant: Tenant, member: Member, config: DistributionSettings
+    tenant: Tenant, member: Member, config: _AttributionSettings
 ) -> tuple[int | None, int | None, int | None]:
     """(first distributor of the chain, binding id, buyer's own distributor id)."""
     own = (
@@ -57,7 +86,7 @@ def attribution_snapshot(*, tenant: Tenant, member: Member) -> dict[str, Any]:
 
     ``chain`` lists up to ``tiers`` distributors, tier 1 first: the buyer itself when it is a
     distributor and self-purchase earns, else its owner (binding) or its upline parent."""
-    config = settings_get(tenant=tenant)
+    config = _attribution_settings(tenant.pk)
     snapshot: dict[str, Any] = {
         "version": SNAPSHOT_VERSION,
         "enabled": config.enabled,

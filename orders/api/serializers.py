@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -82,6 +83,18 @@ class OrderCreateSerializer(serializers.Serializer):
         if not attrs.get("lines") and not attrs.get("from_cart"):
             raise serializers.ValidationError({"lines": "Send lines, or from_cart: true."})
         return attrs
+
+
+@functools.cache
+def _order_create_serializer() -> OrderCreateSerializer:
+    return OrderCreateSerializer()
+
+
+def order_create_validate(data: Any) -> dict[str, Any]:
+    """``OrderCreateSerializer(data=data)`` + ``is_valid(raise_exception=True)`` +
+    ``validated_data`` on one bound instance per process (fields deep-copied once;
+    ``run_validation`` keeps no state and raises the same ``ValidationError``)."""
+    return _order_create_serializer().run_validation(data)
 
 
 class OrderLineOutSerializer(serializers.Serializer):
@@ -182,6 +195,18 @@ class OrderDetailSerializer(OrderListSerializer):
         if self.context.get("buyer") and order.received_at is None:
             return order.pickup_code
         return ""
+
+
+@functools.cache
+def _buyer_detail_serializer() -> OrderDetailSerializer:
+    return OrderDetailSerializer(context={"buyer": True})
+
+
+def order_detail_for_buyer(order: Order) -> dict[str, Any]:
+    """``OrderDetailSerializer(order, context={"buyer": True}).data`` without rebuilding its
+    ~75 fields per request: one bound instance per process (its fields are deep-copied once;
+    ``to_representation`` keeps no state between calls)."""
+    return _buyer_detail_serializer().to_representation(order)
 
 
 class MerchantOrderSerializer(OrderDetailSerializer):

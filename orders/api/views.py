@@ -30,6 +30,8 @@ from orders.api.serializers import (
     OrderStatusFilterSerializer,
     ReturnShipSerializer,
     StoreOutSerializer,
+    order_create_validate,
+    order_detail_for_buyer,
 )
 from orders.errors import OrderErrorCode
 from orders.models import CartItem, Order
@@ -174,9 +176,7 @@ class OrderListCreateView(MemberAPIView):
     )
     @idempotent_waiting
     def post(self, request: Request) -> Response:
-        data = OrderCreateSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        body = data.validated_data
+        body = order_create_validate(request.data)
         lines = [
             services.CheckoutLine(
                 sku_id=x["sku_id"],
@@ -220,7 +220,7 @@ class OrderListCreateView(MemberAPIView):
             "shipments": [],
             "after_sales": [],
         }
-        return Response(OrderDetailSerializer(order, context={"buyer": True}).data, status=201)
+        return Response(order_detail_for_buyer(order), status=201)
 
 
 class OrderDetailView(MemberAPIView):
@@ -233,7 +233,7 @@ class OrderDetailView(MemberAPIView):
         order = selectors.order_get_for_member(
             tenant=self.tenant, member=self.member, number=number
         )
-        return Response(OrderDetailSerializer(order, context={"buyer": True}).data)
+        return Response(order_detail_for_buyer(order))
 
 
 def _mine(view: MemberAPIView, number: str) -> Order:
@@ -245,7 +245,7 @@ def _mine(view: MemberAPIView, number: str) -> Order:
 
 def _detail(view: MemberAPIView, number: str) -> Response:
     order = selectors.order_get_for_member(tenant=view.tenant, member=view.member, number=number)
-    return Response(OrderDetailSerializer(order, context={"buyer": True}).data)
+    return Response(order_detail_for_buyer(order))
 
 
 class OrderCancelView(MemberAPIView):

@@ -68,6 +68,35 @@ def test_snapshot_is_one_query_for_the_chain(
         attribution_snapshot(tenant=tenant, member=chain["buyer"])
 
 
+def test_snapshot_settings_are_read_fresh_with_plain_types(tenant: Any, chain: dict) -> None:
+    buyer = chain["buyer"]
+    f.enable(tenant, tiers=3, rules_version=4, self_purchase_commission=False)
+    snap = attribution_snapshot(tenant=tenant, member=buyer)
+    assert (snap["enabled"], snap["tiers"], snap["rules_version"], snap["self_purchase"]) == (
+        True,
+        3,
+        4,
+        False,
+    )
+    # JSON-stored as booleans and integers on every database (SQLite returns 0/1).
+    assert type(snap["enabled"]) is bool and type(snap["self_purchase"]) is bool
+    assert type(snap["tiers"]) is int and type(snap["rules_version"]) is int
+    # A settings change applies to the very next checkout (no cache).
+    f.enable(tenant, enabled=False)
+    snap = attribution_snapshot(tenant=tenant, member=buyer)
+    assert snap["enabled"] is False and snap["chain"] == []
+
+
+def test_snapshot_creates_the_default_settings_row(tenant: Any) -> None:
+    from tests.members.factories import MemberFactory
+
+    DistributionSettings.objects.filter(tenant=tenant).delete()
+    snap = attribution_snapshot(tenant=tenant, member=MemberFactory(tenant=tenant))
+    defaults = DistributionSettings.objects.get(tenant=tenant)
+    assert snap["enabled"] is False and snap["chain"] == []
+    assert (snap["tiers"], snap["rules_version"]) == (defaults.tiers, defaults.rules_version)
+
+
 def test_tiers_setting_limits_the_chain(tenant: Any, chain: dict) -> None:
     f.enable(tenant, tiers=1)
     snap = attribution_snapshot(tenant=tenant, member=chain["buyer"])

@@ -219,3 +219,62 @@ def test_another_tenants_orders_and_after_sales_are_404(
     order.refresh_from_db()
     assert order.status == "paid"
     assert Decimal(order.paid_amount) > 0
+
+
+def test_order_answers_equal_a_fresh_detail_serializer(
+    client: Any, tenant: Any, address: Any, make_sku: Any
+) -> None:
+    """The create and detail answers (one reused serializer per process) are exactly what a
+    freshly built ``OrderDetailSerializer`` gives for the stored order, in every state."""
+    import json
+
+    from orders import selectors
+    from orders import services as order_services
+    from orders.api.serializers import OrderDetailSerializer
+
+    sku = make_sku("19.90")
+    body = {
+        "lines": [{"sku_id": sku.pk, "quantity": 3}],
+        "address_id": address.pk,
+        "remark": "gift wrap",
+    }
+    created = client.post("/api/v1/orders", body, format="json")
+    assert created.status_code == 201
+    number = created.json()["number"]
+
+    def fresh() -> Any:
+        order = selectors.order_get_for_member(
+            tenant=tenant, member=Order.objects.get(number=number).member, number=number
+        )
+        data = OrderDetailSerializer(order, context={"buyer": True}).data
+        return json.loads(json.dumps(data, default=str))
+
+    assert created.json() == fresh()
+    assert client.get(f"/api/v1/orders/{number}").json() == fresh()
+    order = pay(Order.objects.get(number=number))
+    order_services.order_ship(tenant=tenant, order=order, actor="x", carrier="sf", tracking_no="9")
+    shipped = client.get(f"/api/v1/orders/{number}").json()
+    assert shipped == fresh() and shipped["shipments"][0]["tracking_no"] == "9"
+    received = client.post(f"/api/v1/orders/{number}/confirm-receipt").json()
+    assert received == fresh() and received["status"] == "received"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"lines": [{"sku_id": 0, "quantity": 1}]}, "lines"),
+        ({"lines": [{"sku_id": 1, "quantity": 1}], "use_points": -1}, "use_points"),
+        ({"lines": [{"sku_id": 1, "quantity": 1}], "fulfillment": "drone"}, "fulfillment"),
+        ({"lines": "x"}, "lines"),
+        ({"from_cart": False}, "lines"),
+        ({"lines": [{"sku_id": 1, "quantity": 1}], "expected_payable": "-1"}, "expected_payable"),
+    ],
+)
+def test_bad_order_bodies_name_the_field_and_leave_nothing(
+    client: Any, body: dict, field: str
+) -> None:
+    error = _error(client.post("/api/v1/orders", body, format="json"), 400, "validation_error")
+    assert field in error["details"]
+    assert Order.objects.count() == 0
+    # The reused input serializer keeps nothing from a failed request.
+    _error(client.post("/api/v1/orders", {}, format="json"), 400, "validation_error")

@@ -121,6 +121,38 @@ def test_discounts_consume_is_all_or_nothing(tenant: Any) -> None:
     assert roomy.discount_given == Decimal("0.00")
 
 
+def test_one_campaign_is_consumed_in_one_guarded_statement(tenant: Any) -> None:
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    campaign = CampaignFactory(tenant=tenant, budget=Decimal("10.00"))
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        campaign_discounts_consume(tenant=tenant, discounts=[(campaign.pk, Decimal("6"))])
+    assert len(queries.captured_queries) == 1  # no savepoint around a single UPDATE
+    with pytest.raises(ApplicationError) as exc:
+        campaign_discounts_consume(tenant=tenant, discounts=[(campaign.pk, Decimal("4.01"))])
+    assert exc.value.code == "campaign_budget_exhausted"
+    assert exc.value.details == {"campaign_id": campaign.pk}
+    campaign.refresh_from_db()
+    assert campaign.discount_given == Decimal("6.00")
+    campaign_discounts_consume(tenant=tenant, discounts=[(campaign.pk, Decimal("4"))])
+    campaign.refresh_from_db()
+    assert campaign.discount_given == Decimal("10.00")
+
+
+def test_discounts_consume_names_the_exhausted_campaign_and_keeps_none(tenant: Any) -> None:
+    first = CampaignFactory(tenant=tenant, budget=Decimal("100.00"))
+    second = CampaignFactory(tenant=tenant, budget=Decimal("5.00"))
+    with pytest.raises(ApplicationError) as exc:
+        # Given in any order; consumed in id order.
+        campaign_discounts_consume(
+            tenant=tenant, discounts=[(second.pk, Decimal("6")), (first.pk, Decimal("1"))]
+        )
+    assert exc.value.details == {"campaign_id": second.pk}
+    first.refresh_from_db()
+    assert first.discount_given == Decimal("0.00")
+
+
 def test_flash_sale_quota(tenant: Any) -> None:
     sku = SkuFactory(product=ProductFactory(tenant=tenant))
     flash = FlashSaleSkuFactory(campaign__tenant=tenant, sku=sku, quota=3)
