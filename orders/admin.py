@@ -260,18 +260,13 @@ class AfterSaleConsoleAdmin(TenantScopedModelAdmin):
     inlines = [AfterSaleLineInline]
     action_form = AfterSaleActionForm
     actions = ["approve", "approve_restock", "reject", "receive_return", "refund"]
+    edit_actions = ("approve", "approve_restock", "reject", "receive_return", "refund")
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields if f.name != "tenant"]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
-        if not self._role_in(request, self.edit_roles):
-            return {}
-        return actions
 
     def _each(
         self, request: HttpRequest, queryset: QuerySet[AfterSale], fn: Any, **kw: Any

@@ -161,12 +161,7 @@ class RefundConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "created_at",
     )
     actions = ("retry_failed",)
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
-        if not self._role_in(request, self.edit_roles):
-            actions.pop("retry_failed", None)
-        return actions
+    edit_actions = ("retry_failed",)
 
     @admin.action(description="Retry the selected failed refunds")
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
@@ -294,12 +289,7 @@ class ShippingUploadConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "created_at",
     )
     actions = ("retry_now",)
-
-    def get_actions(self, request: HttpRequest) -> dict:
-        actions = super().get_actions(request)
-        if not self._role_in(request, self.edit_roles):
-            actions.pop("retry_now", None)
-        return actions
+    edit_actions = ("retry_now",)
 
     @admin.action(description="Upload the selected pending or failed ones again now")
     def retry_now(self, request: HttpRequest, queryset: QuerySet[ShippingUpload]) -> None:

@@ -198,6 +198,15 @@ class TenantScopedModelAdmin(TenantScopingMixin, RolePermissionsMixin, admin.Mod
     """Base class of every model admin registered into ``console_site``."""
 
     view_on_site = False
+    # Actions that change state: offered only to ``edit_roles``, also on read-only pages.
+    edit_actions: tuple[str, ...] = ()
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        if self.edit_actions and not self._role_in(request, self.edit_roles):
+            for name in self.edit_actions:
+                actions.pop(name, None)
+        return actions
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
         form = super().get_form(request, obj, change, **kwargs)

@@ -262,9 +262,8 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
     version, attempts = upload.version, upload.attempts + 1
     now = timezone.now()
     try:
-        if upload.payment.gateway == Gateway.SANDBOX:
-            pass  # the sandbox has no WeChat behind it: accepted as it is
-        else:
+        # The sandbox has no WeChat behind it: its uploads are accepted as they are.
+        if upload.payment.gateway != Gateway.SANDBOX:
             _post_to_wechat(upload, shipping_payload(upload))
     except _UploadFailed as exc:
         logger.warning("shipping upload %s failed (attempt %s): %s", upload.pk, attempts, exc)
