@@ -1,5 +1,8 @@
 """Tests: SQLite unless DATABASE_URL is set (CI sets it to PostgreSQL), fast hashing."""
 
+import os
+from urllib.parse import urlsplit
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -22,3 +25,12 @@ STORAGES = {
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 SIMPLE_JWT = simple_jwt_settings(JWT_SIGNING_KEY)  # noqa: F405
+
+# Parallel runs (pytest-xdist) give each worker its own test database; give each its own Redis
+# database too (tests clear the cache, which flushes the whole Redis database).
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _worker.startswith("gw") and CACHES["default"]["BACKEND"].startswith("django_redis"):  # noqa: F405
+    _url = urlsplit(CACHES["default"]["LOCATION"])  # noqa: F405
+    _db = _url.path.strip("/")
+    _index = ((int(_db) if _db.isdigit() else 0) + 1 + int(_worker[2:])) % 16
+    CACHES["default"]["LOCATION"] = _url._replace(path=f"/{_index}").geturl()  # noqa: F405
