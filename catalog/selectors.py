@@ -16,7 +16,16 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from rest_framework.renderers import JSONRenderer
 
-from catalog.models import PLATFORM_FIELDS, Category, Product, ProductImage, Sku, SpecValue
+from catalog.models import (
+    PLATFORM_FIELDS,
+    Category,
+    Product,
+    ProductImage,
+    Sku,
+    SpecValue,
+    specs_label_of,
+)
+from mall.rawsql import as_bool, as_decimal, as_json, fetch_all, placeholders
 from mall.tenancy.models import Tenant
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -505,3 +514,102 @@ def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None
             ],
         },
     }
+
+
+# --- SKUs for pricing and checkout (raw read: runs on every quote) ------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PricingProduct:
+    """What pricing and order lines need of a product."""
+
+    id: int
+    title: str
+    status: str
+    category_id: int | None
+    freight_template_id: int | None
+    main_image: str
+    on_wechat: bool
+    on_alipay: bool
+    on_h5: bool
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
+@dataclass(frozen=True, slots=True)
+class PricingSku:
+    """What pricing and order lines need of a SKU, with its product (``Sku``'s attribute
+    names, so order-line builders take either)."""
+
+    id: int
+    product_id: int
+    code: str
+    specs: list[dict[str, str]]
+    price: Decimal
+    weight_grams: int
+    stock: int
+    is_active: bool
+    product: PricingProduct
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+    @property
+    def specs_label(self) -> str:
+        return specs_label_of(self.specs)
+
+
+_PRICING_SKU_SQL = (
+    "SELECT s.id, s.product_id, s.code, s.specs, s.price, s.weight_grams, s.stock, s.is_active,"
+    " p.title, p.status, p.category_id, p.freight_template_id, p.main_image, p.on_wechat,"
+    " p.on_alipay, p.on_h5{extra}"
+    " FROM catalog_sku s INNER JOIN catalog_product p ON p.id = s.product_id"
+    " WHERE s.tenant_id = %s AND s.id IN ({ids})"
+)
+
+
+def skus_for_pricing(
+    *, tenant_id: int, sku_ids: Iterable[int], extra: Sequence[tuple[str, Sequence[Any]]] = ()
+) -> tuple[dict[int, PricingSku], tuple[Any, ...] | None]:
+    """The tenant's SKUs among ``sku_ids`` with their products, in one statement.
+
+    ``extra`` adds scalar SQL expressions (``(sql, params)``, e.g. another app's counters as
+    scalar subqueries) to the same statement, so fresh values come without a round trip of
+    their own; their values are answered from the first row (None when no SKU matched).
+    """
+    ids = sorted(set(sku_ids))
+    if not ids:
+        return {}, None
+    sql = _PRICING_SKU_SQL.format(
+        extra="".join(f", ({expression})" for expression, _ in extra),
+        ids=placeholders(len(ids)),
+    )
+    params: list[Any] = [p for _, expression_params in extra for p in expression_params]
+    rows = fetch_all(sql, [*params, tenant_id, *ids])
+    skus: dict[int, PricingSku] = {}
+    for row in rows:
+        skus[row[0]] = PricingSku(
+            id=row[0],
+            product_id=row[1],
+            code=row[2],
+            specs=as_json(row[3]),
+            price=as_decimal(row[4]),  # type: ignore[arg-type]
+            weight_grams=row[5],
+            stock=row[6],
+            is_active=as_bool(row[7]),
+            product=PricingProduct(
+                id=row[1],
+                title=row[8],
+                status=row[9],
+                category_id=row[10],
+                freight_template_id=row[11],
+                main_image=row[12],
+                on_wechat=as_bool(row[13]),
+                on_alipay=as_bool(row[14]),
+                on_h5=as_bool(row[15]),
+            ),
+        )
+    return skus, (tuple(rows[0][16:]) if rows else None)

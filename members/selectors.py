@@ -19,6 +19,21 @@ def address_list_for_member(*, member: Member) -> QuerySet[Address]:
     )
 
 
+def address_of_member(*, tenant: Tenant, member: Member, address_id: int) -> Address | None:
+    """The member's address ``address_id`` in this shop, or None (another member's or shop's).
+
+    Hot path (every quote and checkout with delivery): a raw read of the whole row skips the
+    ORM's query compilation; the address stays a complete model instance.
+    """
+    found = list(
+        Address.objects.raw(
+            "SELECT * FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s",
+            [tenant.pk, address_id, member.pk],
+        )
+    )
+    return found[0] if found else None
+
+
 def member_list_for_sync(
     *, tenant: Tenant, updated_since: dt.datetime | None = None
 ) -> QuerySet[Member]:

@@ -11,6 +11,7 @@ from catalog.models.product import (
     Sku,
     SpecName,
     SpecValue,
+    specs_label_of,
 )
 
 __all__ = [
@@ -28,4 +29,5 @@ __all__ = [
     "SpecName",
     "SpecValue",
     "StockMovement",
+    "specs_label_of",
 ]

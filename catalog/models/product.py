@@ -22,6 +22,11 @@ class ProductQuerySet(TenantQuerySet):
         return self.filter(**{field: True})
 
 
+def specs_label_of(specs: list[dict[str, str]]) -> str:
+    """``Colour: Red / Size: M`` (``-`` for a SKU without specs)."""
+    return " / ".join(f"{s['name']}: {s['value']}" for s in specs) or "-"
+
+
 class Product(TenantOwnedModel):
     """A product (SPU). Shoppers see it only when on sale and shown on their platform."""
 
@@ -188,7 +193,7 @@ class Sku(TenantOwnedModel):
 
     @property
     def specs_label(self) -> str:
-        return " / ".join(f"{s['name']}: {s['value']}" for s in self.specs) or "-"
+        return specs_label_of(self.specs)
 
 
 class ProductImage(TenantOwnedModel):

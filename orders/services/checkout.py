@@ -29,6 +29,7 @@ from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel, Tenant
 from members.models import Address, Member
+from members.selectors import address_of_member
 from orders.errors import OrderErrorCode
 from orders.models import CartItem, Fulfillment, Order, OrderLine, PointsUse, Store
 from orders.services.common import actor_member, order_event_add
@@ -109,14 +110,7 @@ def same_city_fee(*, store: Store, address: Address) -> tuple[Decimal, Decimal]:
 def _address(tenant: Tenant, member: Member, address_id: int | None) -> Address | None:
     if not address_id:
         return None
-    # Hot path: a raw read skips the ORM's query compilation (~0.3 ms per checkout here).
-    found = list(
-        Address.objects.raw(
-            "SELECT * FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s",
-            [tenant.pk, address_id, member.pk],
-        )
-    )
-    address = found[0] if found else None
+    address = address_of_member(tenant=tenant, member=member, address_id=address_id)
     if address is None:
         raise ApplicationError(
             OrderErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
@@ -506,7 +500,7 @@ def _line(order: Order, sku: Any, line: Any) -> OrderLine:
     return OrderLine(
         tenant_id=order.tenant_id,
         order=order,
-        sku=sku,
+        sku_id=sku.pk,
         product_id=sku.product_id,
         sku_code=sku.code,
         title=product.title,
@@ -526,16 +520,16 @@ def _line(order: Order, sku: Any, line: Any) -> OrderLine:
 
 
 def _skus(tenant: Tenant, ids: set[int]) -> dict[int, Any]:
-    from catalog.models import Sku
+    from catalog.selectors import skus_for_pricing
 
-    return Sku.objects.for_tenant(tenant).select_related("product").in_bulk(sorted(ids))
+    return skus_for_pricing(tenant_id=tenant.pk, sku_ids=ids)[0]
 
 
 def _gift_line(order: Order, sku: Any, gift: Any) -> OrderLine:
     return OrderLine(
         tenant_id=order.tenant_id,
         order=order,
-        sku=sku,
+        sku_id=sku.pk,
         product_id=sku.product_id,
         sku_code=sku.code,
         title=sku.product.title,

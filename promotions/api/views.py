@@ -14,7 +14,7 @@ from mall.api.errors import ApplicationError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MemberAPIView, ShopperAPIView
-from members.models import Address
+from members.selectors import address_of_member
 from promotions import selectors, services
 from promotions.api.serializers import (
     CampaignSerializer,
@@ -63,10 +63,8 @@ class CheckoutQuoteView(MemberAPIView):
             body = data.validated_data
         address = None
         if body.get("address_id"):
-            address = (
-                Address.objects.for_tenant(self.tenant)
-                .filter(pk=body["address_id"], member=self.member)
-                .first()
+            address = address_of_member(
+                tenant=self.tenant, member=self.member, address_id=body["address_id"]
             )
             if address is None:
                 raise ApplicationError(

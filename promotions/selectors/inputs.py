@@ -3,14 +3,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Subquery
-
 from mall.money import quantize
+from mall.rawsql import as_decimal
 from promotions.models import (
     Campaign,
     FlashSaleSku,
@@ -53,27 +52,32 @@ def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> 
     return Counters(sold=sold, given=given)
 
 
-def counter_subqueries(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> dict:
-    """The counters as scalar subqueries to annotate another query with (the quote's SKU
-    query): the same fresh values without a round trip of their own."""
-    annotations: dict[str, Subquery] = {}
-    for pk in sorted(set(flash_row_ids)):
-        rows = FlashSaleSku.objects.filter(pk=pk).order_by().values("sold")[:1]
-        annotations[f"counter_sold_{pk}"] = Subquery(rows)
-    for pk in sorted(set(budgeted_ids)):
-        rows = Campaign.objects.filter(pk=pk).order_by().values("discount_given")[:1]
-        annotations[f"counter_given_{pk}"] = Subquery(rows)
-    return annotations
+def counter_columns(
+    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]
+) -> list[tuple[str, Sequence[Any]]]:
+    """The counters as scalar subqueries (``(sql, params)``) to add to another statement (the
+    quote's SKU read): the same fresh values without a round trip of their own. Read back
+    with ``counters_from_columns`` in the same order."""
+    columns: list[tuple[str, Sequence[Any]]] = [
+        ("SELECT sold FROM promotions_flashsalesku WHERE id = %s", [pk]) for pk in flash_row_ids
+    ]
+    columns += [
+        ("SELECT discount_given FROM promotions_campaign WHERE id = %s", [pk])
+        for pk in budgeted_ids
+    ]
+    return columns
 
 
-def counters_of(row: Any, flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
-    """The counters read from a row annotated by ``counter_subqueries`` (a deleted flash-sale
-    row or campaign reads as None and is left out: sold out / no budget left)."""
-    sold = {pk: getattr(row, f"counter_sold_{pk}") for pk in set(flash_row_ids)}
-    given = {pk: getattr(row, f"counter_given_{pk}") for pk in set(budgeted_ids)}
+def counters_from_columns(
+    values: Sequence[Any], flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]
+) -> Counters:
+    """The counters from the values of ``counter_columns`` (a deleted flash-sale row or
+    campaign reads as None and is left out: sold out / no budget left)."""
+    sold = dict(zip(flash_row_ids, values[: len(flash_row_ids)], strict=True))
+    given = dict(zip(budgeted_ids, values[len(flash_row_ids) :], strict=True))
     return Counters(
         sold={k: v for k, v in sold.items() if v is not None},
-        given={k: Decimal(v) for k, v in given.items() if v is not None},
+        given={k: as_decimal(v) for k, v in given.items() if v is not None},  # type: ignore[misc]
     )
 
 
@@ -82,12 +86,13 @@ def needed_counters(
 ) -> tuple[list[int], list[int]]:
     """Flash-sale rows of these SKUs, and campaigns with a budget, among ``campaigns``."""
     wanted = set(sku_ids)
-    rows, budgeted = [], []
+    rows: set[int] = set()
+    budgeted: set[int] = set()
     for c in campaigns:
-        rows += [f.row_id for f in c.flash_skus if f.sku_id in wanted]
+        rows.update(f.row_id for f in c.flash_skus if f.sku_id in wanted)
         if c.budget is not None:
-            budgeted.append(c.id)
-    return rows, budgeted
+            budgeted.add(c.id)
+    return sorted(rows), sorted(budgeted)
 
 
 def campaign_input(

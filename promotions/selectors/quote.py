@@ -12,20 +12,21 @@ from decimal import Decimal
 from django.core.cache import cache
 
 from catalog.freight import FreightLine, FreightTerms, freight_price
-from catalog.models import Product, Sku
+from catalog.models import Product
 from catalog.selectors import (
+    PricingProduct,
+    PricingSku,
     category_ancestors,
     category_tree_version_key,
+    skus_for_pricing,
 )
 from mall.api.errors import ApplicationError
 from mall.money import quantize
+from mall.rawsql import as_datetime, as_decimal, fetch_all, placeholders
 from mall.tenancy.models import Tenant
 from members.models import Address, Member
 from promotions.errors import PromotionErrorCode
-from promotions.models import (
-    Coupon,
-    CouponTemplate,
-)
+from promotions.models import CouponTemplate
 from promotions.pricing import (
     CampaignKind,
     CouponInput,
@@ -43,8 +44,8 @@ from promotions.selectors.inputs import (
     Counters,
     PricedSku,
     campaign_input,
-    counter_subqueries,
-    counters_of,
+    counter_columns,
+    counters_from_columns,
     member_prices_of,
     needed_counters,
 )
@@ -75,11 +76,11 @@ class CartLine:
 class LoadedQuote:
     inputs: QuoteInput
     problems: tuple[Problem, ...]  # found while loading (unavailable SKUs, unknown coupons)
-    skus: dict[int, Sku]  # the cart's SKUs (with product) and the live gift campaigns' SKUs
+    skus: dict[int, PricingSku]  # the cart's SKUs (with product) and live gift campaigns' SKUs
 
 
 def _freight_calculator(
-    products: dict[int, Product], terms: Mapping[int, FreightTerms], province: str
+    products: dict[int, PricingProduct], terms: Mapping[int, FreightTerms], province: str
 ) -> Callable[[tuple[ShippingLine, ...]], ShippingResult]:
     def calculate(lines: tuple[ShippingLine, ...]) -> ShippingResult:
         groups: dict[int, list[FreightLine]] = defaultdict(list)
@@ -140,14 +141,12 @@ def quote_inputs_load(
     for campaign in live:
         if campaign.kind == CampaignKind.GIFT:
             gift_ids |= referenced_sku_ids(campaign.kind, campaign.rules)
-    rows = {
-        s.pk: s
-        for s in Sku.objects.for_tenant(tenant)
-        .filter(pk__in=sorted(set(sku_ids) | gift_ids))
-        .select_related("product")
-        .defer(*SKU_DEFERRED)
-        .annotate(**counter_subqueries(*needed_counters(live, sku_ids)))
-    }
+    flash_rows, budgeted = needed_counters(live, sku_ids)
+    rows, counter_values = skus_for_pricing(
+        tenant_id=tenant.pk,
+        sku_ids=set(sku_ids) | gift_ids,
+        extra=counter_columns(flash_rows, budgeted),
+    )
     missing = [pk for pk in sku_ids if pk not in rows]
     if missing:
         raise ApplicationError(
@@ -157,7 +156,7 @@ def quote_inputs_load(
             status_code=404,
         )
     platform_field = PLATFORM_FIELDS.get(platform)
-    available: dict[int, Sku] = {}
+    available: dict[int, PricingSku] = {}
     for pk in sku_ids:
         sku = rows[pk]
         product = sku.product
@@ -174,11 +173,10 @@ def quote_inputs_load(
         version=tree_version,
     )
     stock = {pk: rows[pk].stock for pk in gift_ids if pk in rows and rows[pk].is_active}
-    first = next(iter(rows.values()), None)  # none: no line, nothing to count
-    counters = (
+    counters = (  # None: no SKU matched, nothing to count
         Counters(sold={}, given={})
-        if first is None
-        else counters_of(first, *needed_counters(live, sku_ids))
+        if counter_values is None
+        else counters_from_columns(counter_values, flash_rows, budgeted)
     )
 
     campaign_inputs = tuple(
@@ -295,17 +293,12 @@ def _template_links(
     return result
 
 
-# Never needed to price or to write order lines; timestamps cost a parse per row.
-SKU_DEFERRED = (
-    "created_at", "updated_at", "product__description", "product__created_at",
-    "product__updated_at",
-)  # fmt: skip
-COUPON_FIELDS = (
-    "id", "tenant_id", "template_id", "member_id", "status", "valid_from", "valid_until",
-    "template__id", "template__tenant_id", "template__kind", "template__name",
-    "template__amount", "template__percent_off", "template__max_discount",
-    "template__threshold", "template__scope_type",
-)  # fmt: skip
+_COUPON_SQL = (
+    "SELECT c.id, c.template_id, c.status, c.valid_from, c.valid_until, t.kind, t.name,"
+    " t.amount, t.percent_off, t.max_discount, t.threshold, t.scope_type"
+    " FROM promotions_coupon c INNER JOIN promotions_coupontemplate t ON t.id = c.template_id"
+    " WHERE c.tenant_id = %s AND c.member_id = %s AND c.id IN ({ids})"
+)
 
 
 def _coupons(
@@ -320,36 +313,33 @@ def _coupons(
     if not wanted:
         return ()
     rows = {
-        c.pk: c
-        for c in Coupon.objects.for_tenant(tenant)
-        .filter(pk__in=wanted, member=member)
-        .select_related("template")
-        .only(*COUPON_FIELDS)
+        row[0]: row
+        for row in fetch_all(
+            _COUPON_SQL.format(ids=placeholders(len(wanted))), [tenant.pk, member.pk, *wanted]
+        )
     }
-    links = _template_links(
-        tenant.pk, sorted({c.template_id for c in rows.values()}), scope_version
-    )
+    links = _template_links(tenant.pk, sorted({row[1] for row in rows.values()}), scope_version)
     result = []
     for pk in wanted:
-        coupon = rows.get(pk)
-        if coupon is None:
+        row = rows.get(pk)
+        if row is None:
             problems.append(Problem("coupon_not_found", "Coupon not found.", coupon_id=pk))
             continue
-        template = coupon.template
+        template_id = row[1]
         result.append(
             CouponInput(
-                id=coupon.pk,
-                kind=template.kind,
-                name=template.name,
-                valid_from=coupon.valid_from,
-                valid_until=coupon.valid_until,
-                status=coupon.status,
-                amount=template.amount,
-                percent_off=template.percent_off,
-                max_discount=template.max_discount,
-                threshold=template.threshold,
-                scope=template_scope(template, links[template.pk]),
-                template_id=template.pk,
+                id=pk,
+                kind=row[5],
+                name=row[6],
+                valid_from=as_datetime(row[3]),  # type: ignore[arg-type]
+                valid_until=as_datetime(row[4]),  # type: ignore[arg-type]
+                status=row[2],
+                amount=as_decimal(row[7]),
+                percent_off=as_decimal(row[8]),
+                max_discount=as_decimal(row[9]),
+                threshold=as_decimal(row[10]),  # type: ignore[arg-type]
+                scope=template_scope(row[11], links[template_id]),
+                template_id=template_id,
             )
         )
     return tuple(result)

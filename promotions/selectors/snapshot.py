@@ -286,8 +286,8 @@ def campaign_scope(campaign: Campaign, links: Links) -> Scope:
     )
 
 
-def template_scope(template: CouponTemplate, links: Mapping[str, frozenset[int]]) -> Scope:
-    scope_type = template.scope_type
+def template_scope(scope_type: str, links: Mapping[str, frozenset[int]]) -> Scope:
+    """The engine scope of a coupon template of ``scope_type`` with its scope ``links``."""
     return Scope(
         all_items=scope_type == ScopeType.ALL,
         product_ids=links["products"] if scope_type == ScopeType.PRODUCTS else EMPTY,
