@@ -6,6 +6,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
+from mall.rawsql import fetch_instances
 from mall.tenancy.models import Tenant
 from members.models import Address, Member
 
@@ -25,11 +26,8 @@ def address_of_member(*, tenant: Tenant, member: Member, address_id: int) -> Add
     Hot path (every quote and checkout with delivery): a raw read of the whole row skips the
     ORM's query compilation; the address stays a complete model instance.
     """
-    found = list(
-        Address.objects.raw(
-            "SELECT * FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s",
-            [tenant.pk, address_id, member.pk],
-        )
+    found = fetch_instances(
+        Address, "tenant_id = %s AND id = %s AND member_id = %s", [tenant.pk, address_id, member.pk]
     )
     return found[0] if found else None
 

@@ -14,6 +14,8 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
+from mall.rawsql import fetch_instances
+
 
 class MemberTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <access token>``; the token's tenant must be the request's."""
@@ -49,12 +51,7 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
         # Hot path (every shopper request): a raw read of the whole row skips the ORM's query
         # compilation; the member stays a complete model instance (no deferred fields).
         found = (
-            list(
-                Member.objects.raw(
-                    "SELECT * FROM members_member WHERE tenant_id = %s AND id = %s",
-                    [tenant.pk, member_id],
-                )
-            )
+            fetch_instances(Member, "tenant_id = %s AND id = %s", [tenant.pk, member_id])
             if isinstance(member_id, int)
             else []
         )

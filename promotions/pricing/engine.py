@@ -97,10 +97,7 @@ class _Work:
     addon_applied: bool = False
     points: Decimal = ZERO
     shipping: Decimal = ZERO
-
-    @property
-    def subtotal(self) -> Decimal:
-        return quantize(self.line.unit_price * self.line.quantity)
+    subtotal: Decimal = ZERO  # list price x quantity, to the fen
 
 
 class _Pricer:
@@ -118,12 +115,16 @@ class _Pricer:
         ]
         self.campaigns = sorted(live, key=lambda c: (-c.priority, c.id))
         self.campaign_by_id = {c.id: c for c in self.campaigns}
+        self.stacking_of = {c.id: c.stacking() for c in self.campaigns}
+        self.covered: dict[int, list[_Work]] = {}  # campaign id -> lines its scope covers
+        self.coupon_covered: dict[int, list[_Work]] = {}  # coupon id -> lines its scope covers
         self.flash_campaigns = [c for c in self.campaigns if c.kind == CampaignKind.FLASH_SALE]
         self.work = [
             _Work(
                 line=line,
                 item_price=quantize(line.unit_price),
                 amount=quantize(line.unit_price * line.quantity),
+                subtotal=quantize(line.unit_price * line.quantity),
             )
             for line in _merge_lines(inputs.lines)
         ]
@@ -152,24 +153,30 @@ class _Pricer:
                 w.amount -= part
                 w.adjustments.append(Adjustment(source, kind, ref_id, part))
 
+    def stacking(self, campaign: CampaignInput) -> frozenset[str]:
+        allowed = self.stacking_of.get(campaign.id)
+        return campaign.stacking() if allowed is None else allowed
+
     def stacks(self, campaign: CampaignInput, w: _Work) -> bool:
-        allowed = campaign.stacking()
+        allowed = self.stacking(campaign)
         if w.item_kind is not None and w.item_kind not in allowed:
             return False
-        return all(
-            applied.kind in allowed and campaign.kind in applied.stacking()
-            for applied in w.campaigns
-        )
+        for applied in w.campaigns:
+            if applied.kind not in allowed or campaign.kind not in self.stacking(applied):
+                return False
+        return True
 
     def eligible(self, campaign: CampaignInput) -> list[_Work]:
-        return [
-            w
-            for w in self.work
-            if not w.addon_applied
-            and w.line.addon_campaign_id is None
-            and campaign.scope.covers(w.line)
-            and self.stacks(campaign, w)
-        ]
+        # The scope never changes during a quote: which lines it covers is worked out once.
+        covered = self.covered.get(campaign.id)
+        if covered is None:
+            covered = [
+                w
+                for w in self.work
+                if w.line.addon_campaign_id is None and campaign.scope.covers(w.line)
+            ]
+            self.covered[campaign.id] = covered
+        return [w for w in covered if not w.addon_applied and self.stacks(campaign, w)]
 
     # --- 1. item price --------------------------------------------------------------------
 
@@ -374,9 +381,13 @@ class _Pricer:
 
     def coupon_lines(self, coupon: CouponInput) -> list[_Work]:
         settings = self.inputs.settings
+        covered = self.coupon_covered.get(coupon.id)
+        if covered is None:
+            covered = [w for w in self.work if coupon.scope.covers(w.line)]
+            self.coupon_covered[coupon.id] = covered
         result = []
-        for w in self.work:
-            if w.addon_applied or not coupon.scope.covers(w.line) or w.amount <= 0:
+        for w in covered:
+            if w.addon_applied or w.amount <= 0:
                 continue
             if w.item_kind == ITEM_FLASH and not settings.coupons_on_flash_sale:
                 continue

@@ -26,6 +26,7 @@ CONFIG_VARS = (
     "CELERY_TASK_ALWAYS_EAGER",
     "ALLOWED_HOSTS",
     "SECURE_SSL_REDIRECT",
+    "DB_PREPARED_STATEMENTS",
 )
 PRINT_SETTINGS = """
 import json, django
@@ -42,6 +43,7 @@ print(json.dumps({
     "app_eager": app.conf.task_always_eager,
     "broker": app.conf.broker_url,
     "result_backend": app.conf.result_backend,
+    "db_options": s.DATABASES["default"].get("OPTIONS", {}),
 }))
 """
 
@@ -134,6 +136,26 @@ def test_with_urls_postgresql_redis_cache_and_broker(module: str) -> None:
     assert values["eager"] is False and values["app_eager"] is False
     assert values["broker"] == "redis://cache.example:6379/2"
     assert values["result_backend"] == "redis://cache.example:6379/2"
+
+
+@pytest.mark.parametrize(
+    ("flag", "options"),
+    [
+        (None, {"server_side_binding": True, "prepare_threshold": 5}),
+        ("0", {}),  # behind a pooler in transaction mode
+    ],
+)
+def test_postgresql_keeps_hot_statements_prepared_unless_turned_off(
+    flag: str | None, options: dict
+) -> None:
+    env = {"DB_PREPARED_STATEMENTS": flag} if flag is not None else {}
+    values = settings_of(
+        DJANGO_SETTINGS_MODULE="mall.settings.prod",
+        SECRET_KEY=strong_secret(),
+        DATABASE_URL="postgres://mall:pw@db.example:5432/mall",
+        **env,
+    )
+    assert values["db_options"] == options
 
 
 def test_dev_is_debug_and_runs_without_any_configuration() -> None:
