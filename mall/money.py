@@ -8,7 +8,7 @@ total to the fen (line discounts, refunds, commissions).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import MAX_PREC, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -34,13 +34,34 @@ def from_fen(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(FEN)
 
 
+# Enough digits that shifting any stored amount's decimal point never rounds it.
+_EXACT = Context(prec=MAX_PREC)
+
+
+def _as_integers(weights: Sequence[Decimal | int]) -> list[int]:
+    """The weights times the same power of ten, as exact integers (same proportions)."""
+    places = 0
+    for weight in weights:
+        if isinstance(weight, Decimal):
+            exponent = weight.as_tuple().exponent
+            if not isinstance(exponent, int):
+                raise ValueError("Weights must be finite numbers.")
+            places = max(places, -exponent)
+    scale = 10**places
+    return [
+        int(w.scaleb(places, context=_EXACT)) if isinstance(w, Decimal) else int(w) * scale
+        for w in weights
+    ]
+
+
 def allocate(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> list[Decimal]:
     """Split ``total`` over ``weights`` exactly to the fen (largest remainder).
 
     Each part is the floor of its exact share in fen; the fen left over go one each to the
     parts with the largest remainders (ties: the earlier index). All-zero weights split
     equally. Negative weights are refused; a negative total is split as its absolute value
-    and negated, so ``sum(result) == total`` always holds.
+    and negated, so ``sum(result) == total`` always holds. Shares are worked out in exact
+    integer arithmetic (fen times scaled weights), never rounded.
     """
     total_fen = to_fen(total)
     count = len(weights)
@@ -48,22 +69,22 @@ def allocate(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> li
         if total_fen != 0:
             raise ValueError("Cannot allocate a non-zero total over no weights.")
         return []
-    decimal_weights = [Decimal(w) for w in weights]
-    if any(w < 0 for w in decimal_weights):
+    scaled = _as_integers(weights)
+    if any(w < 0 for w in scaled):
         raise ValueError("Weights must not be negative.")
-    weight_sum = sum(decimal_weights, Decimal(0))
+    weight_sum = sum(scaled)
     if weight_sum == 0:
-        decimal_weights = [Decimal(1)] * count
-        weight_sum = Decimal(count)
+        scaled = [1] * count
+        weight_sum = count
     sign = -1 if total_fen < 0 else 1
-    remaining = abs(total_fen)
+    amount = abs(total_fen)
+    remaining = amount
     parts: list[int] = []
-    remainders: list[tuple[Decimal, int]] = []
-    for index, weight in enumerate(decimal_weights):
-        exact = Decimal(abs(total_fen)) * weight / weight_sum
-        floor = int(exact.to_integral_value(rounding=ROUND_DOWN))
+    remainders: list[tuple[int, int]] = []
+    for index, weight in enumerate(scaled):
+        floor, remainder = divmod(amount * weight, weight_sum)
         parts.append(floor)
-        remainders.append((exact - floor, index))
+        remainders.append((remainder, index))
         remaining -= floor
     # The largest remainders first; on a tie the earlier index wins (stable, deterministic).
     for _, index in sorted(remainders, key=lambda item: (-item[0], item[1]))[:remaining]:

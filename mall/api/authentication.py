@@ -6,6 +6,9 @@ only attach the principal and check that it belongs to that tenant.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -16,6 +19,30 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from mall.rawsql import fetch_instances
 
+# Access tokens this process has verified: raw token -> (expiry as a POSIX timestamp, claims).
+# A shopper sends the same token with every request until it expires; its signature and
+# claims cannot change, so they are checked once and only the expiry on every later request.
+_verified: dict[str, tuple[float, Mapping[str, Any]]] = {}
+VERIFIED_MAX = 10_000
+
+
+def access_claims(raw: str) -> Mapping[str, Any]:
+    """The claims of a valid, unexpired access token; ``TokenError`` otherwise."""
+    now = time.time()
+    seen = _verified.get(raw)
+    if seen is not None:
+        if seen[0] > now:
+            return seen[1]
+        del _verified[raw]
+        raise TokenError("Token is expired")
+    claims = AccessToken(raw).payload  # signature, expiry and token type checked here
+    expires = claims.get("exp")
+    if isinstance(expires, int | float):
+        if len(_verified) >= VERIFIED_MAX:
+            _verified.clear()
+        _verified[raw] = (float(expires), MappingProxyType(dict(claims)))
+    return claims
+
 
 class MemberTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <access token>``; the token's tenant must be the request's."""
@@ -25,7 +52,7 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
     def authenticate_header(self, request: Request) -> str:
         return 'Bearer realm="api"'
 
-    def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
+    def authenticate(self, request: Request) -> tuple[Any, Mapping[str, Any]] | None:
         from members.models import Member
 
         header = request.headers.get("Authorization", "")
@@ -37,7 +64,7 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
                 "Malformed Authorization header.", code="invalid_token"
             )
         try:
-            token = AccessToken(raw.strip())
+            token = access_claims(raw.strip())
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(
                 "Token is invalid or expired.", code="invalid_token"

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from mall.api import authentication
 from mall.api.authentication import MemberTokenAuthentication
 from members.models import Member
 from tests.conftest import shopper_client
@@ -82,3 +87,34 @@ def test_disabled_and_merged_members_are_401(tenant: Any, channel: Any) -> None:
     merged = MemberFactory(tenant=tenant, merged_into=target)
     response = shopper_client(channel.app_id, access_token_for(merged)).get("/api/v1/me")
     assert_error(response, 401, "member_merged")
+
+
+def test_a_verified_token_is_checked_once_then_only_for_expiry(
+    tenant: Any, channel: Any, monkeypatch: Any
+) -> None:
+    member = MemberFactory(tenant=tenant)
+    raw = access_token_for(member)
+    decoded: list[str] = []
+    real = authentication.AccessToken
+
+    def counting(token: str) -> Any:
+        decoded.append(token)
+        return real(token)
+
+    monkeypatch.setattr(authentication, "AccessToken", counting)
+    claims = authentication.access_claims(raw)
+    assert authentication.access_claims(raw) == claims
+    assert (claims["member_id"], claims["tenant_id"]) == (member.pk, tenant.pk)
+    assert decoded == [raw]  # the second use did not decode or verify again
+
+    forged = raw[:-2] + ("AA" if not raw.endswith("AA") else "BB")
+    with pytest.raises(TokenError):
+        authentication.access_claims(forged)
+    expiry = datetime.fromtimestamp(claims["exp"], tz=UTC)
+    with time_machine.travel(expiry - timedelta(seconds=1), tick=False):
+        assert authentication.access_claims(raw) == claims
+    with time_machine.travel(expiry, tick=False):
+        with pytest.raises(TokenError):
+            authentication.access_claims(raw)
+        response = shopper_client(channel.app_id, raw).get("/api/v1/me")
+    assert_error(response, 401, "invalid_token")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from decimal import Decimal as D
+from fractions import Fraction
 
 import pytest
 from hypothesis import given
@@ -58,3 +60,39 @@ def test_allocate_is_exact_and_close_to_proportional(total: int, weights: list[i
     for part, weight in zip(parts, weights or [1] * len(weights), strict=True):
         exact = D(total) * (D(weight if sum(weights) else 1)) / weight_sum
         assert abs(to_fen(part) - exact) < 1
+
+
+def _reference_allocate(total_fen: int, weights: list[D]) -> list[int]:
+    """Largest remainder with exact rationals: the definition ``allocate`` must follow."""
+    shares = [Fraction(w) for w in weights]
+    weight_sum = sum(shares) or Fraction(len(shares))
+    if not any(shares):
+        shares = [Fraction(1)] * len(shares)
+    exact = [abs(total_fen) * w / weight_sum for w in shares]
+    parts = [math.floor(x) for x in exact]
+    left = abs(total_fen) - sum(parts)
+    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for index in order[:left]:
+        parts[index] += 1
+    return [p if total_fen >= 0 else -p for p in parts]
+
+
+@given(
+    total=st.integers(min_value=-10_000_000, max_value=10_000_000),
+    weights=st.lists(
+        st.one_of(
+            *(st.decimals(min_value=0, max_value=100_000, places=places) for places in range(5))
+        ),
+        min_size=1,
+        max_size=25,
+    ),
+)
+def test_allocate_matches_exact_rational_largest_remainder(total: int, weights: list[D]) -> None:
+    parts = allocate(from_fen(total), weights)
+    assert [to_fen(p) for p in parts] == _reference_allocate(total, weights)
+
+
+def test_allocate_mixes_decimal_places_and_refuses_non_finite_weights() -> None:
+    assert allocate(D("1.00"), [D("0.5"), D("0.25"), 1]) == [D("0.29"), D("0.14"), D("0.57")]
+    with pytest.raises(ValueError, match="finite"):
+        allocate(D("1.00"), [D("NaN"), 1])
