@@ -12,7 +12,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from rest_framework.renderers import JSONRenderer
 
@@ -25,7 +25,7 @@ from catalog.models import (
     SpecValue,
     specs_label_of,
 )
-from mall.rawsql import as_bool, as_decimal, as_json, fetch_all, placeholders
+from mall.rawsql import as_decimal, as_json, fetch_all, placeholders
 from mall.tenancy.models import Tenant
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -519,43 +519,97 @@ def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None
 # --- SKUs for pricing and checkout (raw read: runs on every quote) ------------------------
 
 
-@dataclass(frozen=True, slots=True)
 class PricingProduct:
-    """What pricing and order lines need of a product."""
+    """What pricing and order lines need of a product (built per row of every quote: a plain
+    class with slots, cheaper to build than a frozen dataclass)."""
 
-    id: int
-    title: str
-    status: str
-    category_id: int | None
-    freight_template_id: int | None
-    main_image: str
-    on_wechat: bool
-    on_alipay: bool
-    on_h5: bool
+    __slots__ = (
+        "category_id",
+        "freight_template_id",
+        "id",
+        "main_image",
+        "on_alipay",
+        "on_h5",
+        "on_wechat",
+        "status",
+        "title",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: int,
+        title: str,
+        status: str,
+        category_id: int | None,
+        freight_template_id: int | None,
+        main_image: str,
+        on_wechat: bool,
+        on_alipay: bool,
+        on_h5: bool,
+    ) -> None:
+        self.id = id
+        self.title = title
+        self.status = status
+        self.category_id = category_id
+        self.freight_template_id = freight_template_id
+        self.main_image = main_image
+        self.on_wechat = on_wechat
+        self.on_alipay = on_alipay
+        self.on_h5 = on_h5
 
     @property
     def pk(self) -> int:
         return self.id
 
 
-@dataclass(frozen=True, slots=True)
 class PricingSku:
     """What pricing and order lines need of a SKU, with its product (``Sku``'s attribute
-    names, so order-line builders take either)."""
+    names, so order-line builders take either). ``specs`` is parsed when first read (the quote
+    never reads it; order lines do)."""
 
-    id: int
-    product_id: int
-    code: str
-    specs: list[dict[str, str]]
-    price: Decimal
-    weight_grams: int
-    stock: int
-    is_active: bool
-    product: PricingProduct
+    __slots__ = (
+        "_specs",
+        "code",
+        "id",
+        "is_active",
+        "price",
+        "product",
+        "product_id",
+        "stock",
+        "weight_grams",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        id: int,
+        product_id: int,
+        code: str,
+        specs: Any,  # the column's value: JSON text, or already parsed
+        price: Decimal,
+        weight_grams: int,
+        stock: int,
+        is_active: bool,
+        product: PricingProduct,
+    ) -> None:
+        self.id = id
+        self.product_id = product_id
+        self.code = code
+        self._specs = specs
+        self.price = price
+        self.weight_grams = weight_grams
+        self.stock = stock
+        self.is_active = is_active
+        self.product = product
 
     @property
     def pk(self) -> int:
         return self.id
+
+    @property
+    def specs(self) -> list[dict[str, str]]:
+        if isinstance(self._specs, str | bytes):
+            self._specs = as_json(self._specs)
+        return self._specs
 
     @property
     def specs_label(self) -> str:
@@ -589,27 +643,18 @@ def skus_for_pricing(
     )
     params: list[Any] = [p for _, expression_params in extra for p in expression_params]
     rows = fetch_all(sql, [*params, tenant_id, *ids])
+    native = connection.vendor == "postgresql"  # bool and numeric columns arrive typed
     skus: dict[int, PricingSku] = {}
     for row in rows:
+        product = PricingProduct(
+            row[1], row[8], row[9], row[10], row[11], row[12],
+            *((row[13], row[14], row[15]) if native else map(bool, row[13:16])),
+        )  # fmt: skip
         skus[row[0]] = PricingSku(
-            id=row[0],
-            product_id=row[1],
-            code=row[2],
-            specs=as_json(row[3]),
-            price=as_decimal(row[4]),  # type: ignore[arg-type]
-            weight_grams=row[5],
-            stock=row[6],
-            is_active=as_bool(row[7]),
-            product=PricingProduct(
-                id=row[1],
-                title=row[8],
-                status=row[9],
-                category_id=row[10],
-                freight_template_id=row[11],
-                main_image=row[12],
-                on_wechat=as_bool(row[13]),
-                on_alipay=as_bool(row[14]),
-                on_h5=as_bool(row[15]),
-            ),
-        )
+            row[0], row[1], row[2], row[3],
+            row[4] if native else as_decimal(row[4]),
+            row[5], row[6],
+            row[7] if native else bool(row[7]),
+            product,
+        )  # fmt: skip
     return skus, (tuple(rows[0][16:]) if rows else None)

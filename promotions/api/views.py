@@ -10,11 +10,9 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mall.api.errors import ApplicationError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MemberAPIView, ShopperAPIView
-from members.selectors import address_of_member
 from promotions import selectors, services
 from promotions.api.serializers import (
     CampaignSerializer,
@@ -26,7 +24,6 @@ from promotions.api.serializers import (
     quote_input_parse,
     quote_payload,
 )
-from promotions.errors import PromotionErrorCode
 from promotions.pricing import Problem, quote
 
 ERRORS = {
@@ -61,15 +58,6 @@ class CheckoutQuoteView(MemberAPIView):
             data = QuoteInputSerializer(data=request.data)
             data.is_valid(raise_exception=True)
             body = data.validated_data
-        address = None
-        if body.get("address_id"):
-            address = address_of_member(
-                tenant=self.tenant, member=self.member, address_id=body["address_id"]
-            )
-            if address is None:
-                raise ApplicationError(
-                    PromotionErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
-                )
         loaded = selectors.quote_inputs_load(
             tenant=self.tenant,
             member=self.member,
@@ -85,12 +73,12 @@ class CheckoutQuoteView(MemberAPIView):
             coupon_ids=body["coupon_ids"],
             points_to_use=body["use_points"],
             fulfillment=body["fulfillment"],
-            address=address,
+            address_id=body.get("address_id"),
             now=timezone.now(),
         )
         result = quote(loaded.inputs)
         problems = [*loaded.problems, *result.problems]
-        if body["fulfillment"] != "pickup" and address is None:
+        if body["fulfillment"] != "pickup" and not body.get("address_id"):
             problems.append(
                 Problem("address_required", "Choose a delivery address to see the shipping fee.")
             )

@@ -23,6 +23,7 @@ from promotions.pricing import (
 from promotions.rules import engine_rule
 from promotions.selectors.snapshot import (
     CampaignRecord,
+    PricingSnapshot,
 )
 
 # --- counters (never cached) and engine inputs --------------------------------------------
@@ -129,6 +130,33 @@ def campaign_input(
         stacks_with=c.stacks_with,
         budget_remaining=budget_left,
     )
+
+
+def campaign_inputs_of(
+    snapshot: PricingSnapshot,
+    campaigns: Iterable[CampaignRecord],
+    *,
+    counters: Counters,
+    stock: Mapping[int, int],
+    sku_ids: Iterable[int],
+) -> tuple[CampaignInput, ...]:
+    """The engine inputs of ``campaigns`` (member-price campaigns excluded: they become member
+    prices). A campaign whose input depends on nothing fresh (no flash-sale SKUs, no budget,
+    no gifts) is built once per snapshot and reused."""
+    wanted = set(sku_ids)
+    result = []
+    for c in campaigns:
+        if c.kind == CampaignKind.MEMBER_PRICE:
+            continue
+        if c.flash_skus or c.budget is not None or c.kind == CampaignKind.GIFT:
+            result.append(campaign_input(c, counters=counters, stock=stock, sku_ids=wanted))
+            continue
+        built = snapshot.static_inputs.get(c.id)
+        if built is None:
+            built = campaign_input(c, counters=counters, stock=stock, sku_ids=wanted)
+            snapshot.static_inputs[c.id] = built
+        result.append(built)
+    return tuple(result)
 
 
 @dataclass(frozen=True)

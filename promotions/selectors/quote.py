@@ -43,7 +43,7 @@ from promotions.rules import referenced_sku_ids
 from promotions.selectors.inputs import (
     Counters,
     PricedSku,
-    campaign_input,
+    campaign_inputs_of,
     counter_columns,
     counters_from_columns,
     member_prices_of,
@@ -116,6 +116,7 @@ def quote_inputs_load(
     points_to_use: int = 0,
     fulfillment: str = "express",
     address: Address | None = None,
+    address_id: int | None = None,
     now: datetime,
 ) -> LoadedQuote:
     """Everything ``quote()`` needs, in a constant number of queries whatever the cart size:
@@ -125,6 +126,10 @@ def quote_inputs_load(
     A SKU id that is not this tenant's answers 404 ``sku_not_found``; a SKU that is off shelf,
     inactive or hidden on this platform is left out with a ``sku_unavailable`` problem; a coupon
     id that is not this member's gives a ``coupon_not_found`` problem.
+
+    The delivery address is ``address`` (checkout, which snapshots it) or ``address_id``
+    (the quote), whose province is read in the SKUs' statement; an id that is not this
+    member's answers 404 ``address_not_found`` (before any SKU error).
     """
     problems: list[Problem] = []
     pricing_version, tree_version, scope_version = versions_get(
@@ -142,11 +147,25 @@ def quote_inputs_load(
         if campaign.kind == CampaignKind.GIFT:
             gift_ids |= referenced_sku_ids(campaign.kind, campaign.rules)
     flash_rows, budgeted = needed_counters(live, sku_ids)
-    rows, counter_values = skus_for_pricing(
-        tenant_id=tenant.pk,
-        sku_ids=set(sku_ids) | gift_ids,
-        extra=counter_columns(flash_rows, budgeted),
+    extra = counter_columns(flash_rows, budgeted)
+    read_province = address is None and bool(address_id)
+    if read_province:
+        extra.append((_PROVINCE_SQL, [tenant.pk, address_id, member.pk]))
+    rows, extra_values = skus_for_pricing(
+        tenant_id=tenant.pk, sku_ids=set(sku_ids) | gift_ids, extra=extra
     )
+    province = address.province_code if address is not None else None
+    if read_province:
+        if extra_values is None:  # no SKU matched: the address on its own
+            found = fetch_all(_PROVINCE_SQL, [tenant.pk, address_id, member.pk])
+            province = found[0][0] if found else None
+        else:
+            province = extra_values[-1]
+        if province is None:
+            raise ApplicationError(
+                PromotionErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
+            )
+        extra_values = extra_values[:-1] if extra_values is not None else None
     missing = [pk for pk in sku_ids if pk not in rows]
     if missing:
         raise ApplicationError(
@@ -175,14 +194,12 @@ def quote_inputs_load(
     stock = {pk: rows[pk].stock for pk in gift_ids if pk in rows and rows[pk].is_active}
     counters = (  # None: no SKU matched, nothing to count
         Counters(sold={}, given={})
-        if counter_values is None
-        else counters_from_columns(counter_values, flash_rows, budgeted)
+        if extra_values is None
+        else counters_from_columns(extra_values, flash_rows, budgeted)
     )
 
-    campaign_inputs = tuple(
-        campaign_input(c, counters=counters, stock=stock, sku_ids=available)
-        for c in live
-        if c.kind != CampaignKind.MEMBER_PRICE
+    campaign_inputs = campaign_inputs_of(
+        snapshot, live, counters=counters, stock=stock, sku_ids=available
     )
     member_prices = member_prices_of(
         (c for c in live if campaign_is_live(c, now=now, platform=platform)),
@@ -229,10 +246,10 @@ def quote_inputs_load(
             )
 
     shipping = ShippingInput()
-    if fulfillment != "pickup" and address is not None:
+    if fulfillment != "pickup" and province is not None:
         products = {s.product_id: s.product for s in available.values()}
         shipping = ShippingInput(
-            calculator=_freight_calculator(products, snapshot.freight, address.province_code)
+            calculator=_freight_calculator(products, snapshot.freight, province)
         )
 
     inputs = QuoteInput(
@@ -293,6 +310,10 @@ def _template_links(
     return result
 
 
+# NULL when the address is not this member's (the column itself is never NULL).
+_PROVINCE_SQL = (
+    "SELECT province_code FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s"
+)
 _COUPON_SQL = (
     "SELECT c.id, c.template_id, c.status, c.valid_from, c.valid_until, t.kind, t.name,"
     " t.amount, t.percent_off, t.max_discount, t.threshold, t.scope_type"

@@ -94,6 +94,9 @@ class PricingSnapshot:
     campaigns: tuple[CampaignRecord, ...]  # by priority (high first), then id
     settings: PricingSettings
     freight: Mapping[int, FreightTerms] = field(default_factory=dict)
+    # Engine inputs of campaigns whose input never depends on a request (no flash-sale SKUs,
+    # no budget, no gifts), built once per snapshot in each process (``static_input``).
+    static_inputs: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def serves(self, now: datetime) -> bool:
         return self.loaded_at <= now < self.valid_until
@@ -106,6 +109,9 @@ class PricingSnapshot:
 # Versions (random, bumped on change) key the shared cache entries and this process's copies:
 # a request reads every version it needs in one MGET and uses its local copy when current.
 snapshots_local: dict[int, tuple[int, PricingSnapshot]] = {}
+# Part of the shared cache key: bumped whenever the pickled snapshot's classes change, so a
+# deploy never unpickles entries written by the previous code.
+SNAPSHOT_FORMAT = 2
 scopes_local: dict[tuple[int, int], tuple[int, float, dict[str, frozenset[int]]]] = {}
 LOCAL_MAX = 10_000
 
@@ -159,7 +165,7 @@ def pricing_snapshot(
     local = snapshots_local.get(tenant.pk)
     if local is not None and local[0] == version and local[1].serves(now):
         return local[1]
-    key = f"promotions:pricing:{tenant.pk}:{version}"
+    key = f"promotions:pricing:{SNAPSHOT_FORMAT}:{tenant.pk}:{version}"
     snapshot = cache.get(key)
     if snapshot is None or not snapshot.serves(now):
         snapshot = _snapshot_load(tenant=tenant, now=now)

@@ -140,6 +140,15 @@ def test_quote_foreign_sku_and_address_are_404(
     )
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "address_not_found"
+    # The address is checked first, also when no SKU of the cart is this shop's.
+    for sku in (mine, foreign):
+        response = client.post(
+            "/api/v1/checkout/quote",
+            {"lines": [{"sku_id": sku.pk, "quantity": 1}], "address_id": someone_else.pk},
+            format="json",
+        )
+        assert response.status_code == 404
+        assert response.json()["error"]["code"] == "address_not_found"
 
 
 @pytest.mark.parametrize(
@@ -239,9 +248,10 @@ def _cart(tenant: Any, count: int) -> list[CartLine]:
     ]
 
 
+@pytest.mark.parametrize("by_id", [False, True], ids=["address", "address_id"])
 @pytest.mark.parametrize("count", [1, 20])
 def test_quote_inputs_load_in_constant_queries(
-    tenant: Any, member: Any, django_assert_num_queries: Any, count: int
+    tenant: Any, member: Any, django_assert_num_queries: Any, count: int, by_id: bool
 ) -> None:
     lines = _cart(tenant, count)
     gift_sku = SkuFactory(product=ProductFactory(tenant=tenant))
@@ -265,16 +275,19 @@ def test_quote_inputs_load_in_constant_queries(
         "platform": "wechat",
         "lines": lines,
         "coupon_ids": [c.pk for c in coupons],
-        "address": address,
+        **({"address_id": address.pk} if by_id else {"address": address}),
     }
     # Cold: SKUs (with gift SKUs and the flash-sale sold counts as subqueries); the snapshot
     # (campaigns + displays + flash-sale rows, 4 scope links, settings, freight templates +
     # rules); category map; coupons + 3 template links.
     with django_assert_num_queries(16):
         quote_inputs_load(**load, now=timezone.now())
-    # Warm: SKUs (with the counters) and coupons; the rest comes from the cache.
+    # Warm: SKUs (with the counters and, by id, the address's province) and coupons; the rest
+    # comes from the cache.
     with django_assert_num_queries(2):
         loaded = quote_inputs_load(**load, now=timezone.now())
+    # The freight template prices the province, read either way.
+    assert quote(loaded.inputs).shipping_fee_original == Decimal("5.00")
     assert len(loaded.inputs.lines) == count
     assert all(len(line.category_ids) == 2 for line in loaded.inputs.lines)
     assert loaded.skus[gift_sku.pk].stock == gift_sku.stock
