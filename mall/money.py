@@ -7,8 +7,9 @@ total to the fen (line discounts, refunds, commissions).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from decimal import MAX_PREC, ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 FEN = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -34,24 +35,16 @@ def from_fen(fen: int) -> Decimal:
     return (Decimal(fen) / 100).quantize(FEN)
 
 
-# Enough digits that shifting any stored amount's decimal point never rounds it.
-_EXACT = Context(prec=MAX_PREC)
-
-
 def _as_integers(weights: Sequence[Decimal | int]) -> list[int]:
-    """The weights times the same power of ten, as exact integers (same proportions)."""
-    places = 0
-    for weight in weights:
-        if isinstance(weight, Decimal):
-            exponent = weight.as_tuple().exponent
-            if not isinstance(exponent, int):
-                raise ValueError("Weights must be finite numbers.")
-            places = max(places, -exponent)
-    scale = 10**places
-    return [
-        int(w.scaleb(places, context=_EXACT)) if isinstance(w, Decimal) else int(w) * scale
-        for w in weights
-    ]
+    """The weights times one common factor, as exact integers (same proportions)."""
+    try:
+        ratios = [w.as_integer_ratio() for w in weights]  # exact; int and Decimal alike
+    except (ValueError, OverflowError) as exc:  # NaN, infinity
+        raise ValueError("Weights must be finite numbers.") from exc
+    scale = math.lcm(*(d for _, d in ratios))
+    if scale == 1:
+        return [n for n, _ in ratios]
+    return [n * (scale // d) for n, d in ratios]
 
 
 def allocate(total: Decimal | int | str, weights: Sequence[Decimal | int]) -> list[Decimal]:

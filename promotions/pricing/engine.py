@@ -76,7 +76,7 @@ def campaign_is_live(campaign: Scheduled, *, now: datetime, platform: str | None
     return not (platform and campaign.platforms and platform not in campaign.platforms)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ItemPrice:
     """The item-level price a line gets: ``kind`` is its source (flash_sale, member_price,
     card_price, tier_price), ``ref_id`` the flash-sale campaign."""

@@ -159,7 +159,7 @@ def campaign_inputs_of(
     return tuple(result)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PricedSku:
     """What member-price rules look at: a SKU, its product, list price and categories."""
 
