@@ -14,7 +14,6 @@ from django.core.cache import cache
 from django.core.files.storage import default_storage
 from django.db import connection, transaction
 from django.db.models import Q, QuerySet
-from rest_framework.renderers import JSONRenderer
 
 from catalog.models import (
     PLATFORM_FIELDS,
@@ -25,6 +24,7 @@ from catalog.models import (
     SpecValue,
     specs_label_of,
 )
+from mall.api.renderers import JSONRenderer
 from mall.rawsql import as_decimal, as_json, fetch_all, placeholders
 from mall.tenancy.models import Tenant
 

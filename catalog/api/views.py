@@ -8,7 +8,6 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
@@ -23,6 +22,7 @@ from catalog.api.serializers import (
 )
 from mall.api.errors import NotFoundError
 from mall.api.pagination import PageNumberPagination
+from mall.api.renderers import JSONRenderer
 from mall.api.views import ShopperAPIView
 from promotions import selectors as promotion_selectors
 
