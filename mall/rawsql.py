@@ -53,10 +53,13 @@ def as_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, str):
-        parsed = parse_datetime(value)
-        if parsed is None:
-            raise ValueError(f"not a timestamp: {value!r}")
-        value = parsed
+        try:  # PostgreSQL's text form "2026-11-26 08:30:00.123+00", SQLite's without offset
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            parsed = parse_datetime(value)
+            if parsed is None:
+                raise ValueError(f"not a timestamp: {value!r}") from None
+            value = parsed
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value

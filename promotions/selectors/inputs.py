@@ -184,10 +184,11 @@ def member_prices_of(
     """Live member-price campaigns give every member their per-SKU prices, or their rate on
     the SKUs in their scope; the lowest price of all such campaigns wins."""
     into: dict[int, Decimal] = {}
+    member_price = [c for c in campaigns if c.kind == CampaignKind.MEMBER_PRICE]
+    if not member_price:
+        return into
     skus = list(skus)
-    for campaign in campaigns:
-        if campaign.kind != CampaignKind.MEMBER_PRICE:
-            continue
+    for campaign in member_price:
         prices = {int(p["sku_id"]): Decimal(p["price"]) for p in campaign.rules.get("prices", [])}
         rate = campaign.rules.get("rate")
         for sku in skus:

@@ -105,6 +105,11 @@ def test_converters_give_one_type_whatever_the_backend_hands_back() -> None:
     aware = as_datetime("2026-11-26 08:30:00")
     assert aware == dt.datetime(2026, 11, 26, 8, 30, tzinfo=dt.UTC)
     assert as_datetime(dt.datetime(2026, 1, 1)) == dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    # PostgreSQL's text form of a timestamptz (CAST(... AS TEXT)), in UTC and with an offset
+    assert as_datetime("2026-11-26 08:30:00.123456+00") == dt.datetime(
+        2026, 11, 26, 8, 30, 0, 123456, tzinfo=dt.UTC
+    )
+    assert as_datetime("2026-11-26 16:30:00+08") == dt.datetime(2026, 11, 26, 8, 30, tzinfo=dt.UTC)
     assert as_datetime(None) is None
     with pytest.raises(ValueError, match="not a timestamp"):
         as_datetime("yesterday")
