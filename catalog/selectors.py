@@ -25,7 +25,7 @@ from catalog.models import (
     specs_label_of,
 )
 from mall.api.renderers import JSONRenderer
-from mall.rawsql import as_decimal, as_json, fetch_all, placeholders
+from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
 from mall.tenancy.models import Tenant
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -632,11 +632,12 @@ def skus_for_pricing(
 
     ``extra`` adds scalar SQL expressions (``(sql, params)``, e.g. another app's counters as
     scalar subqueries) to the same statement, so fresh values come without a round trip of
-    their own; their values are answered from the first row (None when no SKU matched).
+    their own; their values are answered from the first row, or by a statement of their own
+    when no SKU matched (None when there is no ``extra``).
     """
     ids = sorted(set(sku_ids))
     if not ids:
-        return {}, None
+        return {}, scalar_values(extra) if extra else None
     sql = _PRICING_SKU_SQL.format(
         extra="".join(f", ({expression})" for expression, _ in extra),
         ids=placeholders(len(ids)),
@@ -657,4 +658,6 @@ def skus_for_pricing(
             row[7] if native else bool(row[7]),
             product,
         )  # fmt: skip
-    return skus, (tuple(rows[0][16:]) if rows else None)
+    if not extra:
+        return skus, None
+    return skus, (tuple(rows[0][16:]) if rows else scalar_values(extra))

@@ -41,6 +41,13 @@ def fetch_all(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return cursor.fetchall()
 
 
+def scalar_values(expressions: Sequence[tuple[str, Sequence[Any]]]) -> tuple[Any, ...]:
+    """The values of scalar SQL expressions (``(sql, params)``, e.g. scalar subqueries), in
+    one statement."""
+    sql = "SELECT " + ", ".join(f"({expression})" for expression, _ in expressions)
+    return tuple(fetch_all(sql, [p for _, params in expressions for p in params])[0])
+
+
 def as_decimal(value: Any) -> Decimal | None:
     """Numeric column -> Decimal (SQLite hands back int or float for DECIMAL columns)."""
     if value is None or isinstance(value, Decimal):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from django.core.cache import cache
+from django.db import connection
 
 from catalog.freight import FreightLine, FreightTerms, freight_price
 from catalog.models import Product
@@ -22,7 +25,7 @@ from catalog.selectors import (
 )
 from mall.api.errors import ApplicationError
 from mall.money import quantize
-from mall.rawsql import as_datetime, as_decimal, fetch_all, placeholders
+from mall.rawsql import as_datetime, as_decimal, placeholders
 from mall.tenancy.models import Tenant
 from members.models import Address, Member
 from promotions.errors import PromotionErrorCode
@@ -41,7 +44,6 @@ from promotions.pricing import (
 )
 from promotions.rules import referenced_sku_ids
 from promotions.selectors.inputs import (
-    Counters,
     PricedSku,
     campaign_inputs_of,
     counter_columns,
@@ -146,26 +148,29 @@ def quote_inputs_load(
     for campaign in live:
         if campaign.kind == CampaignKind.GIFT:
             gift_ids |= referenced_sku_ids(campaign.kind, campaign.rules)
+    # One statement: the SKUs, with the fresh counters, the address's province and the
+    # chosen coupons as extra columns.
     flash_rows, budgeted = needed_counters(live, sku_ids)
     extra = counter_columns(flash_rows, budgeted)
+    counted = len(extra)
     read_province = address is None and bool(address_id)
     if read_province:
         extra.append((_PROVINCE_SQL, [tenant.pk, address_id, member.pk]))
+    wanted_coupons = sorted(set(coupon_ids))
+    if wanted_coupons:
+        extra.append(_coupons_column(tenant=tenant, member=member, coupon_ids=wanted_coupons))
     rows, extra_values = skus_for_pricing(
         tenant_id=tenant.pk, sku_ids=set(sku_ids) | gift_ids, extra=extra
     )
+    values = list(extra_values or ())
+    coupon_rows = _coupon_rows(values.pop()) if wanted_coupons else {}
     province = address.province_code if address is not None else None
     if read_province:
-        if extra_values is None:  # no SKU matched: the address on its own
-            found = fetch_all(_PROVINCE_SQL, [tenant.pk, address_id, member.pk])
-            province = found[0][0] if found else None
-        else:
-            province = extra_values[-1]
+        province = values.pop()
         if province is None:
             raise ApplicationError(
                 PromotionErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
             )
-        extra_values = extra_values[:-1] if extra_values is not None else None
     missing = [pk for pk in sku_ids if pk not in rows]
     if missing:
         raise ApplicationError(
@@ -192,11 +197,7 @@ def quote_inputs_load(
         version=tree_version,
     )
     stock = {pk: rows[pk].stock for pk in gift_ids if pk in rows and rows[pk].is_active}
-    counters = (  # None: no SKU matched, nothing to count
-        Counters(sold={}, given={})
-        if extra_values is None
-        else counters_from_columns(extra_values, flash_rows, budgeted)
-    )
+    counters = counters_from_columns(values[:counted], flash_rows, budgeted)
 
     campaign_inputs = campaign_inputs_of(
         snapshot, live, counters=counters, stock=stock, sku_ids=available
@@ -215,9 +216,9 @@ def quote_inputs_load(
     )
 
     coupons = _coupons(
-        tenant=tenant,
-        member=member,
-        coupon_ids=coupon_ids,
+        tenant_id=tenant.pk,
+        wanted=wanted_coupons,
+        rows=coupon_rows,
         problems=problems,
         scope_version=scope_version,
     )
@@ -314,35 +315,50 @@ def _template_links(
 _PROVINCE_SQL = (
     "SELECT province_code FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s"
 )
-# The validity timestamps are read as text and parsed by ``datetime.fromisoformat`` (C): about
-# half the CPU of the timezone-aware loader Django installs in psycopg (Python).
-_COUPON_SQL = (
-    "SELECT c.id, c.template_id, c.status, CAST(c.valid_from AS TEXT),"
-    " CAST(c.valid_until AS TEXT), t.kind, t.name,"
-    " t.amount, t.percent_off, t.max_discount, t.threshold, t.scope_type"
+# The chosen coupons with their templates, as one JSON array (a scalar column of the SKUs'
+# statement); numbers parse as Decimal, timestamps by ``datetime.fromisoformat`` (C), which also
+# skips the timezone-aware loader Django installs in psycopg (Python).
+_COUPON_FIELDS = (
+    "c.id, c.template_id, c.status, c.valid_from, c.valid_until, t.kind, t.name, t.amount,"
+    " t.percent_off, t.max_discount, t.threshold, t.scope_type"
+)
+_COUPON_JSON = {
+    "postgresql": f"SELECT CAST(json_agg(json_build_array({_COUPON_FIELDS})) AS TEXT)",
+    "sqlite": f"SELECT json_group_array(json_array({_COUPON_FIELDS}))",
+}
+_COUPON_FROM = (
     " FROM promotions_coupon c INNER JOIN promotions_coupontemplate t ON t.id = c.template_id"
     " WHERE c.tenant_id = %s AND c.member_id = %s AND c.id IN ({ids})"
 )
 
 
+def _coupons_column(
+    *, tenant: Tenant, member: Member, coupon_ids: Sequence[int]
+) -> tuple[str, list[Any]]:
+    select = _COUPON_JSON[connection.vendor]
+    return (
+        select + _COUPON_FROM.format(ids=placeholders(len(coupon_ids))),
+        [tenant.pk, member.pk, *coupon_ids],
+    )
+
+
+def _coupon_rows(value: str | None) -> dict[int, list[Any]]:
+    """Coupon id -> its row, from the JSON array (NULL or "[]" when none is the member's)."""
+    found = json.loads(value, parse_float=Decimal) if value else []
+    return {row[0]: row for row in found}
+
+
 def _coupons(
     *,
-    tenant: Tenant,
-    member: Member,
-    coupon_ids: Sequence[int],
+    tenant_id: int,
+    wanted: Sequence[int],
+    rows: Mapping[int, Sequence[Any]],
     problems: list[Problem],
     scope_version: int,
 ) -> tuple[CouponInput, ...]:
-    wanted = sorted(set(coupon_ids))
     if not wanted:
         return ()
-    rows = {
-        row[0]: row
-        for row in fetch_all(
-            _COUPON_SQL.format(ids=placeholders(len(wanted))), [tenant.pk, member.pk, *wanted]
-        )
-    }
-    links = _template_links(tenant.pk, sorted({row[1] for row in rows.values()}), scope_version)
+    links = _template_links(tenant_id, sorted({row[1] for row in rows.values()}), scope_version)
     result = []
     for pk in wanted:
         row = rows.get(pk)

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from catalog.models import Product
+from mall.api.errors import ApplicationError
 from promotions.api.serializers import (
     QuoteInputSerializer,
     QuoteOutputSerializer,
@@ -277,14 +278,14 @@ def test_quote_inputs_load_in_constant_queries(
         "coupon_ids": [c.pk for c in coupons],
         **({"address_id": address.pk} if by_id else {"address": address}),
     }
-    # Cold: SKUs (with gift SKUs and the flash-sale sold counts as subqueries); the snapshot
-    # (campaigns + displays + flash-sale rows, 4 scope links, settings, freight templates +
-    # rules); category map; coupons + 3 template links.
-    with django_assert_num_queries(16):
+    # Cold: SKUs (with gift SKUs, and the flash-sale sold counts and the coupons as
+    # subqueries); the snapshot (campaigns + displays + flash-sale rows, 4 scope links,
+    # settings, freight templates + rules); category map; 3 coupon template links.
+    with django_assert_num_queries(15):
         quote_inputs_load(**load, now=timezone.now())
-    # Warm: SKUs (with the counters and, by id, the address's province) and coupons; the rest
-    # comes from the cache.
-    with django_assert_num_queries(2):
+    # Warm: one statement, the SKUs with the counters, the coupons and (by id) the address's
+    # province; the rest comes from the cache.
+    with django_assert_num_queries(1):
         loaded = quote_inputs_load(**load, now=timezone.now())
     # The freight template prices the province, read either way.
     assert quote(loaded.inputs).shipping_fee_original == Decimal("5.00")
@@ -386,3 +387,69 @@ def test_quote_reads_counters_fresh_while_the_snapshot_is_cached(
     payable, codes = quoted()  # guarded UPDATEs only: no signal, the snapshot stays cached
     assert payable == "319.80"  # 200 + 2 x 59.90: quota 1 left < 2, budget 20 left < 30
     assert {"flash_sale_sold_out", "campaign_budget_exhausted"} <= codes
+
+
+def test_quote_inputs_read_the_chosen_coupons_exactly(
+    tenant: Any, other_tenant: Any, member: Any
+) -> None:
+    """The coupons come back from the SKUs' statement with the values the ORM holds: exact
+    amounts, timestamps to the microsecond, status; others' and foreign ones are problems."""
+    [line] = _cart(tenant, 1)
+    percent = CouponFactory(
+        template=CouponTemplateFactory(
+            tenant=tenant,
+            kind="percent",
+            amount=None,
+            percent_off=Decimal("12.50"),
+            max_discount=Decimal("33.33"),
+            threshold=Decimal("0.00"),
+        ),
+        member=member,
+        valid_from=timezone.now() + timedelta(days=2, microseconds=123457),
+    )
+    used = CouponFactory(template__tenant=tenant, member=member, status="used")
+    others = CouponFactory(template__tenant=tenant, member=MemberFactory(tenant=tenant))
+    foreign = CouponFactory(
+        template__tenant=other_tenant, member=MemberFactory(tenant=other_tenant)
+    )
+    wanted = [percent.pk, used.pk, others.pk, foreign.pk]
+
+    loaded = quote_inputs_load(
+        tenant=tenant,
+        member=member,
+        platform="wechat",
+        lines=[line],
+        coupon_ids=wanted,
+        now=timezone.now(),
+    )
+
+    by_id = {c.id: c for c in loaded.inputs.coupons}
+    assert sorted(by_id) == sorted([percent.pk, used.pk])
+    got = by_id[percent.pk]
+    percent.refresh_from_db()
+    assert (got.kind, got.percent_off, got.max_discount, got.threshold, got.amount) == (
+        "percent", Decimal("12.50"), Decimal("33.33"), Decimal("0.00"), None,
+    )  # fmt: skip
+    assert (got.valid_from, got.valid_until) == (percent.valid_from, percent.valid_until)
+    assert (by_id[used.pk].status, by_id[used.pk].amount) == ("used", Decimal("20.00"))
+    not_found = {p.coupon_id for p in loaded.problems if p.code == "coupon_not_found"}
+    assert not_found == {others.pk, foreign.pk}
+    result = quote(loaded.inputs)
+    codes = {(p.code, p.coupon_id) for p in result.problems}
+    assert ("coupon_not_started", percent.pk) in codes and ("coupon_used", used.pk) in codes
+
+
+def test_quote_inputs_without_any_sku_of_the_shop_still_check_the_address_first(
+    tenant: Any, other_tenant: Any, member: Any
+) -> None:
+    foreign = _sku(other_tenant)
+    mine = AddressFactory(tenant=tenant, member=member)
+    coupon = CouponFactory(template__tenant=tenant, member=member)
+    load = {"tenant": tenant, "member": member, "platform": "wechat", "now": timezone.now()}
+    lines = [CartLine(sku_id=foreign.pk, quantity=1)]
+    with pytest.raises(ApplicationError) as raised:
+        quote_inputs_load(**load, lines=lines, address_id=mine.pk, coupon_ids=[coupon.pk])
+    assert raised.value.code == "sku_not_found"
+    with pytest.raises(ApplicationError) as raised:
+        quote_inputs_load(**load, lines=lines, address_id=mine.pk + 1000, coupon_ids=[coupon.pk])
+    assert raised.value.code == "address_not_found"
