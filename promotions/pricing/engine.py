@@ -93,7 +93,10 @@ class _Work:
     amount: Decimal  # current goods payable of the line
     item_kind: str | None = None
     adjustments: list[Adjustment] = field(default_factory=list)
-    campaigns: list[CampaignInput] = field(default_factory=list)  # order-level, applied
+    # The order-level campaigns applied to the line (``_Pricer.apply``), as what stacking
+    # needs: their kinds, and the kinds that every one of them stacks with (None: none yet).
+    applied_kinds: set[str] = field(default_factory=set)
+    stackable: frozenset[str] | None = None
     addon_applied: bool = False
     points: Decimal = ZERO
     shipping: Decimal = ZERO
@@ -158,13 +161,18 @@ class _Pricer:
         return campaign.stacking() if allowed is None else allowed
 
     def stacks(self, campaign: CampaignInput, w: _Work) -> bool:
+        """Whether ``campaign`` stacks with the line's item-level price and, both ways, with
+        every campaign already applied to it."""
         allowed = self.stacking(campaign)
         if w.item_kind is not None and w.item_kind not in allowed:
             return False
-        for applied in w.campaigns:
-            if applied.kind not in allowed or campaign.kind not in self.stacking(applied):
-                return False
-        return True
+        stackable = w.stackable
+        return stackable is None or (campaign.kind in stackable and w.applied_kinds <= allowed)
+
+    def apply(self, campaign: CampaignInput, w: _Work) -> None:
+        w.applied_kinds.add(campaign.kind)
+        allowed = self.stacking(campaign)
+        w.stackable = allowed if w.stackable is None else w.stackable & allowed
 
     def eligible(self, campaign: CampaignInput) -> list[_Work]:
         # The scope never changes during a quote: which lines it covers is worked out once.
@@ -299,7 +307,7 @@ class _Pricer:
                 continue
             w.amount -= reduction
             w.addon_applied = True
-            w.campaigns.append(campaign)
+            self.apply(campaign, w)
             w.adjustments.append(Adjustment("campaign", campaign.kind, campaign.id, reduction))
             self.give(campaign, reduction)
             self.record("campaign", campaign.kind, campaign.id, reduction, campaign.name)
@@ -333,7 +341,7 @@ class _Pricer:
                 continue
             self.reduce(works, reduction, source="campaign", kind=campaign.kind, ref_id=campaign.id)
             for w in works:
-                w.campaigns.append(campaign)
+                self.apply(campaign, w)
             self.give(campaign, reduction)
             self.record("campaign", campaign.kind, campaign.id, reduction, campaign.name)
 
@@ -374,7 +382,7 @@ class _Pricer:
                     any_given = True
             if any_given:
                 for w in works:
-                    w.campaigns.append(campaign)
+                    self.apply(campaign, w)
                 self.record("campaign", campaign.kind, campaign.id, ZERO, campaign.name)
 
     # --- 3. coupons -----------------------------------------------------------------------
@@ -391,7 +399,7 @@ class _Pricer:
                 continue
             if w.item_kind == ITEM_FLASH and not settings.coupons_on_flash_sale:
                 continue
-            touched = any(c.kind in ORDER_LEVEL_KINDS for c in w.campaigns)
+            touched = not w.applied_kinds.isdisjoint(ORDER_LEVEL_KINDS)
             if touched and not settings.coupons_with_campaigns:
                 continue
             result.append(w)
