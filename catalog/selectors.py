@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from catalog.models import (
 from mall.api.renderers import JSONRenderer
 from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
 from mall.tenancy.models import Tenant
+from mall.versions import cache_version, version_bump
 
 CATEGORY_TREE_CACHE_TTL = 600
 
@@ -40,25 +40,9 @@ def category_tree_version_key(tenant_id: int) -> str:
     return _tree_version_key(tenant_id)
 
 
-def fresh_version() -> int:
-    """A new cache version: random, so versions never repeat after a cache flush (process-local
-    copies keyed by version can then never be mistaken for current)."""
-    return secrets.randbits(52)
-
-
-def cache_version(key: str) -> int:
-    """The version stored at ``key``, created if missing."""
-    version = cache.get_or_set(key, fresh_version, None)
-    return version if isinstance(version, int) else fresh_version()
-
-
 def category_tree_invalidate(*, tenant_id: int) -> None:
     """Bump the tenant's tree version so the next read rebuilds it."""
-    key = _tree_version_key(tenant_id)
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, fresh_version(), None)
+    version_bump(_tree_version_key(tenant_id))
 
 
 def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from mall.tenancy.selectors import channel_cache_clear
+from mall.versions import versions_local_clear
 from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 
 
@@ -16,9 +17,11 @@ from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 def _clear_cache() -> Any:
     cache.clear()
     channel_cache_clear()
+    versions_local_clear()
     yield
     cache.clear()
     channel_cache_clear()
+    versions_local_clear()
 
 
 @pytest.fixture

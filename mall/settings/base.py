@@ -296,6 +296,9 @@ MALL_ALLOW_SANDBOX = env.bool("MALL_ALLOW_SANDBOX", default=False)
 # Seconds a process caches the app id -> channel/tenant lookup (0 disables). Saves clear it
 # in-process; other processes see a suspension or a channel change within this delay.
 MALL_CHANNEL_CACHE_SECONDS = env.int("MALL_CHANNEL_CACHE_SECONDS", default=10)
+# How long a process trusts the cache versions it read (mall/versions.py): another process's
+# change to campaigns, coupon scopes or categories reaches it within this time.
+MALL_CACHE_VERSION_RECHECK_MS = env.int("MALL_CACHE_VERSION_RECHECK_MS", default=50)
 
 # Idempotency records are kept this long (hours) then purged by beat.
 IDEMPOTENCY_TTL_HOURS = env.int("IDEMPOTENCY_TTL_HOURS", default=48)

@@ -15,6 +15,7 @@ from catalog.selectors import (
     sku_prices_for_products,
 )
 from mall.tenancy.models import Tenant
+from mall.versions import versions_get
 from members.models import Member
 from promotions.pricing import (
     CampaignKind,
@@ -36,7 +37,6 @@ from promotions.selectors.snapshot import (
     PricingSnapshot,
     pricing_snapshot,
     pricing_version_key,
-    versions_get,
 )
 
 # --- product pages: item-level prices and campaigns for this caller ----------------------

@@ -27,6 +27,7 @@ from mall.api.errors import ApplicationError
 from mall.money import quantize
 from mall.rawsql import as_datetime, as_decimal, placeholders
 from mall.tenancy.models import Tenant
+from mall.versions import versions_get
 from members.models import Address, Member
 from promotions.errors import PromotionErrorCode
 from promotions.models import CouponTemplate
@@ -63,7 +64,6 @@ from promotions.selectors.snapshot import (
     pricing_version_key,
     scopes_local,
     template_scope,
-    versions_get,
 )
 
 

@@ -19,11 +19,8 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from catalog.freight import FreightTerms, freight_terms_from_template
 from catalog.models import FreightRule, FreightTemplate
-from catalog.selectors import (
-    cache_version,
-    fresh_version,
-)
 from mall.tenancy.models import Tenant
+from mall.versions import cache_version, version_bump
 from promotions.models import (
     Campaign,
     CampaignDisplay,
@@ -124,18 +121,11 @@ def coupon_version_key(tenant_id: int) -> str:
     return f"promotions:coupon-scope-version:{tenant_id}"
 
 
-def _bump(key: str) -> None:
-    try:
-        cache.incr(key)
-    except ValueError:
-        cache.set(key, fresh_version(), None)
-
-
 def _bump_now_and_after_commit(key: str) -> None:
     """Bump now and again after commit: a read racing the transaction may store the old state
     under the first bump, never under the second."""
-    _bump(key)
-    transaction.on_commit(lambda: _bump(key))
+    version_bump(key)
+    transaction.on_commit(lambda: version_bump(key))
 
 
 def pricing_cache_changed(*, tenant_id: int) -> None:
@@ -147,12 +137,6 @@ def pricing_cache_changed(*, tenant_id: int) -> None:
 def coupon_scopes_changed(*, tenant_id: int) -> None:
     """A coupon template or its scope changed."""
     _bump_now_and_after_commit(coupon_version_key(tenant_id))
-
-
-def versions_get(keys: Sequence[str]) -> list[int]:
-    """The versions at ``keys`` in one round trip (created when missing)."""
-    found = cache.get_many(list(keys))
-    return [found[key] if key in found else cache_version(key) for key in keys]
 
 
 def pricing_snapshot(

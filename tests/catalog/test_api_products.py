@@ -12,6 +12,7 @@ from catalog.inventory import stock_reserve
 from catalog.models import Product, ProductImage
 from catalog.services import product_create, product_set_status, product_update
 from mall.tenancy.selectors import channel_cache_clear
+from mall.versions import versions_local_clear
 from tests.catalog.factories import CategoryFactory
 from tests.conftest import shopper_client
 from tests.mall.factories import ChannelFactory
@@ -187,6 +188,7 @@ def _queries(client: Any, url: str) -> int:
     counted by tests/promotions/test_product_prices.py)."""
     cache.clear()  # measure the cold path (pages, counts and details are cached afterwards)
     channel_cache_clear()
+    versions_local_clear()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     snapshot = ("promotions_", "catalog_freight")

@@ -18,6 +18,7 @@ from django.utils import timezone
 from catalog.models import Product
 from catalog.services import product_create
 from mall.tenancy.selectors import channel_cache_clear
+from mall.versions import versions_local_clear
 from promotions.models import Campaign, CampaignDisplay, FlashSaleSku
 from promotions.services import campaign_cancel, flash_sale_consume
 from tests.catalog.factories import CategoryFactory
@@ -234,6 +235,7 @@ def _count(client: Any, url: str, *, cold: bool) -> int:
     if cold:
         cache.clear()
         channel_cache_clear()
+        versions_local_clear()
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
         assert response.status_code == 200
