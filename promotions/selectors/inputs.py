@@ -26,6 +26,8 @@ from promotions.selectors.snapshot import (
     PricingSnapshot,
 )
 
+MEMO_MAX = 2_000
+
 # --- counters (never cached) and engine inputs --------------------------------------------
 
 
@@ -141,20 +143,28 @@ def campaign_inputs_of(
     sku_ids: Iterable[int],
 ) -> tuple[CampaignInput, ...]:
     """The engine inputs of ``campaigns`` (member-price campaigns excluded: they become member
-    prices). A campaign whose input depends on nothing fresh (no flash-sale SKUs, no budget,
-    no gifts) is built once per snapshot and reused."""
+    prices), built once per snapshot and per fresh value they depend on: the flash-sale rows
+    of the cart's SKUs with their sold counts, the budget given, the gift SKUs' stock."""
     wanted = set(sku_ids)
+    memo = snapshot.static_inputs
     result = []
     for c in campaigns:
         if c.kind == CampaignKind.MEMBER_PRICE:
             continue
-        if c.flash_skus or c.budget is not None or c.kind == CampaignKind.GIFT:
-            result.append(campaign_input(c, counters=counters, stock=stock, sku_ids=wanted))
-            continue
-        built = snapshot.static_inputs.get(c.id)
+        key = (
+            c.id,
+            tuple(
+                (f.row_id, counters.sold.get(f.row_id)) for f in c.flash_skus if f.sku_id in wanted
+            ),
+            counters.given.get(c.id) if c.budget is not None else None,
+            tuple((g, stock.get(g)) for g in c.gift_sku_ids),
+        )
+        built = memo.get(key)
         if built is None:
             built = campaign_input(c, counters=counters, stock=stock, sku_ids=wanted)
-            snapshot.static_inputs[c.id] = built
+            if len(memo) >= MEMO_MAX:  # counters move with every order: keep it bounded
+                memo.clear()
+            memo[key] = built
         result.append(built)
     return tuple(result)
 

@@ -32,7 +32,6 @@ from members.models import Address, Member
 from promotions.errors import PromotionErrorCode
 from promotions.models import CouponTemplate
 from promotions.pricing import (
-    CampaignKind,
     CouponInput,
     LineInput,
     MemberContext,
@@ -43,7 +42,6 @@ from promotions.pricing import (
     ShippingResult,
     campaign_is_live,
 )
-from promotions.rules import referenced_sku_ids
 from promotions.selectors.inputs import (
     PricedSku,
     campaign_inputs_of,
@@ -144,10 +142,7 @@ def quote_inputs_load(
     snapshot = pricing_snapshot(tenant=tenant, now=now, version=pricing_version)
     live = snapshot.live(now=now, platform=None)
     sku_ids = sorted({line.sku_id for line in lines})
-    gift_ids: set[int] = set()
-    for campaign in live:
-        if campaign.kind == CampaignKind.GIFT:
-            gift_ids |= referenced_sku_ids(campaign.kind, campaign.rules)
+    gift_ids = {pk for campaign in live for pk in campaign.gift_sku_ids}
     # One statement: the SKUs, with the fresh counters, the address's province and the
     # chosen coupons as extra columns.
     flash_rows, budgeted = needed_counters(live, sku_ids)

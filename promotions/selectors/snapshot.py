@@ -35,6 +35,7 @@ from promotions.pricing import (
     Scope,
     campaign_is_live,
 )
+from promotions.rules import referenced_sku_ids
 
 LIVE = [Campaign.Status.SCHEDULED, Campaign.Status.ACTIVE]
 SNAPSHOT_SECONDS = 30  # how long a snapshot serves; also how far ahead it loads campaigns
@@ -75,6 +76,7 @@ class CampaignRecord:
     stacks_with: frozenset[str] | None
     budget: Decimal | None
     flash_skus: tuple[FlashSkuRecord, ...] = ()
+    gift_sku_ids: tuple[int, ...] = ()  # the SKUs a gift campaign gives, sorted
 
     def display_for(self, platform: str) -> tuple[str, str]:
         """(title, banner) on ``platform``: its display's, else the campaign's own."""
@@ -91,9 +93,9 @@ class PricingSnapshot:
     campaigns: tuple[CampaignRecord, ...]  # by priority (high first), then id
     settings: PricingSettings
     freight: Mapping[int, FreightTerms] = field(default_factory=dict)
-    # Engine inputs of campaigns whose input never depends on a request (no flash-sale SKUs,
-    # no budget, no gifts), built once per snapshot in each process (``static_input``).
-    static_inputs: dict[int, Any] = field(default_factory=dict, compare=False, repr=False)
+    # Engine inputs of the campaigns, built once per snapshot in each process and per fresh
+    # value they depend on (``campaign_inputs_of``).
+    static_inputs: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def serves(self, now: datetime) -> bool:
         return self.loaded_at <= now < self.valid_until
@@ -108,7 +110,7 @@ class PricingSnapshot:
 snapshots_local: dict[int, tuple[int, PricingSnapshot]] = {}
 # Part of the shared cache key: bumped whenever the pickled snapshot's classes change, so a
 # deploy never unpickles entries written by the previous code.
-SNAPSHOT_FORMAT = 2
+SNAPSHOT_FORMAT = 3
 scopes_local: dict[tuple[int, int], tuple[int, float, dict[str, frozenset[int]]]] = {}
 LOCAL_MAX = 10_000
 
@@ -190,6 +192,9 @@ def _snapshot_load(*, tenant: Tenant, now: datetime) -> PricingSnapshot:
             platforms=c.platforms,
             stacks_with=None if c.stacks_with is None else frozenset(c.stacks_with),
             budget=c.budget,
+            gift_sku_ids=tuple(sorted(referenced_sku_ids(c.kind, c.rules or {})))
+            if c.kind == CampaignKind.GIFT
+            else (),
             flash_skus=tuple(
                 FlashSkuRecord(
                     row_id=f.pk,

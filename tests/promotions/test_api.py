@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from catalog.models import Product
+from catalog.models import Product, Sku
 from mall.api.errors import ApplicationError
 from promotions.api.serializers import (
     QuoteInputSerializer,
@@ -387,6 +387,27 @@ def test_quote_reads_counters_fresh_while_the_snapshot_is_cached(
     payable, codes = quoted()  # guarded UPDATEs only: no signal, the snapshot stays cached
     assert payable == "319.80"  # 200 + 2 x 59.90: quota 1 left < 2, budget 20 left < 30
     assert {"flash_sale_sold_out", "campaign_budget_exhausted"} <= codes
+
+
+def test_quote_gives_a_gift_only_while_its_stock_lasts_with_the_snapshot_cached(
+    tenant: Any, client: Any
+) -> None:
+    item, gift = _sku(tenant, "100.00"), _sku(tenant, "5.00")
+    Sku.objects.filter(pk=gift.pk).update(stock=1)
+    CampaignFactory(
+        tenant=tenant,
+        kind="gift",
+        rules={"threshold": "50", "min_quantity": 0, "gifts": [{"sku_id": gift.pk, "quantity": 1}]},
+    )
+    body = {"lines": [{"sku_id": item.pk, "quantity": 1}], "fulfillment": "pickup"}
+
+    first = client.post("/api/v1/checkout/quote", body, format="json").json()
+    Sku.objects.filter(pk=gift.pk).update(stock=0)  # sold elsewhere; no campaign change
+    second = client.post("/api/v1/checkout/quote", body, format="json").json()
+
+    assert [g["sku_id"] for g in first["gifts"]] == [gift.pk]
+    assert second["gifts"] == []
+    assert "gift_out_of_stock" in {p["code"] for p in second["problems"]}
 
 
 def test_quote_inputs_read_the_chosen_coupons_exactly(
