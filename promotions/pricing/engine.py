@@ -160,21 +160,14 @@ class _Pricer:
         allowed = self.stacking_of.get(campaign.id)
         return campaign.stacking() if allowed is None else allowed
 
-    def stacks(self, campaign: CampaignInput, w: _Work) -> bool:
-        """Whether ``campaign`` stacks with the line's item-level price and, both ways, with
-        every campaign already applied to it."""
-        allowed = self.stacking(campaign)
-        if w.item_kind is not None and w.item_kind not in allowed:
-            return False
-        stackable = w.stackable
-        return stackable is None or (campaign.kind in stackable and w.applied_kinds <= allowed)
-
     def apply(self, campaign: CampaignInput, w: _Work) -> None:
         w.applied_kinds.add(campaign.kind)
         allowed = self.stacking(campaign)
         w.stackable = allowed if w.stackable is None else w.stackable & allowed
 
     def eligible(self, campaign: CampaignInput) -> list[_Work]:
+        """The lines ``campaign`` applies to now: in its scope, not add-on lines, and stacking
+        with the line's item-level price and, both ways, with every campaign applied to it."""
         # The scope never changes during a quote: which lines it covers is worked out once.
         covered = self.covered.get(campaign.id)
         if covered is None:
@@ -184,7 +177,14 @@ class _Pricer:
                 if w.line.addon_campaign_id is None and campaign.scope.covers(w.line)
             ]
             self.covered[campaign.id] = covered
-        return [w for w in covered if not w.addon_applied and self.stacks(campaign, w)]
+        allowed, kind = self.stacking(campaign), campaign.kind
+        return [
+            w
+            for w in covered
+            if not w.addon_applied
+            and (w.item_kind is None or w.item_kind in allowed)
+            and (w.stackable is None or (kind in w.stackable and w.applied_kinds <= allowed))
+        ]
 
     # --- 1. item price --------------------------------------------------------------------
 
@@ -422,8 +422,12 @@ class _Pricer:
             return False
         return True
 
-    def coupon_discount(self, coupon: CouponInput, *, report: bool) -> Decimal:
-        works = self.coupon_lines(coupon)
+    def coupon_discount(
+        self, coupon: CouponInput, *, report: bool, works: list[_Work] | None = None
+    ) -> Decimal:
+        """What ``coupon`` takes off the lines it may use (``works``, else worked out)."""
+        if works is None:
+            works = self.coupon_lines(coupon)
         amount = sum((w.amount for w in works), ZERO)
         if not works:
             if report:
@@ -460,7 +464,8 @@ class _Pricer:
         ranked = sorted(goods, key=lambda c: (-self.coupon_discount(c, report=False), c.id))
         applied = 0
         for coupon in ranked:
-            discount = self.coupon_discount(coupon, report=True)
+            works = self.coupon_lines(coupon)
+            discount = self.coupon_discount(coupon, report=True, works=works)
             if discount <= 0:
                 continue
             if applied >= self.inputs.settings.max_goods_coupons:
@@ -470,7 +475,6 @@ class _Pricer:
                     coupon_id=coupon.id,
                 )
                 continue
-            works = self.coupon_lines(coupon)
             self.reduce(works, discount, source="coupon", kind=coupon.kind, ref_id=coupon.id)
             self.used_coupons.append(coupon.id)
             self.record("coupon", coupon.kind, coupon.id, discount, coupon.name)
