@@ -55,7 +55,7 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[Any, Mapping[str, Any]] | None:
         from members.models import Member
 
-        header = request.headers.get("Authorization", "")
+        header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
         scheme, _, raw = header.partition(" ")

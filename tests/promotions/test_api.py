@@ -474,3 +474,40 @@ def test_quote_inputs_without_any_sku_of_the_shop_still_check_the_address_first(
     with pytest.raises(ApplicationError) as raised:
         quote_inputs_load(**load, lines=lines, address_id=mine.pk + 1000, coupon_ids=[coupon.pk])
     assert raised.value.code == "address_not_found"
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        (b'{"lines": [{"sku_id": SKU, "quantity": 2}], "fulfillment": "pickup"}', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 2}]}', "application/json; charset=UTF-8"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 2}]}', "application/json; charset=latin-1"),
+        (b'\xef\xbb\xbf{"lines": [{"sku_id": SKU, "quantity": 1}]}', "json"),
+        (b'{"lines": [{"sku_id": 123456789012345678901234567890, "quantity": 1}]}', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 1e400}]}', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": NaN}]}', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 1}], "use_points": 1.0}', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 1}]} trailing', "json"),
+        (b'{"lines": [{"sku_id": SKU, "quantity": 1}]}', "text/plain"),
+        (b"[]", "json"),
+    ],
+)
+def test_quote_fast_body_path_answers_exactly_as_drf(
+    tenant: Any, client: Any, monkeypatch: Any, raw: bytes, content_type: str
+) -> None:
+    from promotions.api import views
+
+    sku = _sku(tenant, "10.00")
+    body = raw.replace(b"SKU", str(sku.pk).encode())
+    kind = "application/json" if content_type == "json" else content_type
+
+    def post() -> Any:
+        return client.generic("POST", "/api/v1/checkout/quote", body, content_type=kind)
+
+    fast = post()
+    monkeypatch.setattr(views, "_quote_body_fast", lambda request: None)
+    drf = post()
+
+    assert (fast.status_code, fast.content) == (drf.status_code, drf.content)
+    assert fast.status_code in (200, 400, 415)
+    assert fast["Content-Type"] == drf["Content-Type"]
