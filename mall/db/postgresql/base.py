@@ -46,6 +46,8 @@ class DatabaseWrapper(base.DatabaseWrapper):
             return False
         if pgconn.transaction_status != pq.TransactionStatus.IDLE:
             return False
+        if not hasattr(select, "poll"):  # Windows: Django's SELECT 1 decides
+            return False
         poller = select.poll()
         poller.register(pgconn.socket, select.POLLIN | select.POLLPRI)
         return not poller.poll(0)
