@@ -8,6 +8,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 from rest_framework import serializers
 
+from mall.api.fields import IdField
 from orders.models import AfterSale, Order
 
 MAX_LINES = 100
@@ -21,7 +22,7 @@ def Money(**kwargs: Any) -> serializers.DecimalField:
 
 
 class CartItemAddSerializer(serializers.Serializer):
-    sku_id = serializers.IntegerField(min_value=1)
+    sku_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999, default=1)
 
 
@@ -59,23 +60,21 @@ class CartOutSerializer(serializers.Serializer):
 
 
 class OrderLineInSerializer(serializers.Serializer):
-    sku_id = serializers.IntegerField(min_value=1)
+    sku_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999)
-    addon_campaign_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    addon_campaign_id = IdField(required=False, allow_null=True)
 
 
 class OrderCreateSerializer(serializers.Serializer):
     lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)
     from_cart = serializers.BooleanField(required=False, default=False)
-    coupon_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=10
-    )
+    coupon_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=10)
     use_points = serializers.IntegerField(min_value=0, max_value=100_000_000, default=0)
     fulfillment = serializers.ChoiceField(
         choices=["express", "same_city", "pickup"], default="express"
     )
-    address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    store_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    address_id = IdField(required=False, allow_null=True)
+    store_id = IdField(required=False, allow_null=True)
     remark = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     expected_payable = Money(required=False, allow_null=True, min_value=0)
 
@@ -219,7 +218,7 @@ class MerchantOrderSerializer(OrderDetailSerializer):
 
 
 class AfterSaleLineInSerializer(serializers.Serializer):
-    line_id = serializers.IntegerField(min_value=1)
+    line_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999)
 
 
@@ -284,7 +283,7 @@ class ReceiveReturnSerializer(serializers.Serializer):
 
 
 class ShipLineInSerializer(serializers.Serializer):
-    line_id = serializers.IntegerField(min_value=1)
+    line_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999)
 
 

@@ -321,15 +321,22 @@ def profit_sharing_request_for(
                 amount=sum((Decimal(x["amount"]) for x in lines), ZERO),
                 receivers=lines,
             )
-    except IntegrityError:  # shared concurrently
-        return ProfitSharingOrder.objects.for_tenant(tenant).get(payment=payment)
-    return _submit(order, config)
+    except IntegrityError:  # created concurrently: that one is sent (once) below
+        order = ProfitSharingOrder.objects.for_tenant(tenant).get(payment=payment)
+    return profit_sharing_sync(order=order, config=config)
 
 
 def profit_sharing_sync(
     *, order: ProfitSharingOrder, config: GatewayConfig | None = None
 ) -> ProfitSharingOrder:
-    """Query a processing sharing order; one WeChat never received is sent again."""
+    """Send a processing sharing order WeChat has not received yet, or query it.
+
+    One exchange with WeChat at a time per sharing order: the row is locked for the exchange
+    (a gateway call, bounded by ``EXTERNAL_HTTP_TIMEOUT``) and a caller that finds it locked
+    leaves it to the holder and answers the order as it stands. So concurrent requests, beat
+    runs and retries never send it twice: an order already sent (``attempts`` > 0) is queried,
+    and sent again only when WeChat answers that it never received it.
+    """
     from payments.gateways.wechat import WeChatPayAdapter
 
     if order.status != ProfitSharingOrder.Status.PROCESSING:
@@ -339,15 +346,26 @@ def profit_sharing_sync(
     )
     if config is None:
         return order
-    try:
-        result = WeChatPayAdapter(config).profit_share_query(order=order)
-    except GatewayError as exc:
-        _apply(order, "processing", "", {}, f"{exc.code}: {exc.message}")
-        return order
-    if result.state == "not_found":
-        return _submit(order, config)
-    _apply(order, result.state, result.order_id, result.raw, "")
-    return order
+    with transaction.atomic():
+        locked = (
+            ProfitSharingOrder.objects.select_for_update(skip_locked=True)
+            .filter(pk=order.pk, status=ProfitSharingOrder.Status.PROCESSING)
+            .first()
+        )
+        if locked is None:  # finished meanwhile, or another worker is talking to WeChat
+            order.refresh_from_db()
+            return order
+        if locked.attempts == 0:
+            return _submit(locked, config)
+        try:
+            result = WeChatPayAdapter(config).profit_share_query(order=locked)
+        except GatewayError as exc:
+            _apply(locked, "processing", "", {}, f"{exc.code}: {exc.message}")
+            return locked
+        if result.state == "not_found":
+            return _submit(locked, config)
+        _apply(locked, result.state, result.order_id, result.raw, "")
+        return locked
 
 
 def settlements_run(*, limit: int = 500) -> int:

@@ -8,6 +8,7 @@ from typing import Any
 
 from rest_framework import serializers
 
+from mall.api.fields import ID_MAX, IdField
 from promotions.models import Campaign, Coupon, CouponTemplate
 from promotions.pricing import Problem, Quote
 
@@ -15,23 +16,21 @@ MAX_LINES = 100
 
 
 class QuoteLineInputSerializer(serializers.Serializer):
-    sku_id = serializers.IntegerField(min_value=1)
+    sku_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999)
-    addon_campaign_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    addon_campaign_id = IdField(required=False, allow_null=True)
 
 
 class QuoteInputSerializer(serializers.Serializer):
     lines = QuoteLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     from_cart = serializers.BooleanField(required=False, default=False)
-    coupon_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1), required=False, default=list, max_length=10
-    )
+    coupon_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=10)
     use_points = serializers.IntegerField(min_value=0, max_value=100_000_000, default=0)
     fulfillment = serializers.ChoiceField(
         choices=["express", "same_city", "pickup"], default="express"
     )
-    address_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
-    store_id = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+    address_id = IdField(required=False, allow_null=True)
+    store_id = IdField(required=False, allow_null=True)
     remark = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -45,9 +44,9 @@ class QuoteInputSerializer(serializers.Serializer):
 _FULFILLMENTS = frozenset({"express", "same_city", "pickup"})
 
 
-def _id(value: Any, *, low: int = 1, high: int | None = None) -> bool:
+def _id(value: Any, *, low: int = 1, high: int = ID_MAX) -> bool:
     # ``type() is int``: a bool, a float or a numeric string goes to the serializer.
-    return type(value) is int and value >= low and (high is None or value <= high)
+    return type(value) is int and low <= value <= high
 
 
 def quote_input_parse(data: Any) -> dict[str, Any] | None:

@@ -188,17 +188,23 @@ def test_hundred_threads_claim_thirty_coupons(tenant: Any) -> None:
             result = "ok"
         except ApplicationError as exc:
             result = exc.code
+        except Exception as exc:  # noqa: BLE001 (any other failure must fail the test below)
+            result = f"error: {exc!r}"
         finally:
             connection.close()
         with lock:
             outcomes.append(result)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(100)]
+    # 100 threads hold 100 connections at once: this thread's own would be one too many for
+    # PostgreSQL's default max_connections (100).
+    connection.close()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
+    assert len(outcomes) == 100
     assert outcomes.count("ok") == 30
     assert set(outcomes) <= {"ok", "coupon_sold_out", "coupon_limit_reached"}
     template.refresh_from_db()
