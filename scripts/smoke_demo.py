@@ -3,8 +3,9 @@
     python scripts/smoke_demo.py http://127.0.0.1:8765
 
 Checks what the README promises: the shopper API answers with the demo X-App-Id, the Swagger UI
-renders from local static files, a sandbox login and a product listing work, and the printed
-owner login opens the console. Exits non-zero on the first failure.
+renders from local static files, a sandbox login and a product listing work, the README's
+purchase (coupon, address, quote, order, sandbox payment) goes through, and the printed owner
+login opens the console. Exits non-zero on the first failure.
 """
 
 from __future__ import annotations
@@ -13,8 +14,12 @@ import http.cookiejar
 import json
 import re
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
+from decimal import Decimal
+from typing import Any
 
 APP_ID = "wxdemo0000000001"
 OWNER = ("owner@demo.local", "demo-owner-pass")
@@ -49,8 +54,10 @@ def main(base: str) -> None:
         json.dumps({"code": "smoke"}).encode(),
         {"X-App-Id": APP_ID, "Content-Type": "application/json"},
     )
-    assert status in (200, 201) and json.loads(body)["access"], ("login", status, body[:200])
+    token = json.loads(body)["access"]
+    assert status in (200, 201) and token, ("login", status, body[:200])
     print("ok sandbox login")
+    buy(get, post, token, products["results"][0]["id"])
 
     status, body = get("/api/docs/")
     assert status == 200 and "swagger" in body.lower(), ("docs", status)
@@ -75,6 +82,54 @@ def main(base: str) -> None:
     assert status == 200 and not url.endswith("/login/"), ("console login", status, url)
     assert "Demo" in body, "the dashboard names the demo shop"
     print("ok console login and dashboard")
+
+
+def buy(get: Any, post: Any, token: str, product_id: int) -> None:
+    """The README's purchase: a claimed coupon, an address, a quote, an order, a sandbox
+    payment; the quote's lines add up to its payable and the order is paid."""
+    me = {"X-App-Id": APP_ID, "Authorization": f"Bearer {token}"}
+    as_json = {**me, "Content-Type": "application/json"}
+    _, body = get("/api/v1/coupons", me)
+    templates = json.loads(body)["results"]
+    assert templates, "the demo has claimable coupons"
+    try:
+        status, _, _ = post(f"/api/v1/coupons/{templates[0]['id']}/claim", b"", me)
+    except urllib.error.HTTPError as exc:  # claimed by this buyer in an earlier run
+        status = exc.code
+    assert status in (201, 409), ("claim", status)
+    _, body = get("/api/v1/me/coupons?status=unused", me)
+    coupon_ids = [c["id"] for c in json.loads(body)["results"]]
+    _, body = get(f"/api/v1/products/{product_id}", {"X-App-Id": APP_ID})
+    sku_id = json.loads(body)["skus"][0]["id"]
+    address = {
+        "name": "Li Lei", "phone": "13800138000", "province": "Guangdong", "city": "Shenzhen",
+        "district": "Nanshan", "detail": "1 Keji Road", "province_code": "440000",
+    }  # fmt: skip
+    _, body, _ = post("/api/v1/me/addresses", json.dumps(address).encode(), as_json)
+    cart = {
+        "lines": [{"sku_id": sku_id, "quantity": 2}],
+        "coupon_ids": coupon_ids,
+        "fulfillment": "express",
+        "address_id": json.loads(body)["id"],
+    }
+    status, body, _ = post("/api/v1/checkout/quote", json.dumps(cart).encode(), as_json)
+    quote = json.loads(body)
+    lines = sum(Decimal(line["payable"]) for line in quote["lines"])
+    assert status == 200 and lines == Decimal(quote["payable"]), ("quote", status, body[:300])
+    print(f"ok quote: payable {quote['payable']}, {len(quote['promotions'])} promotions")
+    # The order takes the coupons the quote applied (checkout refuses one that does not apply).
+    cart["coupon_ids"] = quote["coupon_ids_used"]
+    order_headers = {**as_json, "Idempotency-Key": f"smoke-order-{uuid.uuid4()}"}
+    status, body, _ = post("/api/v1/orders", json.dumps(cart).encode(), order_headers)
+    order = json.loads(body)
+    assert status == 201 and order["payable"] == quote["payable"], ("order", status, body[:300])
+    pay = json.dumps({"gateway": "sandbox"}).encode()
+    _, body, _ = post(f"/api/v1/orders/{order['number']}/pay", pay, as_json)
+    trade = json.loads(body)["out_trade_no"]
+    post(f"/api/v1/payments/sandbox/{trade}/complete", b"", me)
+    _, body = get(f"/api/v1/orders/{order['number']}", me)
+    assert json.loads(body)["status"] == "paid", ("order status", body[:300])
+    print(f"ok order {order['number']} paid through the sandbox")
 
 
 if __name__ == "__main__":
