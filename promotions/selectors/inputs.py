@@ -146,7 +146,7 @@ def campaign_inputs_of(
     prices), built once per snapshot and per fresh value they depend on: the flash-sale rows
     of the cart's SKUs with their sold counts, the budget given, the gift SKUs' stock."""
     wanted = set(sku_ids)
-    memo = snapshot.static_inputs
+    memo = snapshot.engine_inputs
     result = []
     for c in campaigns:
         if c.kind == CampaignKind.MEMBER_PRICE:

@@ -95,7 +95,7 @@ class PricingSnapshot:
     freight: Mapping[int, FreightTerms] = field(default_factory=dict)
     # Engine inputs of the campaigns, built once per snapshot in each process and per fresh
     # value they depend on (``campaign_inputs_of``).
-    static_inputs: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
+    engine_inputs: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def serves(self, now: datetime) -> bool:
         return self.loaded_at <= now < self.valid_until
