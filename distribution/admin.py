@@ -49,6 +49,22 @@ def _each(request: HttpRequest, queryset: QuerySet, action: Any, done: str, **kw
         messages.success(request, f"{ok} {done}.")
 
 
+def _distributor_action(service: Any, description: str, done: str) -> Any:
+    """A console action that runs ``service`` on each selected distributor as this staff
+    user, reporting refusals one by one."""
+
+    @admin.action(description=description)
+    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> None:
+        _each(
+            request,
+            queryset,
+            lambda d: service(tenant=request.tenant, distributor_id=d.pk, actor=_actor(request)),
+            done,
+        )
+
+    return action
+
+
 class ReadOnlyMixin:
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return False
@@ -102,49 +118,18 @@ class DistributorAdmin(DistributorConsoleMixin, TenantScopedModelAdmin):
     def links(self, obj: Distributor) -> str:
         return self.console_links(obj)
 
-    @admin.action(description="Approve selected applications")
-    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _each(
-            request,
-            queryset,
-            lambda d: services.distributor_approve(
-                tenant=request.tenant, distributor_id=d.pk, actor=_actor(request)
-            ),
-            "approved",
-        )
-
-    @admin.action(description="Reject selected applications")
-    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _each(
-            request,
-            queryset,
-            lambda d: services.distributor_reject(
-                tenant=request.tenant, distributor_id=d.pk, actor=_actor(request)
-            ),
-            "rejected",
-        )
-
-    @admin.action(description="Freeze selected distributors")
-    def freeze(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _each(
-            request,
-            queryset,
-            lambda d: services.distributor_freeze(
-                tenant=request.tenant, distributor_id=d.pk, actor=_actor(request)
-            ),
-            "frozen",
-        )
-
-    @admin.action(description="Unfreeze selected distributors")
-    def unfreeze(self, request: HttpRequest, queryset: QuerySet) -> None:
-        _each(
-            request,
-            queryset,
-            lambda d: services.distributor_unfreeze(
-                tenant=request.tenant, distributor_id=d.pk, actor=_actor(request)
-            ),
-            "unfrozen",
-        )
+    approve = _distributor_action(
+        services.distributor_approve, "Approve selected applications", "approved"
+    )
+    reject = _distributor_action(
+        services.distributor_reject, "Reject selected applications", "rejected"
+    )
+    freeze = _distributor_action(
+        services.distributor_freeze, "Freeze selected distributors", "frozen"
+    )
+    unfreeze = _distributor_action(
+        services.distributor_unfreeze, "Unfreeze selected distributors", "unfrozen"
+    )
 
 
 @admin.register(Binding, site=console_site)
