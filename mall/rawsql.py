@@ -5,7 +5,7 @@ The ORM spends ~0.3-0.5 ms of CPU compiling a statement and building model insta
 use these helpers instead. Column values come back in each backend's own types, so the
 converters below give the same Python values on PostgreSQL (the deployment database) and
 SQLite (the embedded default): ``Decimal`` for numeric columns, aware UTC ``datetime`` for
-timestamps, parsed JSON and ``bool``.
+timestamps and parsed JSON (booleans: ``bool()`` of the column).
 
 Only fixed SQL text with ``%s`` parameters goes through here; values are never formatted into
 the statement (``placeholders`` builds the ``IN (...)`` list of parameters).
@@ -77,10 +77,6 @@ def as_json(value: Any) -> Any:
     if isinstance(value, str | bytes | bytearray):
         return json.loads(value)
     return value
-
-
-def as_bool(value: Any) -> bool:
-    return bool(value)
 
 
 # --- whole model instances without the ORM's per-query compilation ----------------------

@@ -20,6 +20,19 @@ _drf_default = JSONEncoder().default
 _LS, _PS = "\u2028".encode(), "\u2029".encode()
 
 
+def _fast(data: Any) -> bytes | None:
+    """``data`` encoded by orjson as DRF's renderer would, or None where orjson refuses it
+    (e.g. integer dict keys, which DRF's encoder turns into strings)."""
+    try:
+        encoded = orjson.dumps(data, default=_drf_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:
+        return None
+    # As DRF: U+2028/U+2029 escaped (valid JSON, but line breaks in JavaScript).
+    if _LS in encoded or _PS in encoded:
+        encoded = encoded.replace(_LS, rb"\u2028").replace(_PS, rb"\u2029")
+    return encoded
+
+
 class JSONRenderer(renderers.JSONRenderer):
     def render(
         self,
@@ -30,15 +43,7 @@ class JSONRenderer(renderers.JSONRenderer):
         if data is None:
             return b""
         if self.get_indent(accepted_media_type or "", renderer_context or {}) is None:
-            try:
-                encoded = orjson.dumps(
-                    data, default=_drf_default, option=orjson.OPT_PASSTHROUGH_DATETIME
-                )
-            except TypeError:
-                pass  # e.g. integer dict keys: DRF's encoder turns them into strings
-            else:
-                # As DRF: U+2028/U+2029 escaped (valid JSON, but line breaks in JavaScript).
-                if _LS in encoded or _PS in encoded:
-                    encoded = encoded.replace(_LS, rb"\u2028").replace(_PS, rb"\u2029")
+            encoded = _fast(data)
+            if encoded is not None:
                 return encoded
         return super().render(data, accepted_media_type, renderer_context)
