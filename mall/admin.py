@@ -267,3 +267,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         updated = queryset.filter(is_active=True).update(is_active=False)
         self.message_user(request, f"Revoked {updated} API key(s).", messages.SUCCESS)
+
+
+# Follow-ups page (mall.followups): registered here so the console site has it.
+import mall.followups.admin  # noqa: E402, F401

@@ -17,3 +17,19 @@ def idempotency_purge() -> int:
     from mall.api.idempotency import idempotency_purge_expired
 
     return idempotency_purge_expired()
+
+
+@shared_task(name="mall.tasks.followup_run")
+def followup_run(*, followup_id: int) -> str:
+    """Run one recorded follow-up (published after commit and by the relay sweep)."""
+    from mall.followups.services import followup_run as run
+
+    return run(followup_id=followup_id)
+
+
+@shared_task(name="mall.tasks.followups_relay")
+def followups_relay() -> int:
+    """Beat: publish the follow-ups that are due and were never (or long ago) published."""
+    from mall.followups.services import followups_relay as relay
+
+    return relay()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 from orders.services import jobs
+from orders.services.after_sales import after_sale_refund_request as refund_request
 
 
 @shared_task(name="orders.tasks.cancel_expired_orders")
@@ -20,3 +21,9 @@ def auto_receive_orders() -> int:
 @shared_task(name="orders.tasks.complete_orders")
 def complete_orders() -> int:
     return jobs.orders_complete_due()
+
+
+@shared_task(name="orders.tasks.after_sale_refund_request")
+def after_sale_refund_request(*, tenant_id: int, after_sale_id: int) -> bool:
+    """Follow-up of an approved refund: ask payments for it (idempotent)."""
+    return refund_request(tenant_id=tenant_id, after_sale_id=after_sale_id)

@@ -278,7 +278,40 @@ def commissions_create_for_order(*, order_id: int) -> int:
                     )
                 )
         Commission.objects.bulk_create(rows)
+        _reverse_refunds_so_far(tenant_id, order)
     return len(rows)
+
+
+def _reverse_refunds_so_far(tenant_id: int, order: Any) -> None:
+    """Commissions created after refunds (the refund's reversal found nothing to take back):
+    apply each refund now, in order, exactly as its reversal would have, under the same
+    ``refund_ref``; the reversal arriving later finds it done. Either order of events gives
+    the same net commissions to the fen."""
+    from orders.models import AfterSale, AfterSaleLine
+
+    refunded = list(
+        AfterSale.objects.for_tenant(tenant_id)
+        .filter(order=order, status=AfterSale.Status.REFUNDED)
+        .order_by("refunded_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    if not refunded:
+        return
+    by_after_sale: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for after_sale_id, line_id, amount in (
+        AfterSaleLine.objects.for_tenant(tenant_id)
+        .filter(after_sale_id__in=refunded)
+        .values_list("after_sale_id", "order_line_id", "amount")
+    ):
+        by_after_sale[after_sale_id][line_id] = amount
+    for after_sale_id in refunded:
+        if by_after_sale[after_sale_id]:
+            _reverse_locked(
+                tenant_id=tenant_id,
+                order_id=order.pk,
+                line_refunds=by_after_sale[after_sale_id],
+                refund_ref=f"after_sale:{after_sale_id}",
+            )
 
 
 def _ratio_part(total: Decimal, refunded: Decimal, payable: Decimal) -> Decimal:
@@ -295,76 +328,90 @@ def commissions_reverse_for_refund(
     line payable), so a line refunded in full reverses its commissions in full, to the fen.
     A settled commission is debited on the ledger (the balance may go negative and is offset
     by later commissions). Returns the number of commissions touched."""
-    from orders.models import Order, OrderLine
+    from orders.models import Order
 
     tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
     if tenant_id is None or not line_refunds:
         return 0
     with transaction.atomic():
-        commissions = list(
-            Commission.objects.for_tenant(tenant_id)
-            .select_for_update()
-            .filter(order_id=order_id, order_line_id__in=list(line_refunds))
-            .order_by("pk")
+        # The order's lock orders this against the creation of its commissions: whichever
+        # comes second sees the other (creation applies the refunds it finds).
+        Order.objects.for_tenant(tenant_id).select_for_update().filter(pk=order_id).first()
+        return _reverse_locked(
+            tenant_id=tenant_id, order_id=order_id, line_refunds=line_refunds, refund_ref=refund_ref
         )
-        if not commissions:
-            return 0
-        ids = [c.pk for c in commissions]
-        done = CommissionReversal.objects.for_tenant(tenant_id).filter(
-            commission_id__in=ids, refund_ref=refund_ref
-        )
-        if done.exists():
-            return 0
-        prior: dict[int, Decimal] = defaultdict(lambda: ZERO)
-        for commission_id, amount in (
-            CommissionReversal.objects.for_tenant(tenant_id)
-            .filter(commission_id__in=ids)
-            .values_list("commission_id")
-            .annotate(total=Sum("line_refund_amount"))
-        ):
-            prior[commission_id] = amount
-        payables = dict(
-            OrderLine.objects.for_tenant(tenant_id)
-            .filter(pk__in=list(line_refunds))
-            .values_list("pk", "payable")
-        )
-        reversals: list[CommissionReversal] = []
-        for c in commissions:
-            refunded = quantize(line_refunds[c.order_line_id])
-            cumulative = prior[c.pk] + refunded
-            payable = payables[c.order_line_id]
-            target = _ratio_part(c.amount, cumulative, payable)
-            target_base = _ratio_part(c.base_amount, cumulative, payable)
-            delta = max(target - c.reversed_amount, ZERO)
-            delta_base = max(target_base - c.reversed_base, ZERO)
-            was_settled = c.status == Commission.Status.SETTLED
-            reversals.append(
-                CommissionReversal(
-                    tenant_id=tenant_id,
-                    commission=c,
-                    refund_ref=refund_ref,
-                    line_refund_amount=refunded,
-                    amount=delta,
-                    base_amount=delta_base,
-                    after_settlement=was_settled,
-                )
+
+
+def _reverse_locked(
+    *, tenant_id: int, order_id: int, line_refunds: dict[int, Decimal], refund_ref: str
+) -> int:
+    """The body of ``commissions_reverse_for_refund`` (inside its transaction, order locked)."""
+    from orders.models import OrderLine
+
+    commissions = list(
+        Commission.objects.for_tenant(tenant_id)
+        .select_for_update()
+        .filter(order_id=order_id, order_line_id__in=list(line_refunds))
+        .order_by("pk")
+    )
+    if not commissions:
+        return 0
+    ids = [c.pk for c in commissions]
+    done = CommissionReversal.objects.for_tenant(tenant_id).filter(
+        commission_id__in=ids, refund_ref=refund_ref
+    )
+    if done.exists():
+        return 0
+    prior: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for commission_id, amount in (
+        CommissionReversal.objects.for_tenant(tenant_id)
+        .filter(commission_id__in=ids)
+        .values_list("commission_id")
+        .annotate(total=Sum("line_refund_amount"))
+    ):
+        prior[commission_id] = amount
+    payables = dict(
+        OrderLine.objects.for_tenant(tenant_id)
+        .filter(pk__in=list(line_refunds))
+        .values_list("pk", "payable")
+    )
+    reversals: list[CommissionReversal] = []
+    for c in commissions:
+        refunded = quantize(line_refunds[c.order_line_id])
+        cumulative = prior[c.pk] + refunded
+        payable = payables[c.order_line_id]
+        target = _ratio_part(c.amount, cumulative, payable)
+        target_base = _ratio_part(c.base_amount, cumulative, payable)
+        delta = max(target - c.reversed_amount, ZERO)
+        delta_base = max(target_base - c.reversed_base, ZERO)
+        was_settled = c.status == Commission.Status.SETTLED
+        reversals.append(
+            CommissionReversal(
+                tenant_id=tenant_id,
+                commission=c,
+                refund_ref=refund_ref,
+                line_refund_amount=refunded,
+                amount=delta,
+                base_amount=delta_base,
+                after_settlement=was_settled,
             )
-            # Absolute values: the row is locked (and SQLite's decimals drift under F()).
-            fields: dict[str, Any] = {
-                "reversed_amount": c.reversed_amount + delta,
-                "reversed_base": c.reversed_base + delta_base,
-            }
-            if c.reversed_amount + delta >= c.amount:
-                fields["status"] = Commission.Status.REVERSED
-            Commission.objects.filter(pk=c.pk).update(**fields)
-            if was_settled and delta > 0:
-                ledger_add(
-                    tenant_id=tenant_id,
-                    distributor_id=c.beneficiary_id,
-                    kind=LedgerEntry.Kind.DEBIT,
-                    amount=-delta,
-                    reference=f"reversal:{c.pk}:{refund_ref}",
-                    note=f"refund {refund_ref} of order line {c.order_line_id}",
-                )
-        CommissionReversal.objects.bulk_create(reversals)
+        )
+        # Absolute values: the row is locked (and SQLite's decimals drift under F()).
+        fields: dict[str, Any] = {
+            "reversed_amount": c.reversed_amount + delta,
+            "reversed_base": c.reversed_base + delta_base,
+        }
+        if c.reversed_amount + delta >= c.amount:
+            fields["status"] = Commission.Status.REVERSED
+        Commission.objects.filter(pk=c.pk).update(**fields)
+        if was_settled and delta > 0:
+            ledger_add(
+                tenant_id=tenant_id,
+                distributor_id=c.beneficiary_id,
+                kind=LedgerEntry.Kind.DEBIT,
+                amount=-delta,
+                reference=f"reversal:{c.pk}:{refund_ref}",
+                note=f"refund {refund_ref} of order line {c.order_line_id}",
+            )
+    CommissionReversal.objects.bulk_create(reversals)
     return len(reversals)

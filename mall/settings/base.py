@@ -129,8 +129,35 @@ CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis broker: a message taken by a worker that dies (SIGKILL, OOM) goes back to the queue
+# after ``visibility_timeout``. Redis's default is an hour; ours is above the longest task time
+# limit (CELERY_TASK_TIME_LIMIT, 300 s) so a slow task is never run twice while it runs, and far
+# below an hour. Short socket timeouts make a publish to an unreachable broker fail in seconds
+# (the follow-up relay then publishes it again) instead of hanging a request.
+CELERY_BROKER_VISIBILITY_TIMEOUT = env.int("CELERY_BROKER_VISIBILITY_TIMEOUT", default=900)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": CELERY_BROKER_VISIBILITY_TIMEOUT,
+    "socket_connect_timeout": 3,
+    "socket_timeout": 5,
+    "max_retries": 1,
+}
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 3
+CELERY_REDIS_SOCKET_TIMEOUT = 5
+# Follow-ups (mall.followups): a runner's lease is above the task time limit; a published row
+# not run after MALL_FOLLOWUP_REPUBLISH_SECONDS is published again; after
+# MALL_FOLLOWUP_MAX_ATTEMPTS failures it is marked failed for the console.
+MALL_FOLLOWUP_LEASE_SECONDS = env.int("MALL_FOLLOWUP_LEASE_SECONDS", default=360)
+MALL_FOLLOWUP_REPUBLISH_SECONDS = env.int("MALL_FOLLOWUP_REPUBLISH_SECONDS", default=300)
+MALL_FOLLOWUP_MAX_ATTEMPTS = env.int("MALL_FOLLOWUP_MAX_ATTEMPTS", default=12)
 # The one place where periodic jobs are declared (see mall/celery.py and docs/architecture.md).
 CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    # Follow-ups recorded with their state change (mall.followups) that the after-commit
+    # publish missed (broker down) or whose worker died: published again.
+    "mall-followups-relay": {
+        "task": "mall.tasks.followups_relay",
+        "schedule": timedelta(seconds=30),
+    },
     "idempotency-purge": {
         "task": "mall.tasks.idempotency_purge",
         "schedule": timedelta(hours=1),

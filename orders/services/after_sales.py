@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
+from mall.followups.services import follow_up
 from mall.money import allocate
 from mall.tenancy.models import Tenant
 from members.models import Member
@@ -257,16 +258,30 @@ def _move(after_sale: AfterSale, to: str, actor: str, note: str = "", **fields: 
 
 
 def _schedule_refund(after_sale: AfterSale) -> None:
+    """After commit: ask payments for the refund (a follow-up, so it survives a crash)."""
+    follow_up(
+        tenant=after_sale.tenant_id,
+        task="orders.tasks.after_sale_refund_request",
+        key=f"after_sale_refund_request:{after_sale.pk}",
+        kwargs={"tenant_id": after_sale.tenant_id, "after_sale_id": after_sale.pk},
+    )
+
+
+def after_sale_refund_request(*, tenant_id: int, after_sale_id: int) -> bool:
+    """The follow-up of ``_schedule_refund``: ask payments to refund a ``refunding``
+    after-sale (asking twice is one refund: its reference is stable). False when the
+    after-sale has moved on."""
     from orders.refunds import request_refund_for_after_sale
 
-    pk, tenant_id = after_sale.pk, after_sale.tenant_id
-
-    def send() -> None:
-        fresh = AfterSale.objects.for_tenant(tenant_id).select_related("order").get(pk=pk)
-        if fresh.status == A.REFUNDING:
-            request_refund_for_after_sale(after_sale=fresh)
-
-    transaction.on_commit(send)
+    fresh = (
+        AfterSale.objects.for_tenant(tenant_id)
+        .select_related("order", "order__tenant")
+        .get(pk=after_sale_id)
+    )
+    if fresh.status != A.REFUNDING:
+        return False
+    request_refund_for_after_sale(after_sale=fresh)
+    return True
 
 
 def after_sale_approve(
@@ -444,15 +459,15 @@ def after_sale_mark_refunded(
                 ],
             },
         )
-        order_id, refund_ref = order.pk, f"after_sale:{locked.pk}"
-        line_refunds = {str(x.order_line_id): str(x.amount) for x in lines}
-        transaction.on_commit(
-            lambda: _commissions_reverse_later(order_id, line_refunds, refund_ref)
+        refund_ref = f"after_sale:{locked.pk}"
+        follow_up(
+            tenant=tenant,
+            task="distribution.tasks.commissions_reverse",
+            key=f"commissions_reverse:{refund_ref}",
+            kwargs={
+                "order_id": order.pk,
+                "line_refunds": {str(x.order_line_id): str(x.amount) for x in lines},
+                "refund_ref": refund_ref,
+            },
         )
     return locked
-
-
-def _commissions_reverse_later(order_id: int, line_refunds: dict[str, str], ref: str) -> None:
-    from distribution.tasks import commissions_reverse
-
-    commissions_reverse.delay(order_id=order_id, line_refunds=line_refunds, refund_ref=ref)

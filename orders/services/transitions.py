@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
+from mall.followups.services import follow_up
 from mall.money import quantize
 from mall.tenancy.models import Tenant
 from members.models import Member
@@ -149,21 +150,13 @@ def order_mark_paid(
                 "distribution": order.distribution,
             },
         )
-        order_id = order.pk
-        transaction.on_commit(lambda: _commissions_create_later(order_id))
+        follow_up(
+            tenant=tenant,
+            task="distribution.tasks.commissions_create",
+            key=f"commissions_create:order:{order.pk}",
+            kwargs={"order_id": order.pk},
+        )
     return True
-
-
-def _commissions_create_later(order_id: int) -> None:
-    from distribution.tasks import commissions_create
-
-    commissions_create.delay(order_id=order_id)
-
-
-def _payments_close_later(tenant_id: int, number: str) -> None:
-    from payments.tasks import close_for_payable
-
-    close_for_payable.delay(tenant_id=tenant_id, purpose="order", reference=number)
 
 
 def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
@@ -226,8 +219,12 @@ def order_cancel(
                 subject=f"order:{locked.number}",
                 payload={"number": locked.number, "reason": reason},
             )
-            tenant_id, number = tenant.pk, locked.number
-            transaction.on_commit(lambda: _payments_close_later(tenant_id, number))
+            follow_up(
+                tenant=tenant,
+                task="payments.tasks.close_for_payable",
+                key=f"close_for_payable:order:{locked.number}",
+                kwargs={"tenant_id": tenant.pk, "purpose": "order", "reference": locked.number},
+            )
     return locked
 
 

@@ -21,6 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
+from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
@@ -174,10 +175,13 @@ def _existing(tenant: Tenant, reference: str, member: Member, amount: Decimal) -
 
 
 def payout_submit_later(payout: Payout) -> None:
-    from payments.tasks import payout_submit_task
-
-    payout_id = payout.pk
-    transaction.on_commit(lambda: payout_submit_task.delay(payout_id=payout_id))
+    """After commit: send the payout to the gateway (a follow-up of this transaction)."""
+    follow_up(
+        tenant=payout.tenant_id,
+        task="payments.tasks.payout_submit",
+        key=f"payout_submit:{payout.pk}",
+        kwargs={"payout_id": payout.pk},
+    )
 
 
 def _config_of(payout: Payout) -> GatewayConfig:

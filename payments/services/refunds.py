@@ -17,6 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
+from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.models import Tenant
 from payments import lock_objects
@@ -161,11 +162,14 @@ def refund_auto_create(*, payment: Payment) -> Refund:
 
 
 def refund_submit_later(refund: Refund) -> None:
-    """After commit (outside locks): submit the refund to the gateway (Celery task)."""
-    from payments.tasks import refund_submit_task
-
-    refund_id = refund.pk
-    transaction.on_commit(lambda: refund_submit_task.delay(refund_id=refund_id))
+    """After commit (outside locks): submit the refund to the gateway (a follow-up recorded
+    in this transaction, so a broker outage delays it and never loses it)."""
+    follow_up(
+        tenant=refund.tenant_id,
+        task="payments.tasks.refund_submit",
+        key=f"refund_submit:{refund.pk}",
+        kwargs={"refund_id": refund.pk},
+    )
 
 
 def refund_submit(*, refund_id: int) -> Refund:

@@ -25,6 +25,7 @@ from django.utils import timezone
 from wechatpy.exceptions import WeChatClientException
 
 from mall.api.errors import ApplicationError, InvalidInputError
+from mall.followups.services import follow_up
 from mall.tenancy.models import Channel, Tenant
 from payments.errors import PaymentErrorCode
 from payments.models import Gateway, Payment, ShippingUpload
@@ -169,15 +170,13 @@ def _record(
         upload.last_error = ""
         upload.next_attempt_at = timezone.now()
         upload.save()
-    upload_id = upload.pk
-    transaction.on_commit(lambda: _submit_later(upload_id))
+    follow_up(
+        tenant=upload.tenant_id,
+        task="payments.tasks.shipping_upload",
+        key=f"shipping_upload:{upload.pk}:v{upload.version}",
+        kwargs={"upload_id": upload.pk},
+    )
     return upload
-
-
-def _submit_later(upload_id: int) -> None:
-    from payments.tasks import shipping_upload_task
-
-    shipping_upload_task.delay(upload_id=upload_id)
 
 
 def shipping_payload(upload: ShippingUpload) -> dict[str, Any]:

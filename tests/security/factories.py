@@ -7,6 +7,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from django.utils import timezone
+
 from catalog.models import (
     Category,
     Product,
@@ -18,6 +20,7 @@ from catalog.models import (
 )
 from mall.api.models import IdempotencyRecord
 from mall.events.models import OutboxEvent
+from mall.followups.models import FollowUp
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 from members.models import Address, Member, MemberIdentity, MemberMerge
 from promotions.models import CampaignDisplay, Coupon, FlashSaleSku, PromotionSettings
@@ -105,6 +108,9 @@ MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
         tenant=t, principal="member:1", key=MARKER, method="POST", path="/x", request_hash="0"
     ),
     "mall.OutboxEvent": lambda t: OutboxEvent.objects.create(tenant=t, name="x", subject=MARKER),
+    "mall.FollowUp": lambda t: FollowUp.objects.create(
+        tenant=t, task="mall.tasks.ping", key=MARKER, due_at=timezone.now()
+    ),
     "members.Member": lambda t: make_member(t),
     "members.MemberIdentity": _identity,
     "members.Address": _address,
