@@ -17,7 +17,13 @@ from django.template.response import TemplateResponse
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from mall.console.admin import MANAGER_ROLES, TenantScopedModelAdmin, request_role
-from mall.console.forms import ApiKeyCreateForm, ChannelForm, StaffAddForm, StaffChangeForm
+from mall.console.forms import (
+    ApiKeyCreateForm,
+    ChannelForm,
+    PlatformAuthenticationForm,
+    StaffAddForm,
+    StaffChangeForm,
+)
 from mall.console.services import staff_last_active_owner
 from mall.console.site import console_site
 from mall.tenancy.crypto import mask_secret
@@ -195,6 +201,8 @@ class ApiKeyConsoleAdmin(TenantScopedModelAdmin):
 # =========================================================================================
 # Platform operators (/admin/)
 # =========================================================================================
+
+admin.site.login_form = PlatformAuthenticationForm  # the console's lockout on /admin/ too
 
 
 @admin.register(Tenant)

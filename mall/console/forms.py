@@ -7,28 +7,75 @@ from functools import lru_cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
+from mall.console.login_guard import (
+    client_ip,
+    login_failure_record,
+    login_locked,
+    login_success_record,
+)
 from mall.console.services import console_user_for_email, staff_last_active_owner
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 
 
-class ConsoleAuthenticationForm(AuthenticationForm):
+class LoginGuardMixin:
+    """Refuses logins of a locked account name or IP before the password is checked, counts
+    failed passwords and clears the account's counter on success (``login_guard``)."""
+
+    request: Any
+    cleaned_data: dict[str, Any]
+    locked_message = _(
+        "Too many failed sign-in attempts. Sign-in is paused for %(minutes)d minutes; "
+        "try again later or ask your shop's owner to check the account."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()  # type: ignore[misc]
+        ip = client_ip(self.request.META) if self.request is not None else None
+        if login_locked(username=username, ip=ip):
+            raise self.locked_error()
+        try:
+            cleaned = super().clean()  # type: ignore[misc]
+        except ValidationError as exc:
+            failed_password = getattr(exc, "code", None) == "invalid_login"
+            if failed_password and login_failure_record(username=username, ip=ip):
+                raise self.locked_error() from exc
+            raise
+        login_success_record(username=username)
+        return cleaned
+
+    def locked_error(self) -> ValidationError:
+        minutes = max(1, -(-settings.CONSOLE_LOGIN_LOCKOUT_SECONDS // 60))
+        return ValidationError(self.locked_message, code="locked_out", params={"minutes": minutes})
+
+
+class ConsoleAuthenticationForm(LoginGuardMixin, AuthenticationForm):
     """Admits active users with an active staff membership (``is_staff`` is not needed)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "no_membership": "This account does not belong to any shop's staff.",
+        "no_membership": _("This account does not belong to any shop's staff."),
     }
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not Staff.objects.filter(user=user, is_active=True).exists():
             raise ValidationError(self.error_messages["no_membership"], code="no_membership")
+
+
+class PlatformAuthenticationForm(LoginGuardMixin, AdminAuthenticationForm):
+    """The platform admin's (/admin/) login, with the same lockout as the console's."""
 
 
 @lru_cache(maxsize=1)
