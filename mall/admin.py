@@ -12,16 +12,28 @@ from typing import Any
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from mall.api.errors import ApplicationError
 from mall.console.admin import MANAGER_ROLES, TenantScopedModelAdmin, request_role
-from mall.console.forms import ApiKeyCreateForm, ChannelForm, StaffAddForm, StaffChangeForm
+from mall.console.forms import (
+    ApiKeyCreateForm,
+    ChannelForm,
+    PlatformAuthenticationForm,
+    StaffChangeForm,
+    StaffInviteForm,
+)
 from mall.console.services import staff_last_active_owner
 from mall.console.site import console_site
 from mall.tenancy.crypto import mask_secret
-from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
+from mall.tenancy.invitations import staff_invitation_revoke, staff_invite
+from mall.tenancy.models import ApiKey, Channel, Staff, StaffInvitation, Tenant
 from mall.tenancy.services import api_key_create, api_key_revoke, tenant_set_status
 
 CHANNEL_FIELDS = (
@@ -86,16 +98,21 @@ class StaffConsoleAdmin(TenantScopedModelAdmin):
     def user_email(self, obj: Staff) -> str:
         return obj.user.email or obj.user.get_username()
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        if obj is None:
-            return ["email", "password", "role", "is_active"]
-        return ["user_email", "role", "is_active", "created_at"]
+    fields = ["user_email", "role", "is_active", "created_at"]
+    readonly_fields = ("user_email", "created_at")
+    form = StaffChangeForm
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
-        return ("user_email", "created_at") if obj is not None else ()
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return False  # staff join by invitation only (StaffInvitationConsoleAdmin)
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect(
+            reverse("console:mall_staffinvitation_add", current_app=self.admin_site.name)
+        )
 
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):
-        kwargs["form"] = StaffChangeForm if obj is not None else StaffAddForm
         form = super().get_form(request, obj, change, **kwargs)
         form.actor_role = request_role(request)  # a fresh class per call
         return form
@@ -121,10 +138,106 @@ class StaffConsoleAdmin(TenantScopedModelAdmin):
         actions.pop("delete_selected", None)  # one at a time, through the owner checks above
         return actions
 
-    def save_model(self, request: HttpRequest, obj: Staff, form: Any, change: bool) -> None:
-        if not change:
-            obj.user = form.resolve_user()
-        super().save_model(request, obj, form, change)
+
+@admin.register(StaffInvitation, site=console_site)
+class StaffInvitationConsoleAdmin(TenantScopedModelAdmin):
+    """Invitations to the shop's staff: sent from the add page, listed, revoked; never edited.
+
+    The add page answers the same for an address with or without an account."""
+
+    view_roles = MANAGER_ROLES
+    edit_roles = MANAGER_ROLES
+    list_display = ("email", "role", "status", "invited_by_email", "created_at", "expires_at")
+    list_filter = ("role",)
+    search_fields = ("email",)
+    list_select_related = ("invited_by",)
+    fields = ("email", "role", "status", "invited_by_email", "created_at", "expires_at")
+    readonly_fields = fields
+    actions = ["revoke_selected"]
+
+    @admin.display(description=_("Status"))
+    def status(self, obj: StaffInvitation) -> str:
+        return StaffInvitation.Status(obj.status_at(timezone.now())).label
+
+    @admin.display(description=_("Invited by"))
+    def invited_by_email(self, obj: StaffInvitation) -> str:
+        user = obj.invited_by
+        return (user.email or user.get_username()) if user is not None else "—"
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # revoke and invite again instead
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # kept for the audit trail
+
+    def has_revoke_permission(self, request: HttpRequest) -> bool:
+        return self._role_in(request, self.edit_roles)
+
+    @admin.action(description=_("Revoke selected invitations"), permissions=["revoke"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[StaffInvitation]) -> None:
+        revoked = 0
+        for invitation in queryset:
+            if staff_invitation_revoke(tenant=request.tenant, invitation_id=invitation.pk):  # type: ignore[attr-defined]
+                revoked += 1
+                self.log_change(request, invitation, "Revoked.")
+        self.message_user(
+            request,
+            ngettext("Revoked %d invitation.", "Revoked %d invitations.", revoked) % revoked,
+            messages.SUCCESS,
+        )
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        actor_role = request_role(request)
+        if request.method == "POST":
+            form = StaffInviteForm(request.POST, actor_role=actor_role)
+            if form.is_valid():
+                email = form.cleaned_data["email"]
+                try:
+                    invitation = staff_invite(
+                        tenant=request.tenant,  # type: ignore[attr-defined]
+                        email=email,
+                        role=form.cleaned_data["role"],
+                        invited_by=request.user,
+                        actor_role=actor_role,
+                        accept_url=lambda raw: request.build_absolute_uri(
+                            reverse(
+                                "console:staff_invitation_accept",
+                                args=[raw],
+                                current_app=self.admin_site.name,
+                            )
+                        ),
+                    )
+                except ApplicationError as exc:
+                    form.add_error(None, exc.message)
+                else:
+                    self.log_addition(request, invitation, [{"added": {}}])
+                    self.message_user(
+                        request,
+                        _("An invitation has been sent to %(email)s.")
+                        % {"email": invitation.email},
+                        messages.SUCCESS,
+                    )
+                    return HttpResponseRedirect(
+                        reverse(
+                            "console:mall_staffinvitation_changelist",
+                            current_app=self.admin_site.name,
+                        )
+                    )
+        else:
+            form = StaffInviteForm(actor_role=actor_role)
+        context: dict[str, Any] = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Invite a staff member"),
+            "form": form,
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "console/invitation_add.html", context)
 
 
 @admin.register(ApiKey, site=console_site)
@@ -195,6 +308,8 @@ class ApiKeyConsoleAdmin(TenantScopedModelAdmin):
 # =========================================================================================
 # Platform operators (/admin/)
 # =========================================================================================
+
+admin.site.login_form = PlatformAuthenticationForm  # the console's lockout on /admin/ too
 
 
 @admin.register(Tenant)

@@ -7,28 +7,73 @@ from functools import lru_cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
-from mall.console.services import console_user_for_email, staff_last_active_owner
+from mall.console.login_guard import (
+    client_ip,
+    login_failure_record,
+    login_locked,
+    login_success_record,
+)
+from mall.console.services import staff_last_active_owner
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 
 
-class ConsoleAuthenticationForm(AuthenticationForm):
+class LoginGuardMixin:
+    """Refuses logins of a locked account name or IP before the password is checked, counts
+    failed passwords and clears the account's counter on success (``login_guard``)."""
+
+    request: Any
+    cleaned_data: dict[str, Any]
+    locked_message = _(
+        "Too many failed sign-in attempts. Sign-in is paused for %(minutes)d minutes; "
+        "try again later or ask your shop's owner to check the account."
+    )
+
+    def clean(self) -> dict[str, Any]:
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()  # type: ignore[misc]
+        ip = client_ip(self.request.META) if self.request is not None else None
+        if login_locked(username=username, ip=ip):
+            raise self.locked_error()
+        try:
+            cleaned = super().clean()  # type: ignore[misc]
+        except ValidationError as exc:
+            failed_password = getattr(exc, "code", None) == "invalid_login"
+            if failed_password and login_failure_record(username=username, ip=ip):
+                raise self.locked_error() from exc
+            raise
+        login_success_record(username=username)
+        return cleaned
+
+    def locked_error(self) -> ValidationError:
+        minutes = max(1, -(-settings.CONSOLE_LOGIN_LOCKOUT_SECONDS // 60))
+        return ValidationError(self.locked_message, code="locked_out", params={"minutes": minutes})
+
+
+class ConsoleAuthenticationForm(LoginGuardMixin, AuthenticationForm):
     """Admits active users with an active staff membership (``is_staff`` is not needed)."""
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "no_membership": "This account does not belong to any shop's staff.",
+        "no_membership": _("This account does not belong to any shop's staff."),
     }
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
         if not Staff.objects.filter(user=user, is_active=True).exists():
             raise ValidationError(self.error_messages["no_membership"], code="no_membership")
+
+
+class PlatformAuthenticationForm(LoginGuardMixin, AdminAuthenticationForm):
+    """The platform admin's (/admin/) login, with the same lockout as the console's."""
 
 
 @lru_cache(maxsize=1)
@@ -140,56 +185,21 @@ def _role_choices(actor_role: str | None) -> list[tuple[str, str]]:
     ]
 
 
-class StaffAddForm(forms.ModelForm):
-    """Add a staff member by email: an existing user, or a new one with an initial password."""
+class StaffInviteForm(forms.Form):
+    """Invite a staff member by e-mail; the answer never says whether the address has an
+    account."""
 
-    email = forms.EmailField(help_text="The staff member's login email.")
-    password = forms.CharField(
-        required=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Only for a new user (ignored when the email already has an account).",
-    )
-    actor_role: str | None = None
+    email = forms.EmailField(label=_("E-mail"), help_text=_("Where the invitation is sent."))
+    role = forms.ChoiceField(label=_("Role"), choices=Staff.Role.choices)
 
-    class Meta:
-        model = Staff
-        fields = ["role", "is_active"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor_role: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(self.actor_role)
-        self._user: Any = None
+        self.fields["role"].choices = _role_choices(actor_role)
 
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        email = cleaned.get("email")
-        if not email:
-            return cleaned
-        from django.contrib.auth import get_user_model
 
-        existing = get_user_model().objects.filter(email__iexact=email).order_by("id").first()
-        password = cleaned.get("password") or ""
-        if existing is None:
-            if not password:
-                self.add_error("password", "Set an initial password for a new user.")
-                return cleaned
-            try:
-                validate_password(password)
-            except ValidationError as exc:
-                self.add_error("password", exc)
-                return cleaned
-        elif Staff.objects.for_tenant(self.instance.tenant_id).filter(user=existing).exists():
-            self.add_error("email", "This user is already a staff member of this shop.")
-        return cleaned
-
-    def resolve_user(self) -> Any:
-        """The user to attach (created here for a new email). Call inside the save transaction."""
-        try:
-            return console_user_for_email(
-                email=self.cleaned_data["email"], password=self.cleaned_data.get("password")
-            )
-        except ApplicationError as exc:  # pragma: no cover - clean() already checked
-            raise ValidationError(exc.message) from exc
+class InvitationSignInForm(LoginGuardMixin, AuthenticationForm):
+    """The invitee's password, for an address that already has an account (locks like the
+    console's login)."""
 
 
 class StaffChangeForm(forms.ModelForm):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from mall.api.errors import ApplicationError
@@ -32,20 +31,6 @@ def tenant_settings_update(*, tenant: Tenant, data: dict[str, Any]) -> Tenant:
         tenant.full_clean()
         tenant.save(update_fields=[*data.keys(), "updated_at"])
     return tenant
-
-
-def console_user_for_email(*, email: str, password: str | None) -> Any:
-    """The user with this email, or a new one with ``password`` (required for a new user)."""
-    User = get_user_model()
-    email = email.strip().lower()
-    user = User.objects.filter(email__iexact=email).order_by("id").first()
-    if user is not None:
-        return user
-    if not password:
-        raise ApplicationError(
-            "password_required", "Set an initial password for a new user.", status_code=400
-        )
-    return User.objects.create_user(username=email, email=email, password=password)
 
 
 def staff_last_active_owner(*, staff: Staff) -> bool:

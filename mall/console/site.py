@@ -15,6 +15,9 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
 
 from mall.console.dashboard import dashboard_data
 from mall.console.forms import ConsoleAuthenticationForm
@@ -66,7 +69,20 @@ class ConsoleSite(admin.AdminSite):
             bound.__doc__ = view.__doc__
             return self.admin_view(bound)
 
+        def public_view(view: Any) -> Any:
+            def bound(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+                return view(self, request, *args, **kwargs)
+
+            bound.__name__ = view.__name__
+            guarded = sensitive_post_parameters("password", "new_password1", "new_password2")
+            return csrf_protect(never_cache(guarded(bound)))
+
         extra = [
+            path(
+                "invitation/<str:token>/",
+                public_view(views.staff_invitation_accept_view),
+                name="staff_invitation_accept",
+            ),
             path("switch-tenant/", site_view(views.tenant_switch_view), name="tenant_switch"),
             path("settings/", site_view(views.tenant_settings_view), name="tenant_settings"),
         ]

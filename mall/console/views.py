@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model, login
+from django.contrib.auth.forms import SetPasswordForm
 from django.core.exceptions import PermissionDenied
 from django.http import (
     Http404,
@@ -19,12 +21,20 @@ from django.http import (
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
-from mall.console.forms import TenantSettingsForm, TenantSwitchForm
+from mall.api.errors import ApplicationError
+from mall.console.forms import InvitationSignInForm, TenantSettingsForm, TenantSwitchForm
 from mall.console.services import (
     TENANT_SETTINGS_FIELDS,
     console_tenant_switch,
     tenant_settings_update,
+)
+from mall.tenancy.invitations import (
+    invitee_user,
+    staff_invitation_accept,
+    staff_invitation_accept_new_user,
+    staff_invitation_for_token,
 )
 from mall.tenancy.models import Staff, Tenant
 
@@ -84,3 +94,65 @@ def tenant_settings_view(site: ConsoleSite, request: HttpRequest) -> HttpRespons
     }
     request.current_app = site.name
     return TemplateResponse(request, "console/tenant_settings.html", context)
+
+
+def staff_invitation_accept_view(
+    site: ConsoleSite, request: HttpRequest, token: str
+) -> HttpResponse:
+    """The invitee's page (no login needed): sign in to an existing account, or choose a
+    password for a new one; then the membership is created and the invitee is logged in."""
+    request.current_app = site.name
+    context: dict[str, Any] = {**site.each_context(request), "title": _("Accept the invitation")}
+    invitation = staff_invitation_for_token(raw_token=token)
+    if invitation is None:
+        return _invitation_invalid(request, context)
+    user = invitee_user(email=invitation.email)
+    data = request.POST if request.method == "POST" else None
+    form: Any
+    if user is not None:
+        if data is not None:
+            data = data.copy()
+            data["username"] = user.get_username()
+        form = InvitationSignInForm(request, data=data)
+    else:
+        form = SetPasswordForm(
+            get_user_model()(username=invitation.email, email=invitation.email), data=data
+        )
+    if data is not None and form.is_valid():
+        try:
+            if user is not None:
+                staff = staff_invitation_accept(raw_token=token, user=form.get_user())
+            else:
+                staff = staff_invitation_accept_new_user(
+                    raw_token=token, password=form.cleaned_data["new_password1"]
+                )
+        except ApplicationError as exc:
+            if exc.code == "invitation_invalid":
+                return _invitation_invalid(request, context)
+            form.add_error(None, exc.message)
+        else:
+            login(request, staff.user, backend="django.contrib.auth.backends.ModelBackend")
+            request.session["console_tenant_id"] = staff.tenant_id
+            messages.success(
+                request,
+                _("Welcome to %(shop)s: you are now %(role)s.")
+                % {"shop": staff.tenant.name, "role": staff.get_role_display()},
+            )
+            return HttpResponseRedirect(reverse("console:index", current_app=site.name))
+    context.update(
+        {
+            "invitation": invitation,
+            "has_account": user is not None,
+            "form": form,
+        }
+    )
+    return TemplateResponse(request, "console/invitation_accept.html", context)
+
+
+def _invitation_invalid(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    return TemplateResponse(
+        request,
+        "console/invitation_invalid.html",
+        {**context, "title": _("Invitation")},
+        status=404,
+    )

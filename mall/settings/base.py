@@ -226,6 +226,24 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "console:login"
 
+# Console and platform admin logins (mall/console/login_guard.py): failures within the window
+# lock the account name, or the client IP, for the lockout period.
+CONSOLE_LOGIN_ACCOUNT_FAILURES = env.int("CONSOLE_LOGIN_ACCOUNT_FAILURES", default=5)
+CONSOLE_LOGIN_IP_FAILURES = env.int("CONSOLE_LOGIN_IP_FAILURES", default=20)
+CONSOLE_LOGIN_WINDOW_SECONDS = env.int("CONSOLE_LOGIN_WINDOW_SECONDS", default=15 * 60)
+CONSOLE_LOGIN_LOCKOUT_SECONDS = env.int("CONSOLE_LOGIN_LOCKOUT_SECONDS", default=15 * 60)
+# Trusted reverse proxies in front of the app: the client IP is then read from
+# X-Forwarded-For (that many addresses from the right); 0 uses REMOTE_ADDR.
+MALL_NUM_PROXIES = env.int("MALL_NUM_PROXIES", default=0)
+# Staff invitations (mall/tenancy/invitations.py) expire after this many days.
+CONSOLE_INVITATION_DAYS = env.int("CONSOLE_INVITATION_DAYS", default=7)
+
+# --- E-mail ---------------------------------------------------------------------------
+# EMAIL_URL, e.g. smtp+tls://user:password@smtp.example.com:587; the default prints mails to
+# the console (development). Tests use Django's in-memory outbox.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mall console <no-reply@localhost>")
+
 # --- I18N -----------------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "Asia/Shanghai"

@@ -81,3 +81,10 @@ def channels_a(shop_a: Tenant) -> list[Any]:
             is_sandbox=True,
         ),
     ]
+
+
+@pytest.fixture
+def as_role(
+    shop_a: Tenant, make_staff: Callable[..., Staff], console_client: Callable[[Staff], Client]
+) -> Callable[[str], Client]:
+    return lambda role: console_client(make_staff(shop_a, role))

@@ -6,23 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from mall.tenancy.models import Channel, Staff, Tenant
 from members.models import Member
-from tests.console.conftest import PASSWORD
-from tests.mall.factories import ChannelFactory, UserFactory
+from tests.mall.factories import ChannelFactory
 from tests.members.factories import MemberFactory
 
 Role = Staff.Role
-
-
-@pytest.fixture
-def as_role(
-    shop_a: Tenant, make_staff: Callable[..., Staff], console_client: Callable[[Staff], Client]
-) -> Callable[[str], Client]:
-    return lambda role: console_client(make_staff(shop_a, role))
 
 
 @pytest.mark.parametrize("role", [Role.OPERATOR, Role.FINANCE, Role.SERVICE])
@@ -118,62 +109,6 @@ def test_operator_edits_categories(shop_a: Tenant, as_role: Callable[[str], Clie
     )
 
     assert response.status_code == 302
-
-
-def test_admin_adds_staff_for_a_new_user_who_can_then_log_in(
-    shop_a: Tenant, as_role: Callable[[str], Client]
-) -> None:
-    client = as_role(Role.ADMIN)
-
-    response = client.post(
-        "/console/mall/staff/add/",
-        {
-            "email": "New.Clerk@Example.com",
-            "password": "a-good-long-password-77",
-            "role": Role.SERVICE,
-            "is_active": "on",
-        },
-    )
-
-    assert response.status_code == 302
-    staff = Staff.objects.get(tenant=shop_a, user__email="new.clerk@example.com")
-    assert staff.role == Role.SERVICE
-    login = Client().post(
-        "/console/login/",
-        {"username": "new.clerk@example.com", "password": "a-good-long-password-77"},
-    )
-    assert login.status_code == 302
-
-
-def test_adding_an_existing_user_keeps_their_password(
-    shop_a: Tenant, shop_b: Tenant, client_a: Client
-) -> None:
-    user = UserFactory(username="shared@example.com")
-
-    response = client_a.post(
-        "/console/mall/staff/add/",
-        {"email": "SHARED@example.com", "password": "attempt-to-reset-1", "role": Role.OPERATOR},
-    )
-
-    assert response.status_code == 302
-    assert Staff.objects.filter(tenant=shop_a, user=user).exists()
-    user.refresh_from_db()
-    assert user.check_password(PASSWORD)
-    duplicate = client_a.post(
-        "/console/mall/staff/add/", {"email": "shared@example.com", "role": Role.OPERATOR}
-    )
-    assert duplicate.status_code == 200
-    assert "already a staff member" in duplicate.content.decode()
-
-
-def test_new_user_needs_a_password(client_a: Client) -> None:
-    response = client_a.post(
-        "/console/mall/staff/add/", {"email": "nobody@example.com", "role": Role.OPERATOR}
-    )
-
-    assert response.status_code == 200
-    assert "Set an initial password" in response.content.decode()
-    assert not get_user_model().objects.filter(email="nobody@example.com").exists()
 
 
 def test_admin_cannot_grant_owner_or_touch_an_owner(

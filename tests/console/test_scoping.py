@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from catalog.models import Category
 from mall.console.introspection import (
@@ -16,7 +18,7 @@ from mall.console.introspection import (
     console_tenant_owned_models,
     console_url_names,
 )
-from mall.tenancy.models import ApiKey, Staff, Tenant
+from mall.tenancy.models import ApiKey, Staff, StaffInvitation, Tenant
 from members.models import Address, Member
 from tests.catalog.factories import CategoryFactory
 from tests.mall.factories import ChannelFactory, StaffFactory, UserFactory
@@ -32,6 +34,13 @@ OBJECT_MAKERS: dict[str, Callable[[Tenant], Any]] = {
     ),
     "mall.ApiKey": lambda t: ApiKey.objects.create(
         tenant=t, name=MARKER, prefix="abcd1234", key_hash="f" * 64, scopes=["catalog"]
+    ),
+    "mall.StaffInvitation": lambda t: StaffInvitation.objects.create(
+        tenant=t,
+        email=f"{MARKER}@example.com",
+        role=Staff.Role.OPERATOR,
+        token_hash=f"{t.pk:064d}",
+        expires_at=timezone.now() + timedelta(days=7),
     ),
     "members.Member": lambda t: MemberFactory(tenant=t, nickname=MARKER),
     "members.Address": lambda t: AddressFactory(member=MemberFactory(tenant=t), name=MARKER),

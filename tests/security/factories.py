@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -21,7 +21,7 @@ from catalog.models import (
 from mall.api.models import IdempotencyRecord
 from mall.events.models import OutboxEvent
 from mall.followups.models import FollowUp
-from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
+from mall.tenancy.models import ApiKey, Channel, Staff, StaffInvitation, Tenant
 from members.models import Address, Member, MemberIdentity, MemberMerge
 from promotions.models import CampaignDisplay, Coupon, FlashSaleSku, PromotionSettings
 from tests.catalog.factories import (
@@ -104,6 +104,13 @@ MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {
     "mall.Channel": _channel,
     "mall.Staff": _staff,
     "mall.ApiKey": _api_key,
+    "mall.StaffInvitation": lambda t: StaffInvitation.objects.create(
+        tenant=t,
+        email=f"{MARKER}@x.test",
+        role=Staff.Role.OPERATOR,
+        token_hash=f"{t.pk:064d}",
+        expires_at=timezone.now() + timedelta(days=7),
+    ),
     "mall.IdempotencyRecord": lambda t: IdempotencyRecord.objects.create(
         tenant=t, principal="member:1", key=MARKER, method="POST", path="/x", request_hash="0"
     ),

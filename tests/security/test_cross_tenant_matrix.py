@@ -106,6 +106,9 @@ ROUTES: dict[str, Any] = {
     "console/jsi18n/": Public("static translations"),
     "console/switch-tenant/": Public("POST; own memberships only, else 404 (tests/console)"),
     "console/settings/": Public("the staff member's own shop settings (tests/console)"),
+    "console/invitation/<str:token>/": Public(
+        "staff invitation accept page: found by its secret token only (tests/console)"
+    ),
     "console/(?P<url>.*)$": Public("catch-all redirecting to login or 404"),
 }
 ROUTES.update(f.ROUTES)
