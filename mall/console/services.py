@@ -23,7 +23,10 @@ def tenant_settings_update(*, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     unknown = sorted(set(data) - set(TENANT_SETTINGS_FIELDS))
     if unknown:
         raise ApplicationError(
-            "validation_error", "These tenant fields cannot be changed here.", {"fields": unknown}
+            "validation_error",
+            "These tenant fields cannot be changed here.",
+            details={"fields": unknown},
+            status_code=400,
         )
     with transaction.atomic():
         for name, value in data.items():

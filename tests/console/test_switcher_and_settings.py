@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from django.test import Client
 
 from mall.tenancy.models import Staff, Tenant
@@ -125,3 +126,13 @@ def test_settings_are_read_only_for_admins_and_closed_to_others(
     assert operator.get("/console/settings/").status_code == 403
     shop_a.refresh_from_db()
     assert shop_a.name == "Alpha Tea House"
+
+
+def test_settings_service_refuses_fields_it_does_not_own(tenant: Any) -> None:
+    from mall.api.errors import ApplicationError
+    from mall.console.services import tenant_settings_update
+
+    with pytest.raises(ApplicationError) as caught:
+        tenant_settings_update(tenant=tenant, data={"slug": "stolen"})
+    assert caught.value.code == "validation_error"
+    assert caught.value.details == {"fields": ["slug"]}
