@@ -1,11 +1,15 @@
 from django.conf import settings
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static as static_url
 from django.urls import include, path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from mall.api.health import healthz
 from mall.console.site import console_site
+
+FAVICON = "console/favicon.svg"
 
 shopper_api = [
     path("", include("members.api.urls")),
@@ -25,6 +29,8 @@ merchant_api = [
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),
     path("healthz", healthz, name="healthz"),
+    # Browsers ask for /favicon.ico whatever the page says: answer with the console's icon.
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static_url(FAVICON))),
     path("api/v1/", include(shopper_api)),
     path("api/merchant/v1/", include(merchant_api)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
