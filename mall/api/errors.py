@@ -214,7 +214,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers=headers,
         )
     message = _message(exc.detail)
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = dict(getattr(exc, "details", None) or {})
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details["retry_after_seconds"] = int(exc.wait)
     return Response(
