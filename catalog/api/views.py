@@ -21,7 +21,7 @@ from catalog.api.serializers import (
     ProductPageSerializer,
 )
 from mall.api.errors import NotFoundError
-from mall.api.pagination import PageNumberPagination
+from mall.api.pagination import PageNumberPagination, page_number_parse
 from mall.api.renderers import JSONRenderer
 from mall.api.views import ShopperAPIView
 from promotions import selectors as promotion_selectors
@@ -46,9 +46,9 @@ _DECIMAL_MAX = Decimal("9999999999.99")
 def parse_product_list_query(query: Any) -> dict[str, Any]:
     """The list's query parameters (the same rules as ProductListQuerySerializer, which
     documents them), parsed without building a serializer on this hot path."""
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = {"page": page_number_parse(query.get("page"))}
     errors: dict[str, list[str]] = {}
-    for name, low, high in (("category", 1, None), ("page", 1, None), ("page_size", 1, 100)):
+    for name, low, high in (("category", 1, None), ("page_size", 1, 100)):
         raw = query.get(name)
         if raw in (None, ""):
             continue

@@ -9,11 +9,13 @@ import logging
 from enum import StrEnum
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError
+from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -42,6 +44,9 @@ class ErrorCode(StrEnum):
     SANDBOX_DISABLED = "sandbox_disabled"
     IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
     IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
+    SERVICE_UNAVAILABLE = "service_unavailable"
+    INVALID_JSON = "invalid_json"
+    INVALID_PAGE = "invalid_page"
 
 
 class ApplicationError(Exception):
@@ -78,6 +83,34 @@ class ConflictError(ApplicationError):
 
 class InvalidInputError(ApplicationError):
     status_code = status.HTTP_400_BAD_REQUEST
+
+
+def retry_after_seconds() -> int:
+    return int(getattr(settings, "MALL_RETRY_AFTER_SECONDS", 5))
+
+
+class ServiceUnavailableError(ApplicationError):
+    """A dependency (the database, Redis) does not answer: ``503 service_unavailable`` with
+    ``Retry-After``. Raise it from a write that cannot proceed without the dependency."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
+        super().__init__(
+            ErrorCode.SERVICE_UNAVAILABLE,
+            str(message or _("This service is temporarily unavailable. Try again later.")),
+            details={"retry_after_seconds": retry_after_seconds(), **(details or {})},
+        )
+
+
+# The database did not answer (down, restarting, connection lost, statement or lock timeout).
+DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
+
+
+def database_unavailable() -> ServiceUnavailableError:
+    return ServiceUnavailableError(
+        _("This service is temporarily unavailable (database unreachable). Try again later.")
+    )
 
 
 def error_payload(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
@@ -126,9 +159,18 @@ def _message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF exception handler: every error leaves in the contract's shape."""
     headers: dict[str, str] = {}
+    if isinstance(exc, DATABASE_UNAVAILABLE):
+        logger.warning("Database unavailable: %s", exc)
+        exc = database_unavailable()
     if isinstance(exc, ApplicationError):
         set_rollback()
-        return Response(error_payload(exc.code, exc.message, exc.details), status=exc.status_code)
+        if isinstance(exc, ServiceUnavailableError):
+            headers["Retry-After"] = str(retry_after_seconds())
+        return Response(
+            error_payload(exc.code, exc.message, exc.details),
+            status=exc.status_code,
+            headers=headers,
+        )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -172,7 +214,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
             headers=headers,
         )
     message = _message(exc.detail)
-    details: dict[str, Any] = {}
+    details: dict[str, Any] = dict(getattr(exc, "details", None) or {})
     if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
         details["retry_after_seconds"] = int(exc.wait)
     return Response(

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "mall.api.middleware.ErrorResponseMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mall.api.middleware.BodySizeLimitMiddleware",
@@ -98,15 +99,26 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache and Celery -----------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="mall"),
-            "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
-        }
+
+
+def redis_cache_settings(url: str) -> dict:
+    """The shared cache on Redis at ``url``, in degraded mode when Redis does not answer
+    (``mall.cache``: misses, reads from the database). Short socket timeouts so an unreachable
+    Redis costs milliseconds, not a hung request."""
+    return {
+        "BACKEND": "mall.cache.DegradableRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="mall"),
+        "OPTIONS": {
+            "CLIENT_CLASS": "django_redis.client.DefaultClient",
+            "SOCKET_CONNECT_TIMEOUT": env.float("REDIS_SOCKET_CONNECT_TIMEOUT", default=0.5),
+            "SOCKET_TIMEOUT": env.float("REDIS_SOCKET_TIMEOUT", default=1.0),
+        },
     }
+
+
+if REDIS_URL:
+    CACHES = {"default": redis_cache_settings(REDIS_URL)}
 else:
     CACHES = {
         "default": {
@@ -114,6 +126,11 @@ else:
             "LOCATION": "mall",
         }
     }
+
+# After Redis failed to answer, the cache stops trying it for this many seconds (per process).
+MALL_CACHE_RETRY_SECONDS = env.float("MALL_CACHE_RETRY_SECONDS", default=5)
+# The Retry-After (seconds) of 503 service_unavailable answers (database or Redis unreachable).
+MALL_RETRY_AFTER_SECONDS = env.int("MALL_RETRY_AFTER_SECONDS", default=5)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "memory://")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=REDIS_URL or None)
@@ -265,6 +282,9 @@ STORAGES = {
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2 * 1024 * 1024)
 MALL_MAX_JSON_BODY_BYTES = env.int("MALL_MAX_JSON_BODY_BYTES", default=1024 * 1024)
 MALL_MAX_UPLOAD_BYTES = env.int("MALL_MAX_UPLOAD_BYTES", default=10 * 1024 * 1024)
+# JSON bodies nested deeper than this (arrays and objects) are refused with 400 invalid_json
+# before they are parsed (a deep body would exhaust the parser's recursion).
+MALL_MAX_JSON_DEPTH = env.int("MALL_MAX_JSON_DEPTH", default=64)
 
 # --- REST framework -------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -272,7 +292,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["mall.api.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        "mall.api.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "mall.api.pagination.PageNumberPagination",

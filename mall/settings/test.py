@@ -29,7 +29,7 @@ SIMPLE_JWT = simple_jwt_settings(JWT_SIGNING_KEY)  # noqa: F405
 # Parallel runs (pytest-xdist) give each worker its own test database; give each its own Redis
 # database too (tests clear the cache, which flushes the whole Redis database).
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _worker.startswith("gw") and CACHES["default"]["BACKEND"].startswith("django_redis"):  # noqa: F405
+if _worker.startswith("gw") and CACHES["default"]["BACKEND"].endswith("RedisCache"):  # noqa: F405
     _url = urlsplit(CACHES["default"]["LOCATION"])  # noqa: F405
     _db = _url.path.strip("/")
     _index = ((int(_db) if _db.isdigit() else 0) + 1 + int(_worker[2:])) % 16

@@ -14,6 +14,7 @@ from rest_framework.response import Response
 
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
+from mall.api.parsers import json_depth_check
 from mall.api.renderers import JSONRenderer
 from mall.api.views import MemberAPIView, ShopperAPIView
 from promotions import selectors, services
@@ -55,8 +56,10 @@ def _quote_body_fast(request: Request) -> dict[str, Any] | None:
         return None
     if django_request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
         return None
+    body = django_request.body
+    json_depth_check(body)  # as DRF's parser: a body nested too deep is 400 invalid_json
     try:
-        data = orjson.loads(django_request.body)
+        data = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
     return quote_input_parse(data)

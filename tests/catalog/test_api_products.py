@@ -110,10 +110,14 @@ def test_list_pagination(api: Any, tenant: Any) -> None:
 
 def test_list_bad_input_is_400(api: Any, tenant: Any) -> None:
     for query in ("ordering=cheapest", "min_price=abc", "min_price=-1", "max_price=NaN",
-                  "page=0", "page=x", "page_size=1000", "category=0", "q=" + "x" * 65):  # fmt: skip
+                  "page_size=1000", "category=0", "q=" + "x" * 65):  # fmt: skip
         response = api.get(f"/api/v1/products?{query}")
         assert response.status_code == 400
         assert response.json()["error"]["code"] == "validation_error"
+    for query in ("page=0", "page=x"):  # the paging rule of every list (mall/api/pagination.py)
+        response = api.get(f"/api/v1/products?{query}")
+        assert response.status_code == 400
+        assert response.json()["error"]["code"] == "invalid_page"
 
 
 def test_list_count_follows_product_changes(api: Any, tenant: Any) -> None:

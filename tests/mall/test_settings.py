@@ -131,7 +131,7 @@ def test_with_urls_postgresql_redis_cache_and_broker(module: str) -> None:
     )
     assert values["db_engine"] == "mall.db.postgresql"  # Django's, cheaper health check
     assert values["db_name"] == "mall"
-    assert values["cache"] == "django_redis.cache.RedisCache"
+    assert values["cache"] == "mall.cache.DegradableRedisCache"  # django-redis, degraded mode
     assert values["cache_location"] == "redis://cache.example:6379/2"
     assert values["eager"] is False and values["app_eager"] is False
     assert values["broker"] == "redis://cache.example:6379/2"

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from mall.api.errors import ApplicationError
 from mall.api.idempotency import idempotent
 from mall.api.views import ShopperAPIView
+from mall.cache import redis_connection
 from mall.urls import urlpatterns as project_urlpatterns
 
 # How many times the echo view really ran (idempotency tests read and reset it).
@@ -34,7 +35,18 @@ class BoomView(ShopperAPIView):
         raise RuntimeError("a bug")
 
 
+class NeedsRedisView(ShopperAPIView):
+    """A write that cannot work without Redis itself (as the seckill gate will be)."""
+
+    def post(self, request: Request) -> Response:
+        connection = redis_connection()
+        return Response({"redis": connection is not None}, status=201)
+
+
+NEEDS_REDIS_PATH = "/api/v1/test-only/needs-redis"
+
 urlpatterns = [
+    path(NEEDS_REDIS_PATH.lstrip("/"), NeedsRedisView.as_view()),
     path("api/v1/test-only/echo", EchoView.as_view()),
     path("api/v1/test-only/boom", BoomView.as_view()),
     *project_urlpatterns,
