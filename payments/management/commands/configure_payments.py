@@ -1,5 +1,8 @@
 """``manage.py configure_payments``: a tenant's WeChat Pay or Alipay merchant keys.
 
+Alipay keys are the app's one key pair and are stored on the tenant's Alipay channel of that
+app id (login and phone numbers use them too); ``create_tenant`` can set them as well.
+
 Secrets are read from files (never from the command line, except the APIv3 key as API.md
 defines), stored encrypted, and printed back masked only.
 """
@@ -13,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mall.api.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
+from mall.tenancy.crypto import mask_secret
 from mall.tenancy.models import Channel, Tenant
 from mall.tenancy.selectors import channel_app_ids
 from payments.models import GatewayConfig
@@ -129,6 +133,18 @@ class Command(BaseCommand):
             ("public key id", config.public_key_id),
             ("public key", "set" if config.public_key else ""),
         ]
+        if gateway == "alipay":
+            channel = Channel.objects.for_tenant(tenant).get(
+                platform=Channel.Platform.ALIPAY, app_id=config.app_id
+            )
+            rows[4] = (
+                "app private key (on the channel)",
+                mask_secret(channel.alipay_app_private_key),
+            )
+            rows[7] = (
+                "Alipay public key (on the channel)",
+                "set" if channel.alipay_public_key else "",
+            )
         for label, value in rows:
             if value:
                 self.stdout.write(f"  {label}: {value}")
