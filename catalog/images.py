@@ -10,6 +10,7 @@ import io
 import uuid
 import warnings
 from dataclasses import dataclass
+from math import ceil
 from typing import IO
 
 from django.conf import settings
@@ -34,7 +35,18 @@ def max_image_bytes() -> int:
 
 
 def max_image_pixels() -> int:
+    """The most pixels an upload may declare (from its header); larger is refused."""
     return int(getattr(settings, "CATALOG_MAX_IMAGE_PIXELS", 25_000_000))
+
+
+def image_pixel_budget() -> int:
+    """The most pixels one upload is decoded into and stored with; larger is scaled down."""
+    return int(getattr(settings, "CATALOG_IMAGE_PIXEL_BUDGET", 8_000_000))
+
+
+def image_decode_bytes() -> int:
+    """PNG/WebP/GIF cannot be decoded at a reduced scale: their full decode is bounded."""
+    return int(getattr(settings, "CATALOG_IMAGE_DECODE_BYTES", 64 * 1024 * 1024))
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,9 @@ def _invalid() -> ApplicationError:
 def _encode(img: Image.Image, fmt: str) -> bytes:
     buf = io.BytesIO()
     if fmt == "JPEG":
-        img.convert("RGB").save(buf, "JPEG", quality=88, optimize=True)
+        (img if img.mode == "RGB" else img.convert("RGB")).save(
+            buf, "JPEG", quality=88, optimize=True
+        )
     elif fmt == "WEBP":
         img.save(buf, "WEBP", quality=85)
     else:
@@ -71,40 +85,99 @@ def _encode(img: Image.Image, fmt: str) -> bytes:
     return buf.getvalue()
 
 
+def _decode_bytes_per_pixel(fmt: str, mode: str) -> int:
+    """What decoding and scaling cost per pixel: Pillow keeps RGB in 4 bytes and scales images
+    with alpha through a premultiplied copy (palette images: converted first); libwebp's
+    decoder and encoder need about 27 bytes a pixel together (measured with Pillow 13)."""
+    if fmt == "WEBP":
+        return 24
+    if mode in ("1", "L"):
+        return 1
+    if mode in ("RGB", "YCbCr", "CMYK", "I", "F"):
+        return 4
+    return 9 if mode == "P" else 8
+
+
+def _scale_for(width: int, height: int, budget: int) -> int:
+    """The smallest integer factor that brings ``width x height`` within ``budget`` pixels."""
+    factor = 1
+    while ceil(width / factor) * ceil(height / factor) > budget:
+        factor += 1
+    return factor
+
+
+def _decode(raw: bytes, limit: int) -> tuple[Image.Image, str]:
+    """Verify and decode ``raw`` within the pixel budget (see docs/catalog.md, Images)."""
+    budget = image_pixel_budget()
+    probe = Image.open(io.BytesIO(raw))
+    if probe.format not in ALLOWED_FORMATS:
+        raise _invalid()
+    width, height = probe.size
+    if width * height > limit:  # checked from the header, before decoding
+        raise _too_large("The image has too many pixels.", max_pixels=limit, pixels=width * height)
+    probe.verify()
+    img = Image.open(io.BytesIO(raw))
+    fmt = str(img.format)
+    factor = _scale_for(width, height, budget)
+    if fmt == "JPEG" and factor > 1:
+        # The decoder scales by 1/2, 1/4 or 1/8 itself: the full image is never in memory.
+        draft = 1
+        while draft * 2 <= min(factor, 8):
+            draft *= 2
+        img.draft(
+            img.mode if img.mode in ("L", "RGB") else None,
+            (
+                ceil(width / draft),
+                ceil(height / draft),
+            ),
+        )
+    elif fmt != "JPEG":
+        per_pixel = _decode_bytes_per_pixel(fmt, img.mode)
+        if width * height * per_pixel > image_decode_bytes():  # decoded at full size
+            raise _too_large(
+                "The image has too many pixels for its format; use a JPEG or a smaller image.",
+                max_pixels=image_decode_bytes() // per_pixel,
+                pixels=width * height,
+            )
+    img.load()
+    if img.mode == "P":
+        img = img.convert("RGBA")
+    factor = _scale_for(img.width, img.height, budget)
+    if factor > 1:
+        img = img.reduce(factor)  # what draft() left (or all of it for PNG/WebP/GIF)
+    return img, fmt
+
+
 def image_clean(raw: bytes) -> CleanImage:
-    """Verify, bound, strip metadata (honouring EXIF orientation) and thumbnail ``raw``."""
+    """Verify, bound, strip metadata (honouring EXIF orientation) and thumbnail ``raw``.
+
+    At most ``image_pixel_budget()`` pixels are kept: larger images are scaled down while
+    decoding (JPEG) or right after it, so one upload stays under 100 MiB.
+    """
     if len(raw) > max_image_bytes():
         raise _too_large("The image file is too large.", max_bytes=max_image_bytes(), size=len(raw))
     limit = max_image_pixels()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            probe = Image.open(io.BytesIO(raw))
-            if probe.format not in ALLOWED_FORMATS:
-                raise _invalid()
-            width, height = probe.size
-            if width * height > limit:  # checked from the header, before decoding
-                raise _too_large(
-                    "The image has too many pixels.", max_pixels=limit, pixels=width * height
-                )
-            probe.verify()
-            img = Image.open(io.BytesIO(raw))
-            fmt = img.format
-            img.load()
+            img, fmt = _decode(raw, limit)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise _too_large("The image has too many pixels.", max_pixels=limit) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _invalid() from exc
-    img = ImageOps.exif_transpose(img)  # apply orientation, then forget all metadata
+    ImageOps.exif_transpose(img, in_place=True)  # apply orientation, then forget all metadata
     out_fmt = "PNG" if fmt == "GIF" else fmt
     if out_fmt != "JPEG" and img.mode not in ("RGB", "RGBA", "L", "LA"):
         img = img.convert("RGBA")
     clean = Image.new(img.mode, img.size)
     clean.paste(img)
+    del img
     thumbs: dict[str, bytes] = {}
     for name, size in THUMB_SIZES.items():
-        thumb = clean.copy()
-        thumb.thumbnail((size, size), Image.Resampling.LANCZOS)
+        scale = min(1.0, size / max(clean.width, clean.height))
+        box = (max(1, round(clean.width * scale)), max(1, round(clean.height * scale)))
+        # resize() reads the source; no full-size copy (reducing_gap: fast and still sharp).
+        thumb = clean.resize(box, Image.Resampling.LANCZOS, reducing_gap=3.0)
         thumbs[name] = _encode(thumb, out_fmt)
     return CleanImage(
         data=_encode(clean, out_fmt),

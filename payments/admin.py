@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
@@ -19,6 +20,7 @@ from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
 from payments.models import (
+    Gateway,
     GatewayConfig,
     OrderSettlement,
     Payment,
@@ -181,6 +183,10 @@ class RefundConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
             self.message_user(request, "No failed refund was selected.", messages.WARNING)
 
 
+# One Alipay app, one key pair: edited on its channel (Channels), used by login and payments.
+_ON_THE_CHANNEL = _("on the Alipay channel {app_id} (edit it under Channels)")
+
+
 @admin.register(GatewayConfig, site=console_site)
 class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     view_roles = frozenset({Role.OWNER, Role.FINANCE})
@@ -196,7 +202,7 @@ class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "private_key_masked",
         "api_v3_key_masked",
         "public_key_id",
-        "public_key",
+        "public_key_shown",
         "fee_rate",
         "updated_at",
     )
@@ -204,7 +210,15 @@ class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
 
     @admin.display(description="private key")
     def private_key_masked(self, obj: GatewayConfig) -> str:
+        if obj.gateway == Gateway.ALIPAY:
+            return str(_ON_THE_CHANNEL).format(app_id=obj.app_id)
         return "set (hidden)" if obj.private_key else "-"
+
+    @admin.display(description="public key")
+    def public_key_shown(self, obj: GatewayConfig) -> str:
+        if obj.gateway == Gateway.ALIPAY:
+            return str(_ON_THE_CHANNEL).format(app_id=obj.app_id)
+        return obj.public_key or "-"
 
     @admin.display(description="APIv3 key")
     def api_v3_key_masked(self, obj: GatewayConfig) -> str:

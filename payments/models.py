@@ -30,8 +30,9 @@ class GatewayConfig(TenantOwnedModel):
     ``api_v3_key`` (32 bytes), ``public_key`` + ``public_key_id`` (WeChat Pay platform public
     key and its id, the ``Wechatpay-Serial`` of notifications).
 
-    Alipay: ``app_id``, ``private_key`` (the app's private key, PEM), ``public_key`` (Alipay's
-    public key, PEM).
+    Alipay: ``app_id`` only: the app's one key pair (its private key, Alipay's public key) is
+    kept on the tenant's Alipay channel of that app id, where login reads it too
+    (``payments.gateways.alipay.alipay_app_keys``); ``private_key``/``public_key`` stay empty.
 
     Sandbox: generated keys; ``sandbox_signing_key`` is the private key the sandbox signs its
     notifications with (``public_key`` is its public half), so sandbox notifications go

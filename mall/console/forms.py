@@ -21,6 +21,7 @@ from mall.console.login_guard import (
 )
 from mall.console.services import staff_last_active_owner
 from mall.tenancy.crypto import mask_secret
+from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 
 
@@ -155,6 +156,12 @@ class WriteOnlySecretsFormMixin:
         return cleaned
 
 
+_ALIPAY_ONE_PAIR = _(
+    "Alipay channels only. The app's one key pair serves login, payments and phone numbers; "
+    "configure_payments --gateway alipay sets the same keys."
+)
+
+
 class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
     secret_fields = ("app_secret", "alipay_app_private_key")
     multiline_secret_fields = ("alipay_app_private_key",)
@@ -171,6 +178,37 @@ class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
             "is_sandbox",
             "is_active",
         ]
+        help_texts = {
+            "alipay_app_private_key": _ALIPAY_ONE_PAIR,
+            "alipay_public_key": _(
+                "Alipay's public key of this app (PEM, or the bare base64 Alipay shows). "
+                "Alipay channels only. The app's one key pair serves login, payments and phone "
+                "numbers; configure_payments --gateway alipay sets the same keys."
+            ),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("alipay_app_private_key")
+        if field is not None:
+            field.help_text = f"{field.help_text} {_ALIPAY_ONE_PAIR}"
+
+    def clean(self) -> dict[str, Any]:
+        """New Alipay keys are checked and normalized as configure_payments does."""
+        cleaned = super().clean()
+        checks = (
+            ("alipay_app_private_key", normalize_private_key),
+            ("alipay_public_key", normalize_public_key),
+        )
+        for name, normalize in checks:
+            value = (cleaned.get(name) or "").strip()
+            if not value or value == (getattr(self.instance, name, "") or "").strip():
+                continue  # unchanged: kept as stored
+            try:
+                cleaned[name] = normalize(value)
+            except ApplicationError as exc:
+                self.add_error(name, exc.message)
+        return cleaned
 
 
 # --- Staff ------------------------------------------------------------------------------

@@ -68,3 +68,13 @@ def staff_for_user(*, user: Any, preferred_tenant_id: int | None = None) -> Staf
 
 def staff_memberships(*, user: Any) -> list[Staff]:
     return list(Staff.objects.select_related("tenant").filter(user=user, is_active=True))
+
+
+def channel_app_ids(*, tenant: Any, platform: str) -> list[str]:
+    """The app ids of the tenant's active channels on ``platform``, oldest first."""
+    return list(
+        Channel.objects.for_tenant(tenant)
+        .filter(platform=platform, is_active=True)
+        .order_by("id")
+        .values_list("app_id", flat=True)
+    )

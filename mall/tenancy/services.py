@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from mall.api.errors import ApplicationError, InvalidInputError
+from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 from mall.tenancy.selectors import channel_cache_clear
 
@@ -31,11 +32,25 @@ def tenant_create(
     wechat_app_id: str | None = None,
     wechat_app_secret: str = "",
     alipay_app_id: str | None = None,
+    alipay_app_private_key: str | None = None,
+    alipay_public_key: str | None = None,
     h5_app_id: str | None = None,
     sandbox: bool = False,
     timezone: str = "Asia/Shanghai",
 ) -> TenantCreated:
-    """Create a merchant with its owner (a console user) and its mini program channels."""
+    """Create a merchant with its owner (a console user) and its mini program channels.
+
+    The Alipay keys (the app's private key, Alipay's public key) go on the Alipay channel:
+    its login, payments and phone numbers all use that one key pair.
+    """
+    if (alipay_app_private_key or alipay_public_key) and not alipay_app_id:
+        raise InvalidInputError("missing_values", "Alipay keys need the Alipay app id.")
+    alipay_keys = {
+        "alipay_app_private_key": (
+            normalize_private_key(alipay_app_private_key) if alipay_app_private_key else ""
+        ),
+        "alipay_public_key": normalize_public_key(alipay_public_key) if alipay_public_key else "",
+    }
     if Tenant.objects.filter(slug=slug).exists():
         raise ApplicationError(
             "tenant_exists", f"A tenant with slug {slug!r} already exists.", status_code=409
@@ -80,6 +95,7 @@ def tenant_create(
                     app_secret=secret,
                     is_sandbox=sandbox,
                     name=f"{name} {platform}",
+                    **(alipay_keys if platform == Channel.Platform.ALIPAY else {}),
                 )
             )
     return TenantCreated(
@@ -88,6 +104,48 @@ def tenant_create(
         owner_password=new_password,
         channels=channels,
     )
+
+
+def alipay_channel_for_update(*, tenant: Tenant | int, app_id: str) -> Channel:
+    """The tenant's Alipay channel with this app id, locked (call inside a transaction)."""
+    channel = (
+        Channel.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(platform=Channel.Platform.ALIPAY, app_id=app_id)
+        .first()
+    )
+    if channel is None:
+        raise InvalidInputError(
+            "channel_not_found",
+            f"This tenant has no Alipay mini program with app id {app_id!r}; add the channel "
+            "first (create_tenant --alipay-app-id or the console).",
+            details={"app_id": [f"no Alipay channel {app_id!r}"]},
+        )
+    return channel
+
+
+@transaction.atomic
+def channel_alipay_keys_set(
+    *,
+    tenant: Tenant | int,
+    app_id: str,
+    app_private_key: str | None = None,
+    alipay_public_key: str | None = None,
+) -> Channel:
+    """Set the one key pair of an Alipay app (used for login, payments and phone numbers).
+
+    Keys are normalized (PKCS#8 private key, PEM public key; a bare base64 Alipay public key is
+    accepted); ``None`` keeps the stored value.
+    """
+    private = normalize_private_key(app_private_key) if app_private_key is not None else None
+    public = normalize_public_key(alipay_public_key) if alipay_public_key is not None else None
+    channel = alipay_channel_for_update(tenant=tenant, app_id=app_id)
+    if private is not None:
+        channel.alipay_app_private_key = private
+    if public is not None:
+        channel.alipay_public_key = public
+    channel.save(update_fields=["alipay_app_private_key", "alipay_public_key"])
+    return channel
 
 
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:

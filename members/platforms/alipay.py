@@ -1,7 +1,8 @@
 """Alipay mini program login: exchange an ``auth_code`` for the Alipay user id.
 
 Through python-alipay-sdk (RSA2-signed request, answer verified with the channel's Alipay public
-key) against ``settings.ALIPAY_GATEWAY_URL``.
+key) against ``settings.ALIPAY_GATEWAY_URL``. The channel's key pair is the app's only one:
+payments read it from here too (``configure_payments``/``create_tenant`` set it).
 
 Phone numbers on Alipay channels (``my.getPhoneNumber`` answers an AES-encrypted payload) are not
 supported yet; see :func:`members.services.phone.member_bind_phone_by_code`.

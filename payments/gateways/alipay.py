@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from mall.money import quantize, to_fen
+from mall.tenancy.models import Channel
 from payments.gateways.base import AlreadyPaid, GatewayError, Prepay, RefundState, TradeState
 from payments.gateways.wechat import NotificationRejected
 from payments.models import GatewayConfig, Payment, Refund
@@ -36,12 +37,29 @@ _TRADE_STATES = {
 }
 
 
+def alipay_app_keys(config: GatewayConfig) -> tuple[str, str]:
+    """The app's private key and Alipay's public key: the one key pair of the app, kept on the
+    tenant's Alipay channel of ``config.app_id`` (login and phone numbers use it too)."""
+    keys = (
+        Channel.objects.for_tenant(config.tenant_id)
+        .filter(platform=Channel.Platform.ALIPAY, app_id=config.app_id)
+        .values_list("alipay_app_private_key", "alipay_public_key")
+        .first()
+    )
+    if keys is None or not keys[0] or not keys[1]:
+        raise GatewayError(
+            GatewayError.INVALID, f"The Alipay channel {config.app_id!r} has no keys configured."
+        )
+    return keys[0], keys[1]
+
+
 def alipay_client(config: GatewayConfig) -> AliPay:
+    private_key, public_key = alipay_app_keys(config)
     try:
         client = AliPay(
             appid=config.app_id,
-            app_private_key_string=config.private_key,
-            alipay_public_key_string=config.public_key,
+            app_private_key_string=private_key,
+            alipay_public_key_string=public_key,
             sign_type="RSA2",
             config=AliPayConfig(timeout=settings.EXTERNAL_HTTP_TIMEOUT),
         )

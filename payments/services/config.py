@@ -5,46 +5,16 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from django.db import IntegrityError, transaction
 
 from mall.api.errors import ApplicationError, InvalidInputError
+from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.tenancy.services import channel_alipay_keys_set
 from payments.errors import PaymentErrorCode
 from payments.gateways.sandbox import generate_private_key_pem, public_pem_of
 from payments.models import Gateway, GatewayConfig
-
-
-def normalize_private_key(pem: str) -> str:
-    """Any PEM RSA private key (PKCS#1 or PKCS#8) as unencrypted PKCS#8 (what both SDKs load)."""
-    try:
-        key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
-    except (ValueError, TypeError) as exc:
-        raise InvalidInputError("invalid_key", "Not a PEM private key without password.") from exc
-    return key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-
-
-def normalize_public_key(pem: str) -> str:
-    """A PEM public key (SubjectPublicKeyInfo), from a key or an X.509 certificate."""
-    text = pem.strip()
-    try:
-        if "CERTIFICATE" in text:
-            from cryptography.x509 import load_pem_x509_certificate
-
-            key: Any = load_pem_x509_certificate(text.encode()).public_key()
-        else:
-            if "BEGIN" not in text:  # a bare base64 key as the Alipay console shows it
-                text = f"-----BEGIN PUBLIC KEY-----\n{text}\n-----END PUBLIC KEY-----"
-            key = serialization.load_pem_public_key(text.encode())
-    except (ValueError, TypeError) as exc:
-        raise InvalidInputError("invalid_key", "Not a PEM public key or certificate.") from exc
-    return key.public_bytes(
-        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-    ).decode()
-
 
 REQUIRED = {
     Gateway.WECHAT: (
@@ -56,15 +26,26 @@ REQUIRED = {
         "public_key",
         "public_key_id",
     ),
-    Gateway.ALIPAY: ("app_id", "private_key", "public_key"),
+    Gateway.ALIPAY: ("app_id",),
 }
 
 
 @transaction.atomic
 def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> GatewayConfig:
-    """Create or update the tenant's configuration of ``gateway``; unset values are kept."""
+    """Create or update the tenant's configuration of ``gateway``; unset values are kept.
+
+    Alipay: one app has one key pair, kept on the Alipay channel of ``app_id`` (which must
+    exist); ``private_key`` (the app's) and ``public_key`` (Alipay's) are stored there, where
+    the login and phone numbers read them too, never on the configuration.
+    """
     if gateway not in (Gateway.WECHAT, Gateway.ALIPAY):
         raise InvalidInputError("invalid_gateway", "Gateway must be wechat or alipay.")
+    alipay_keys: dict[str, str | None] = {}
+    if gateway == Gateway.ALIPAY:
+        alipay_keys = {
+            "app_private_key": values.pop("private_key", None),
+            "alipay_public_key": values.pop("public_key", None),
+        }
     config = GatewayConfig.objects.for_tenant(tenant).select_for_update().filter(
         gateway=gateway
     ).first() or GatewayConfig(tenant=tenant, gateway=gateway)
@@ -81,6 +62,17 @@ def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> Gatewa
             value = value.strip()
         setattr(config, name, value)
     missing = [f for f in REQUIRED[Gateway(gateway)] if not getattr(config, f)]
+    if gateway == Gateway.ALIPAY and not missing:
+        channel = channel_alipay_keys_set(tenant=tenant, app_id=config.app_id, **alipay_keys)
+        config.private_key = config.public_key = ""  # the channel's, see above
+        missing += [
+            name
+            for name, value in (
+                ("private_key", channel.alipay_app_private_key),
+                ("public_key", channel.alipay_public_key),
+            )
+            if not value
+        ]
     if missing:
         raise InvalidInputError(
             "missing_values",

@@ -34,6 +34,7 @@ from payments.models import GatewayConfig, Payment
 from payments.purposes import Payable
 from payments.services.config import gateway_config_set
 from tests.conftest import shopper_client
+from tests.mall.factories import ChannelFactory
 from tests.members.factories import MemberFactory, MemberIdentityFactory, access_token_for
 
 WECHAT_APP_ID = "wx-shop-a"  # the channel fixture's app id
@@ -642,6 +643,8 @@ def wechat_config(tenant: Tenant, keys: Keys) -> GatewayConfig:
 
 @pytest.fixture
 def alipay_config(tenant: Tenant, keys: Keys) -> GatewayConfig:
+    # The keys go on the tenant's Alipay channel of that app id (one key pair per app).
+    ChannelFactory(tenant=tenant, platform="alipay", app_id=ALIPAY_APP_ID, app_secret="")
     return gateway_config_set(
         tenant=tenant,
         gateway="alipay",

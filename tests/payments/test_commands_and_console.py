@@ -89,8 +89,14 @@ def test_configure_wechat_stores_secrets_encrypted_and_prints_them_masked(
     ("args", "message"),
     [
         (["--tenant", "nope", "--gateway", "wechat"], "No tenant"),
-        (["--tenant", "shop-a", "--gateway", "wechat", "--mch-id", "1"], "Missing"),
-        (["--tenant", "shop-a", "--gateway", "wechat", "--api-v3-key", "short"], "32 bytes"),
+        (
+            ["--tenant", "shop-a", "--gateway", "wechat", "--app-id", "wx", "--mch-id", "1"],
+            "Missing",
+        ),
+        (
+            ["--tenant", "shop-a", "--gateway", "wechat", "--app-id", "wx", "--api-v3-key", "x"],
+            "32 bytes",
+        ),
         (
             ["--tenant", "shop-a", "--gateway", "alipay", "--app-private-key-file", "/nonexistent"],
             "Cannot read",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -24,6 +25,15 @@ def application_error_text(exc: ApplicationError) -> str:
     return f"{exc.message} ({', '.join(parts)})"
 
 
+def _read(path: str | None, what: str) -> str | None:
+    if not path:
+        return None
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"Cannot read the {what} file {path!r}: {exc.strerror}") from exc
+
+
 class Command(BaseCommand):
     help = (
         "Create a merchant (tenant) with its owner (a console user) and its WeChat/Alipay "
@@ -37,6 +47,16 @@ class Command(BaseCommand):
         parser.add_argument("--wechat-app-id", default=None, help="WeChat mini program app id")
         parser.add_argument("--wechat-app-secret", default="", help="WeChat mini program secret")
         parser.add_argument("--alipay-app-id", default=None, help="Alipay mini program app id")
+        parser.add_argument(
+            "--alipay-app-private-key-file",
+            default=None,
+            help="the Alipay app's private key (PEM); login, payments and phone numbers use it",
+        )
+        parser.add_argument(
+            "--alipay-public-key-file",
+            default=None,
+            help="Alipay's public key for this app (PEM or the bare base64 Alipay shows)",
+        )
         parser.add_argument(
             "--sandbox",
             action="store_true",
@@ -52,6 +72,8 @@ class Command(BaseCommand):
         wechat_secret: str = options["wechat_app_secret"] or ""
         alipay_app_id: str | None = (options["alipay_app_id"] or "").strip() or None
         sandbox: bool = options["sandbox"]
+        alipay_private = _read(options["alipay_app_private_key_file"], "Alipay app private key")
+        alipay_public = _read(options["alipay_public_key_file"], "Alipay public key")
 
         try:
             validate_email(email)
@@ -65,6 +87,8 @@ class Command(BaseCommand):
             self.stderr.write(
                 "Warning: no --wechat-app-secret given; WeChat logins will fail until it is set."
             )
+        if (alipay_private or alipay_public) and not alipay_app_id:
+            raise CommandError("The Alipay key files need --alipay-app-id.")
         if wechat_app_id and wechat_app_id == alipay_app_id:
             raise CommandError("The WeChat and Alipay app ids must differ.")
 
@@ -76,6 +100,8 @@ class Command(BaseCommand):
                 wechat_app_id=wechat_app_id,
                 wechat_app_secret=wechat_secret,
                 alipay_app_id=alipay_app_id,
+                alipay_app_private_key=alipay_private,
+                alipay_public_key=alipay_public,
                 sandbox=sandbox,
             )
         except ApplicationError as exc:
@@ -87,7 +113,10 @@ class Command(BaseCommand):
         self.stdout.write(self.style.SUCCESS(f"Created tenant {tenant.slug!r} ({tenant.name})."))
         for channel in created.channels:
             sandbox_note = " (sandbox)" if channel.is_sandbox else ""
-            self.stdout.write(f"  {channel.get_platform_display()}: {channel.app_id}{sandbox_note}")
+            keys_note = " (keys set)" if channel.alipay_app_private_key else ""
+            self.stdout.write(
+                f"  {channel.get_platform_display()}: {channel.app_id}{sandbox_note}{keys_note}"
+            )
         if created.owner_password is not None:
             self.stdout.write(
                 f"  Owner: {created.owner_email}  password: {created.owner_password}  "

@@ -1,5 +1,8 @@
 """``manage.py configure_payments``: a tenant's WeChat Pay or Alipay merchant keys.
 
+Alipay keys are the app's one key pair and are stored on the tenant's Alipay channel of that
+app id (login and phone numbers use them too); ``create_tenant`` can set them as well.
+
 Secrets are read from files (never from the command line, except the APIv3 key as API.md
 defines), stored encrypted, and printed back masked only.
 """
@@ -13,8 +16,29 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mall.api.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
-from mall.tenancy.models import Tenant
+from mall.tenancy.crypto import mask_secret
+from mall.tenancy.models import Channel, Tenant
+from mall.tenancy.selectors import channel_app_ids
+from payments.models import GatewayConfig
 from payments.services.config import gateway_config_set
+
+
+def _default_app_id(tenant: Tenant, gateway: str) -> str:
+    """The app id of the tenant's only mini program on this gateway's platform."""
+    platform = Channel.Platform.WECHAT if gateway == "wechat" else Channel.Platform.ALIPAY
+    label = Channel.Platform(platform).label
+    app_ids = channel_app_ids(tenant=tenant, platform=platform)
+    if len(app_ids) == 1:
+        return app_ids[0]
+    if not app_ids:
+        raise CommandError(
+            f"Tenant {tenant.slug!r} has no {label} channel to take the app id from; "
+            f"give --app-id (or add the channel with create_tenant or in the console)."
+        )
+    raise CommandError(
+        f"Tenant {tenant.slug!r} has several {label} channels; choose one with --app-id: "
+        f"{', '.join(app_ids)}."
+    )
 
 
 def _read(path: str | None, what: str) -> str | None:
@@ -32,7 +56,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--tenant", required=True, help="tenant slug")
         parser.add_argument("--gateway", required=True, choices=["wechat", "alipay"])
-        parser.add_argument("--app-id", default=None, help="mini program app id (both gateways)")
+        parser.add_argument(
+            "--app-id",
+            default=None,
+            help="mini program app id (both gateways); default: the tenant's only channel of "
+            "the gateway's platform",
+        )
         parser.add_argument("--mch-id", default=None, help="WeChat Pay merchant id")
         parser.add_argument("--serial-no", default=None, help="merchant API certificate serial")
         parser.add_argument("--private-key-file", default=None, help="merchant API private key")
@@ -57,7 +86,7 @@ class Command(BaseCommand):
         if tenant is None:
             raise CommandError(f"No tenant with slug {o['tenant']!r}.")
         gateway = o["gateway"]
-        values: dict[str, Any] = {"app_id": o["app_id"]}
+        values: dict[str, Any] = {}
         if gateway == "wechat":
             values.update(
                 mch_id=o["mch_id"],
@@ -74,6 +103,17 @@ class Command(BaseCommand):
                 ),
                 public_key=_read(o["alipay_public_key_file"], "Alipay public key"),
             )
+        app_id = (o["app_id"] or "").strip() or None
+        if app_id is None:
+            stored = (
+                GatewayConfig.objects.for_tenant(tenant)
+                .filter(gateway=gateway)
+                .values_list("app_id", flat=True)
+                .first()
+            )
+            if not stored:
+                app_id = _default_app_id(tenant, gateway)
+        values["app_id"] = app_id
         if o["disable"]:
             values["is_active"] = False
         elif o["enable"]:
@@ -93,6 +133,18 @@ class Command(BaseCommand):
             ("public key id", config.public_key_id),
             ("public key", "set" if config.public_key else ""),
         ]
+        if gateway == "alipay":
+            channel = Channel.objects.for_tenant(tenant).get(
+                platform=Channel.Platform.ALIPAY, app_id=config.app_id
+            )
+            rows[4] = (
+                "app private key (on the channel)",
+                mask_secret(channel.alipay_app_private_key),
+            )
+            rows[7] = (
+                "Alipay public key (on the channel)",
+                "set" if channel.alipay_public_key else "",
+            )
         for label, value in rows:
             if value:
                 self.stdout.write(f"  {label}: {value}")
