@@ -11,7 +11,7 @@
 - request bodies as JSON only (multipart is documented only on upload views that declare it);
 - the error responses that can occur, each in the contract's error shape ``Error``: 400, 401,
   403, 404, 409, 413, 422 and 429 depending on the surface, the method, the path parameters,
-  the authentication and the throttles of the operation.
+  the authentication and the throttles of the operation (see docs/architecture.md).
 
 ``scripts/schemathesis.py`` checks the answers of a running server against this schema and
 ``tests/api/test_schema.py`` checks these rules on the generated schema.
@@ -184,11 +184,12 @@ class MallAutoSchema(AutoSchema):
         unsafe = method in ("POST", "PUT", "PATCH", "DELETE")
         has_body = method in ("POST", "PUT", "PATCH")
         statuses = {"403"}
-        if self._is_shopper() or has_body or self._has_query_parameters():
-            statuses.add("400")
+        has_path_parameters = re.search(r"{[^}]+}", self._path) is not None
+        if self._is_shopper() or has_body or has_path_parameters or self._has_query_parameters():
+            statuses.add("400")  # a missing X-App-Id; invalid input, out-of-range ids
         if self.view.get_authenticators() or self._is_merchant():
             statuses.add("401")
-        if re.search(r"{[^}]+}", self._path) or (method == "GET" and self._is_list_view()):
+        if has_path_parameters or (method == "GET" and self._is_list_view()):
             statuses.add("404")
         if unsafe:
             statuses.update({"409", "422"})
