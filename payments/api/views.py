@@ -18,6 +18,7 @@ from rest_framework.views import APIView
 
 from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
 from mall.api.idempotency import idempotent
+from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
 from mall.tenancy.middleware import sandbox_allowed
 from payments import services
@@ -224,6 +225,8 @@ class AlipayNotifyView(CallbackView):
             (404, "text/plain"): OpenApiResponse(
                 OpenApiTypes.STR, description="`fail`: unknown tenant, gateway or trade"
             ),
+            # A path that is no route (not a slug) is the API's JSON 404.
+            (404, "application/json"): OpenApiResponse(ErrorSerializer, description="no route"),
         },
         auth=[],
     )
