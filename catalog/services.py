@@ -244,6 +244,20 @@ def product_refresh_display_price(*, product: Product) -> None:
     catalog_cache_changed(tenant_id=product.tenant_id, product_ids=[product.pk], listing=True)
 
 
+def _save_product(product: Product) -> None:
+    """Save; a ref another product of the shop uses is 409 ``duplicate_product_ref``."""
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "duplicate_product_ref",
+            "Another product already uses this ref.",
+            details={"ref": product.ref},
+            status_code=409,
+        ) from exc
+
+
 def product_create(
     *,
     tenant: Tenant,
@@ -260,16 +274,7 @@ def product_create(
         _apply_fields(product, dict(fields))
         product.category = _category(tenant, category_id)
         product.freight_template = _freight_template(tenant, freight_template_id)
-        try:
-            with transaction.atomic():
-                product.save()
-        except IntegrityError as exc:
-            raise ApplicationError(
-                "duplicate_product_ref",
-                "Another product already uses this ref.",
-                details={"ref": product.ref},
-                status_code=409,
-            ) from exc
+        _save_product(product)
         specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs)
         _write_skus(tenant=tenant, product=product, specs_map=specs_map, skus=skus)
         product_refresh_display_price(product=product)
@@ -298,7 +303,7 @@ def product_update(
             product.category = _category(tenant, category_id)  # type: ignore[arg-type]
         if template_id is not _MISSING:
             product.freight_template = _freight_template(tenant, template_id)  # type: ignore[arg-type]
-        product.save()
+        _save_product(product)
         if specs is not None or skus is not None:
             specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs or ())
             if skus is not None:
