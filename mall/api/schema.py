@@ -57,11 +57,13 @@ ERROR_DESCRIPTIONS = {
     "401": "Missing, invalid, expired or foreign token or API key (error shape)",
     "403": "The tenant is suspended, the sandbox is disabled, or the key lacks the scope "
     "(error shape)",
-    "404": "Not found, another shop's, or a page past the end (error shape)",
+    "404": "Not found, or another shop's (error shape)",
     "409": "Conflict: state, stock or idempotency key (error shape)",
     "413": "Request body too large (error shape)",
     "422": "Business rule (error shape)",
     "429": "Rate limited; Retry-After says when to try again (error shape)",
+    "503": "The database (or, for a write that needs it, Redis) is unreachable; Retry-After "
+    "says when to try again (error shape)",
 }
 
 
@@ -183,7 +185,7 @@ class MallAutoSchema(AutoSchema):
         method = self.method.upper()
         unsafe = method in ("POST", "PUT", "PATCH", "DELETE")
         has_body = method in ("POST", "PUT", "PATCH")
-        statuses = {"403"}
+        statuses = {"403", "503"}
         has_path_parameters = re.search(r"{[^}]+}", self._path) is not None
         if self._is_shopper() or has_body or has_path_parameters or self._has_query_parameters():
             statuses.add("400")  # a missing X-App-Id; invalid input, out-of-range ids
