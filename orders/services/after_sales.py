@@ -40,6 +40,7 @@ from orders.services.common import (
     order_event_add,
     order_lock,
 )
+from orders.services.sales import after_sale_sales_take_back
 from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
 
 A = AfterSale.Status
@@ -473,6 +474,7 @@ def after_sale_mark_refunded(
                 refunded_quantity=F("refunded_quantity") + line.quantity,
                 refunded_amount=F("refunded_amount") + line.amount,
             )
+        after_sale_sales_take_back(tenant=tenant, lines=lines)
         order.refunded_amount += locked.amount
         target = (
             Order.Status.REFUNDED
