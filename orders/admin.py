@@ -16,6 +16,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.console.admin import (
@@ -259,8 +260,24 @@ class AfterSaleConsoleAdmin(TenantScopedModelAdmin):
     list_select_related = ("order",)
     inlines = [AfterSaleLineInline]
     action_form = AfterSaleActionForm
-    actions = ["approve", "approve_restock", "reject", "receive_return", "refund"]
-    edit_actions = ("approve", "approve_restock", "reject", "receive_return", "refund")
+    actions = [
+        "approve",
+        "approve_restock",
+        "reject",
+        "receive_return",
+        "refund",
+        "abort_refund_reopen",
+        "abort_refund_close",
+    ]
+    edit_actions = (
+        "approve",
+        "approve_restock",
+        "reject",
+        "receive_return",
+        "refund",
+        "abort_refund_reopen",
+        "abort_refund_close",
+    )
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return [f.name for f in self.model._meta.fields if f.name != "tenant"]
@@ -311,6 +328,14 @@ class AfterSaleConsoleAdmin(TenantScopedModelAdmin):
     @admin.action(description="Refund now")
     def refund(self, request: HttpRequest, queryset: QuerySet[AfterSale]) -> None:
         self._each(request, queryset, services.after_sale_refund)
+
+    @admin.action(description=_("Stuck refund (never created): back to approved / goods received"))
+    def abort_refund_reopen(self, request: HttpRequest, queryset: QuerySet[AfterSale]) -> None:
+        self._each(request, queryset, services.after_sale_refund_abort, close=False)
+
+    @admin.action(description=_("Stuck refund (never created): close the after-sale"))
+    def abort_refund_close(self, request: HttpRequest, queryset: QuerySet[AfterSale]) -> None:
+        self._each(request, queryset, services.after_sale_refund_abort, close=True)
 
 
 @admin.register(Store, site=console_site)
