@@ -27,6 +27,7 @@ from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff
 from orders import selectors, services
+from orders.dashboard import dashboard_register
 from orders.models import AfterSale, AfterSaleLine, Order, OrderEvent, OrderLine, Shipment, Store
 from orders.services.common import actor_staff
 
@@ -331,3 +332,4 @@ class StoreConsoleAdmin(TenantScopedModelAdmin):
 
 
 register_dashboard_counter("orders_today", "Orders today", selectors.orders_counter, order=10)
+dashboard_register()
