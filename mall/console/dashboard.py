@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.staticfiles import finders
+from django.contrib.staticfiles.storage import staticfiles_storage
 from django.core.cache import cache
 from django.db.models import Model
 from django.templatetags.static import static
@@ -522,10 +523,15 @@ CHART_JS_STATIC_PATH = "unfold/js/chart/chart.js"
 @functools.cache
 def chart_js_url() -> str | None:
     """The static URL of the bundled Chart.js, or ``None`` while it is not installed (the
-    dashboard then shows its charts as tables only)."""
-    if finders.find(CHART_JS_STATIC_PATH) is None:
-        try:  # collected static files (production) without the finders' source apps
-            return static(CHART_JS_STATIC_PATH)
-        except ValueError:
-            return None
+    dashboard then shows its charts as tables only). Found by the static finders (an
+    installed ``unfold`` app) or among the collected static files."""
+    if finders.find(CHART_JS_STATIC_PATH) is None and not _collected(CHART_JS_STATIC_PATH):
+        return None
     return static(CHART_JS_STATIC_PATH)
+
+
+def _collected(path: str) -> bool:
+    try:
+        return bool(staticfiles_storage.exists(path))
+    except Exception:  # noqa: BLE001 - a storage without a local root: treat as missing
+        return False

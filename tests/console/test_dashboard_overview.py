@@ -4,6 +4,7 @@ a constant number of queries and the short cache."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -447,3 +448,30 @@ def test_money_and_change_formatting() -> None:
     assert format_change(change_percent(Decimal("112.5"), Decimal("100"))) == "+12.5%"
     assert format_change(change_percent(90, 100)) == "-10.0%"
     assert format_change(change_percent(5, 0)) == "—"
+
+
+def test_charts_are_drawn_with_the_bundled_chart_js_when_it_is_installed(
+    shop: dict[str, Any], client_a: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(
+        "mall.console.site.chart_js_url", lambda: "/static/unfold/js/chart/chart.js"
+    )
+
+    _, html = dashboard(client_a)
+
+    assert '<script src="/static/unfold/js/chart/chart.js"></script>' in html
+    assert '<script src="/static/console/dashboard.js"></script>' in html
+    assert '<canvas data-chart-config="chart-data-sales_by_day"' in html
+    assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from a CDN
+
+
+def test_without_chart_js_the_charts_are_tables(
+    shop: dict[str, Any], client_a: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("mall.console.site.chart_js_url", lambda: None)  # unfold not installed
+
+    _, html = dashboard(client_a)
+
+    assert "<canvas" not in html
+    assert "unfold/js/chart/chart.js" not in html
+    assert '<details class="dashboard-chart-table" open>' in html
