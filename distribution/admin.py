@@ -12,6 +12,7 @@ from django.http import HttpRequest
 
 from distribution import services
 from distribution.console import DistributorConsoleMixin
+from distribution.dashboard import dashboard_register
 from distribution.models import (
     Binding,
     Commission,
@@ -249,3 +250,6 @@ class WithdrawalAdmin(TenantScopedModelAdmin):
 @admin.register(TeamReward, site=console_site)
 class TeamRewardAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     list_display = ["distributor", "month", "team_sales", "rate", "amount", "created_at"]
+
+
+dashboard_register()

@@ -51,6 +51,7 @@ from orders.console_forms import (
     ShipForm,
 )
 from orders.couriers import COURIERS
+from orders.dashboard import dashboard_register
 from orders.models import (
     AfterSale,
     AfterSaleLine,
@@ -756,3 +757,4 @@ class StoreConsoleAdmin(TenantScopedModelAdmin):
 
 
 register_dashboard_counter("orders_today", "Orders today", selectors.orders_counter, order=10)
+dashboard_register()

@@ -19,6 +19,7 @@ from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
+from payments.dashboard import dashboard_register
 from payments.models import (
     Gateway,
     GatewayConfig,
@@ -465,3 +466,6 @@ class ProfitSharingOrderConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
         "last_error",
         "finished_at",
     )
+
+
+dashboard_register()
