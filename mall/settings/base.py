@@ -25,6 +25,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The console's theme (django-unfold; its templates override the stock admin's, so it comes
+    # first). Its default app config also makes /admin/ an UnfoldAdminSite.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -59,6 +62,25 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "mall.urls"
+
+# --- Console theme (django-unfold; docs/console.md) ---------------------------------------
+# One configuration for both admin sites: the console (mall/console/site.py) fixes its own
+# header and builds its menu from its registry; /admin/ (platform operators) keeps the
+# list of all applications. All assets are bundled by unfold and served locally (no CDN).
+UNFOLD = {
+    "SITE_TITLE": "mall.console.menu.site_title",
+    "SITE_HEADER": "mall.console.menu.site_title",
+    "SITE_URL": None,
+    "SITE_SYMBOL": "storefront",
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_HISTORY": True,
+    "SIDEBAR": {
+        "show_search": False,
+        "command_search": False,
+        "show_all_applications": "mall.console.menu.show_all_applications",
+        "navigation": "mall.console.menu.sidebar_navigation",
+    },
+}
 WSGI_APPLICATION = "mall.wsgi.application"
 ASGI_APPLICATION = "mall.asgi.application"
 
