@@ -10,6 +10,7 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.console.services import console_user_for_email, staff_last_active_owner
@@ -22,7 +23,7 @@ class ConsoleAuthenticationForm(AuthenticationForm):
 
     error_messages = {
         **AuthenticationForm.error_messages,
-        "no_membership": "This account does not belong to any shop's staff.",
+        "no_membership": _("This account does not belong to any shop's staff."),
     }
 
     def confirm_login_allowed(self, user: Any) -> None:
@@ -91,9 +92,10 @@ class WriteOnlySecretsFormMixin:
             )
             current = getattr(self.instance, name, "") if self.instance.pk else ""
             field.help_text = (
-                f"Currently set ({mask_secret(current)}). Leave blank to keep it."
+                _("Currently set (%(masked)s). Leave blank to keep it.")
+                % {"masked": mask_secret(current)}
                 if current
-                else "Not set."
+                else _("Not set.")
             )
 
     def _clean_secret(self, name: str) -> str:
@@ -143,11 +145,11 @@ def _role_choices(actor_role: str | None) -> list[tuple[str, str]]:
 class StaffAddForm(forms.ModelForm):
     """Add a staff member by email: an existing user, or a new one with an initial password."""
 
-    email = forms.EmailField(help_text="The staff member's login email.")
+    email = forms.EmailField(label=_("Email"), help_text=_("The staff member's login email."))
     password = forms.CharField(
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Only for a new user (ignored when the email already has an account).",
+        help_text=_("Only for a new user (ignored when the email already has an account)."),
     )
     actor_role: str | None = None
 
@@ -171,7 +173,7 @@ class StaffAddForm(forms.ModelForm):
         password = cleaned.get("password") or ""
         if existing is None:
             if not password:
-                self.add_error("password", "Set an initial password for a new user.")
+                self.add_error("password", _("Set an initial password for a new user."))
                 return cleaned
             try:
                 validate_password(password)
@@ -179,7 +181,7 @@ class StaffAddForm(forms.ModelForm):
                 self.add_error("password", exc)
                 return cleaned
         elif Staff.objects.for_tenant(self.instance.tenant_id).filter(user=existing).exists():
-            self.add_error("email", "This user is already a staff member of this shop.")
+            self.add_error("email", _("This user is already a staff member of this shop."))
         return cleaned
 
     def resolve_user(self) -> Any:
@@ -216,7 +218,7 @@ class StaffChangeForm(forms.ModelForm):
             return cleaned
         demoted = cleaned.get("role") != Staff.Role.OWNER or not cleaned.get("is_active", True)
         if demoted and staff_last_active_owner(staff=original):
-            raise ValidationError("A shop needs at least one active owner.")
+            raise ValidationError(_("A shop needs at least one active owner."))
         return cleaned
 
 

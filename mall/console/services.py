@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Staff, Tenant
@@ -24,7 +25,9 @@ def tenant_settings_update(*, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     unknown = sorted(set(data) - set(TENANT_SETTINGS_FIELDS))
     if unknown:
         raise ApplicationError(
-            "validation_error", "These tenant fields cannot be changed here.", {"fields": unknown}
+            "validation_error",
+            _("These tenant fields cannot be changed here."),
+            {"fields": unknown},
         )
     with transaction.atomic():
         for name, value in data.items():
@@ -43,7 +46,7 @@ def console_user_for_email(*, email: str, password: str | None) -> Any:
         return user
     if not password:
         raise ApplicationError(
-            "password_required", "Set an initial password for a new user.", status_code=400
+            "password_required", _("Set an initial password for a new user."), status_code=400
         )
     return User.objects.create_user(username=email, email=email, password=password)
 

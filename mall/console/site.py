@@ -22,6 +22,7 @@ from unfold.sites import UnfoldAdminSite
 
 from mall.console.dashboard import dashboard_data
 from mall.console.forms import ConsoleAuthenticationForm
+from mall.console.i18n import language_view
 from mall.tenancy.models import Staff
 
 # Admin-site URLs the console does not serve: the generic "view on site" redirect would
@@ -90,6 +91,7 @@ class ConsoleSite(UnfoldAdminSite):
         extra = [
             path("switch-tenant/", site_view(views.tenant_switch_view), name="tenant_switch"),
             path("settings/", site_view(views.tenant_settings_view), name="tenant_settings"),
+            path("language/", site_view(language_view), name="language"),
         ]
         base = [
             p for p in super().get_urls() if getattr(p, "name", None) not in EXCLUDED_SITE_URL_NAMES

@@ -53,12 +53,14 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mall.api.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mall.tenancy.middleware.TenantMiddleware",
+    "mall.console.i18n.ConsoleLanguageMiddleware",  # after TenantMiddleware (request.staff)
 ]
 
 ROOT_URLCONF = "mall.urls"
@@ -73,6 +75,8 @@ UNFOLD = {
     "SITE_URL": None,
     "SITE_SYMBOL": "storefront",
     "SHOW_VIEW_ON_SITE": False,
+    "SHOW_LANGUAGES": True,
+    "LANGUAGES": {"action": "mall.console.i18n.language_action"},
     "SHOW_HISTORY": True,
     "SIDEBAR": {
         "show_search": False,
@@ -249,7 +253,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "console:login"
 
 # --- I18N -----------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Simplified Chinese by default; English by the browser (Accept-Language) or, in the console,
+# the staff member's saved choice (mall/console/i18n.py). One catalogue for the whole project:
+# locale/zh_Hans/LC_MESSAGES/django.po (docs/console.md: how to add strings).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

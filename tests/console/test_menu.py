@@ -80,7 +80,7 @@ def test_each_role_sees_exactly_the_entries_it_may_open(
     client = console_client(make_staff(shop_a, role))
     html = client.get("/console/").content.decode()
 
-    for group, link, entry in _menu_entries():
+    for _group, link, entry in _menu_entries():
         allowed = entry_permission(entry)(_request_as(role, link))
         response = client.get(link)
         if allowed:
