@@ -13,10 +13,11 @@ from __future__ import annotations
 from functools import wraps
 from typing import Any
 
+from django.contrib.auth import REDIRECT_FIELD_NAME
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, reverse
 from django.utils.translation import gettext_lazy as _
 from unfold.sites import UnfoldAdminSite
 
@@ -97,6 +98,14 @@ class ConsoleSite(UnfoldAdminSite):
             p for p in super().get_urls() if getattr(p, "name", None) not in EXCLUDED_SITE_URL_NAMES
         ]
         return [*extra, *base]
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
+        # unfold's login template has no "next" field: without one in the URL, Django would
+        # send the user to settings.LOGIN_REDIRECT_URL (/accounts/profile/, a 404).
+        if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
+            request.GET = request.GET.copy()
+            request.GET[REDIRECT_FIELD_NAME] = reverse(f"{self.name}:index", current_app=self.name)
+        return super().login(request, extra_context)
 
     def app_index(
         self, request: HttpRequest, app_label: str, extra_context: dict[str, Any] | None = None

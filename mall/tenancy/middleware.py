@@ -87,7 +87,7 @@ class TenantMiddleware:
     @staticmethod
     def _resolve_merchant(request: HttpRequest) -> HttpResponse | None:
         auth = request.headers.get("Authorization", "")
-        scheme, _, raw_key = auth.partition(" ")
+        scheme, _sep, raw_key = auth.partition(" ")
         if scheme.lower() != "bearer" or not raw_key.strip():
             return error_json_response(
                 ErrorCode.NOT_AUTHENTICATED,

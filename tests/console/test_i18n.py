@@ -200,3 +200,24 @@ def test_template_filters_show_yuan_and_the_tenant_time(db: Any) -> None:
 
     assert rendered == "¥1,234.50 2026-03-02 01:30"
     assert format_tenant_datetime(paid_at, "America/New_York") == "2026-03-01 12:30"
+
+
+@pytest.mark.parametrize(
+    ("accept", "expected"),
+    [("zh-hans", "API 密钥无效或已吊销。"), ("en", "Invalid or revoked API key.")],
+)
+def test_open_api_key_error_follows_accept_language(
+    chinese_default: None, db: Any, accept: str, expected: str
+) -> None:
+    body = (
+        Client()
+        .get(
+            "/api/merchant/v1/products",
+            HTTP_AUTHORIZATION="Bearer nope-nope",
+            HTTP_ACCEPT_LANGUAGE=accept,
+        )
+        .json()
+    )
+
+    assert body["error"]["code"] == "authentication_failed"
+    assert body["error"]["message"] == expected

@@ -69,3 +69,14 @@ def test_platform_admin_still_works(db: Any) -> None:
         response = client.get(url)
         assert response.status_code == 200, url
         assert "unfold/css/styles.css" in response.content.decode()
+
+
+def test_logging_in_on_the_login_page_lands_on_the_console(owner_a: Staff) -> None:
+    # unfold's login template has no "next" field: without one Django sent the user to
+    # /accounts/profile/ (a 404).
+    response = Client().post(
+        "/console/login/", {"username": owner_a.user.username, "password": "pass-word-123"}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/console/"
