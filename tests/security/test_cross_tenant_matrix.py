@@ -106,6 +106,7 @@ ROUTES: dict[str, Any] = {
     "console/jsi18n/": Public("static translations"),
     "console/switch-tenant/": Public("POST; own memberships only, else 404 (tests/console)"),
     "console/settings/": Public("the staff member's own shop settings (tests/console)"),
+    "console/language/": Public("POST; the user's own language choice (tests/console/test_i18n)"),
     "console/(?P<url>.*)$": Public("catch-all redirecting to login or 404"),
 }
 ROUTES.update(f.ROUTES)
