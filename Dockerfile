@@ -7,9 +7,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=mall.settings.prod
 
-# fonts-noto-cjk: distribution posters draw Chinese text.
+# fonts-noto-cjk: distribution posters draw Chinese text. gettext: compilemessages.
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && apt-get install -y --no-install-recommends fonts-noto-cjk gettext \
     && rm -rf /var/lib/apt/lists/*
 
 RUN groupadd --system mall && useradd --system --gid mall --home-dir /app --shell /sbin/nologin mall
@@ -24,6 +24,8 @@ COPY --chown=mall:mall . .
 # placeholder, the real SECRET_KEY comes from the environment at run time.
 RUN SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz \
     python manage.py collectstatic --noinput --verbosity 0 \
+    && SECRET_KEY=build-only-not-secret-0123456789abcdefghijklmnopqrstuvwxyz \
+       python manage.py compilemessages --ignore "*/site-packages/*" --verbosity 0 \
     && mkdir -p /app/media \
     && chown -R mall:mall /app/staticfiles /app/media
 

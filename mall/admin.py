@@ -17,8 +17,8 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from mall.api.errors import ApplicationError
 from mall.console.admin import MANAGER_ROLES, TenantScopedModelAdmin, request_role
@@ -48,12 +48,12 @@ CHANNEL_FIELDS = (
 )
 
 
-@admin.display(description="App secret")
+@admin.display(description=_("App secret"))
 def _channel_secret_mask(obj: Channel) -> str:
     return mask_secret(obj.app_secret) or "—"
 
 
-@admin.display(description="Scopes")
+@admin.display(description=_("Scopes"))
 def _api_key_scopes(obj: ApiKey) -> str:
     return ", ".join(obj.scopes or [])
 
@@ -94,7 +94,7 @@ class StaffConsoleAdmin(TenantScopedModelAdmin):
     search_fields = ("user__email", "user__username")
     list_select_related = ("user",)
 
-    @admin.display(description="Email", ordering="user__email")
+    @admin.display(description=_("Email"), ordering="user__email")
     def user_email(self, obj: Staff) -> str:
         return obj.user.email or obj.user.get_username()
 
@@ -262,13 +262,18 @@ class ApiKeyConsoleAdmin(TenantScopedModelAdmin):
     def has_revoke_permission(self, request: HttpRequest) -> bool:
         return self._role_in(request, self.edit_roles)
 
-    @admin.action(description="Revoke selected API keys", permissions=["revoke"])
+    @admin.action(description=_("Revoke selected API keys"), permissions=["revoke"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         keys = list(queryset.filter(is_active=True))
         for key in keys:
             api_key_revoke(tenant=request.tenant, key_id=key.pk)  # type: ignore[attr-defined]
-            self.log_change(request, key, "Revoked.")
-        self.message_user(request, f"Revoked {len(keys)} API key(s).", messages.SUCCESS)
+            self.log_change(request, key, gettext("Revoked."))
+        self.message_user(
+            request,
+            ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", len(keys))
+            % {"n": len(keys)},
+            messages.SUCCESS,
+        )
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None

@@ -38,6 +38,7 @@ urlpatterns = [
     path("console/", include("mall.console.urls")),
     path("console/", console_site.urls),
     path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),  # /admin/'s language switch
 ]
 
 if settings.DEBUG:

@@ -14,6 +14,18 @@ from mall.versions import versions_local_clear
 from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _compiled_translations() -> None:
+    """The .mo files are not committed: compile them once per session (needs gettext)."""
+    from django.utils import translation
+
+    from mall.console.catalogue import compile_catalogues
+
+    compile_catalogues()
+    translation.trans_real._translations = {}  # reload the freshly compiled catalogues
+    translation.trans_real._default = None
+
+
 @pytest.fixture(autouse=True)
 def _travel_if_asked() -> Any:
     """``MALL_TEST_TRAVEL=2026-03-01T00:30:00+08:00 pytest ...`` runs every test with the clock

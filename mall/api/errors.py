@@ -1,6 +1,10 @@
 """Domain errors and the one exception handler that renders the contract's error shape.
 
 ``{"error": {"code": "out_of_stock", "message": "...", "details": {...}}}``
+
+The ``message`` is translated when the answer is rendered, into the request's language
+(``Accept-Language``; Simplified Chinese by default): pass ``gettext_lazy`` strings (a plain
+English string is looked up in the catalogue too); the ``code`` never changes.
 """
 
 from __future__ import annotations
@@ -15,7 +19,9 @@ from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
-from django.utils.translation import gettext as _
+from django.utils.functional import Promise
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -57,7 +63,7 @@ class ApplicationError(Exception):
     def __init__(
         self,
         code: str,
-        message: str,
+        message: str | Promise,
         *,
         details: dict[str, Any] | None = None,
         status_code: int | None = None,
@@ -73,8 +79,10 @@ class ApplicationError(Exception):
 class NotFoundError(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
 
-    def __init__(self, message: str = "Not found.", *, code: str = ErrorCode.NOT_FOUND) -> None:
-        super().__init__(code, message)
+    def __init__(
+        self, message: str | Promise | None = None, *, code: str = ErrorCode.NOT_FOUND
+    ) -> None:
+        super().__init__(code, message if message is not None else _("Not found."))
 
 
 class ConflictError(ApplicationError):
@@ -113,12 +121,23 @@ def database_unavailable() -> ServiceUnavailableError:
     )
 
 
-def error_payload(code: str, message: str, details: dict[str, Any] | None = None) -> dict:
-    return {"error": {"code": str(code), "message": message, "details": details or {}}}
+def render_message(message: Any) -> str:
+    """The message in the active language: lazy strings resolve now; a plain string is looked
+    up in the catalogue (unchanged when it is not there)."""
+    if isinstance(message, Promise):
+        return str(message)
+    text = str(message)
+    return gettext(text) if text else text
+
+
+def error_payload(code: str, message: Any, details: dict[str, Any] | None = None) -> dict:
+    return {
+        "error": {"code": str(code), "message": render_message(message), "details": details or {}}
+    }
 
 
 def error_json_response(
-    code: str, message: str, status_code: int, details: dict[str, Any] | None = None
+    code: str, message: Any, status_code: int, details: dict[str, Any] | None = None
 ) -> JsonResponse:
     """For middleware and Django-level handlers that run outside DRF."""
     return JsonResponse(error_payload(code, message, details), status=status_code)
@@ -178,7 +197,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, RequestDataTooBig):
         set_rollback()
         return Response(
-            error_payload(ErrorCode.REQUEST_TOO_LARGE, "Request body is too large."),
+            error_payload(ErrorCode.REQUEST_TOO_LARGE, _("Request body is too large.")),
             status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     elif isinstance(exc, DataError | OverflowError):
@@ -186,11 +205,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         # bad, whatever the serializer let through. Never a 500.
         set_rollback()
         return Response(
-            error_payload(ErrorCode.VALIDATION_ERROR, "A value is out of the allowed range."),
+            error_payload(ErrorCode.VALIDATION_ERROR, _("A value is out of the allowed range.")),
             status=status.HTTP_400_BAD_REQUEST,
         )
     elif isinstance(exc, SuspiciousOperation):
-        exc = exceptions.ParseError(str(exc) or "Bad request.")
+        exc = exceptions.ParseError(str(exc) or _("Bad request."))
     elif isinstance(exc, DjangoValidationError):
         detail = (
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
@@ -228,7 +247,7 @@ def _is_api(request: HttpRequest) -> bool:
 
 def handler404(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
-        return error_json_response(ErrorCode.NOT_FOUND, "Not found.", 404)
+        return error_json_response(ErrorCode.NOT_FOUND, _("Not found."), 404)
     from django.views.defaults import page_not_found
 
     return page_not_found(request, exception)
@@ -236,7 +255,7 @@ def handler404(request: HttpRequest, exception: Exception | None = None):
 
 def handler400(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
-        return error_json_response(ErrorCode.PARSE_ERROR, "Bad request.", 400)
+        return error_json_response(ErrorCode.PARSE_ERROR, _("Bad request."), 400)
     from django.views.defaults import bad_request
 
     return bad_request(request, exception)
@@ -244,7 +263,7 @@ def handler400(request: HttpRequest, exception: Exception | None = None):
 
 def handler403(request: HttpRequest, exception: Exception | None = None):
     if _is_api(request):
-        return error_json_response(ErrorCode.PERMISSION_DENIED, "Permission denied.", 403)
+        return error_json_response(ErrorCode.PERMISSION_DENIED, _("Permission denied."), 403)
     from django.views.defaults import permission_denied
 
     return permission_denied(request, exception)
@@ -252,7 +271,7 @@ def handler403(request: HttpRequest, exception: Exception | None = None):
 
 def handler500(request: HttpRequest):
     if _is_api(request):
-        return error_json_response(ErrorCode.SERVER_ERROR, "Internal server error.", 500)
+        return error_json_response(ErrorCode.SERVER_ERROR, _("Internal server error."), 500)
     from django.views.defaults import server_error
 
     return server_error(request)

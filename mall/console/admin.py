@@ -26,6 +26,11 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
+from unfold.admin import ModelAdmin as UnfoldModelAdmin
+from unfold.admin import StackedInline as UnfoldStackedInline
+from unfold.admin import TabularInline as UnfoldTabularInline
+from unfold.overrides import FORMFIELD_OVERRIDES_INLINE as FORMFIELD_OVERRIDES_INLINE_BASE
+from unfold.widgets import UnfoldForeignKeyRawIdWidget
 
 from mall.tenancy.models import Staff
 
@@ -82,7 +87,7 @@ def tenant_form_class(form: type[forms.BaseForm], tenant: Any) -> type[forms.Bas
     return type(form.__name__, bases, {"console_tenant": tenant, "__module__": form.__module__})
 
 
-class ScopedForeignKeyRawIdWidget(ForeignKeyRawIdWidget):
+class ScopedForeignKeyRawIdWidget(UnfoldForeignKeyRawIdWidget):
     """Does not print the label of another tenant's object next to a raw id input."""
 
     tenant_id: int | None = None
@@ -134,6 +139,11 @@ class RolePermissionsMixin:
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._role_in(request, self.view_roles) or self._role_in(request, self.edit_roles)
 
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        # The stock check asks Django's auth for ``app_label`` module permissions, which
+        # merchant staff never have: the app list, sidebar and section pages were empty.
+        return self.has_view_permission(request)
+
     def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
         return self._role_in(request, self.add_roles)
 
@@ -180,7 +190,7 @@ class TenantScopingMixin:
         if hasattr(field, "queryset") and field.queryset is not None:
             field.queryset = field.queryset.filter(tenant_id=tenant_id)
         widget = getattr(field.widget, "widget", field.widget)  # unwrap RelatedFieldWidgetWrapper
-        if type(widget) is ForeignKeyRawIdWidget:
+        if type(widget) in (ForeignKeyRawIdWidget, UnfoldForeignKeyRawIdWidget):
             widget.__class__ = ScopedForeignKeyRawIdWidget
             widget.tenant_id = tenant_id
         return field
@@ -194,8 +204,8 @@ class TenantScopingMixin:
         return self._scope_choice_field(db_field, request, field)
 
 
-class TenantScopedModelAdmin(TenantScopingMixin, RolePermissionsMixin, admin.ModelAdmin):
-    """Base class of every model admin registered into ``console_site``."""
+class TenantScopedModelAdmin(TenantScopingMixin, RolePermissionsMixin, UnfoldModelAdmin):
+    """Base class of every model admin registered into ``console_site`` (unfold-themed)."""
 
     view_on_site = False
     # Actions that change state: offered only to ``edit_roles``, also on read-only pages.
@@ -269,6 +279,8 @@ class TenantScopedModelAdmin(TenantScopingMixin, RolePermissionsMixin, admin.Mod
 class TenantScopedInline(TenantScopingMixin, RolePermissionsMixin, InlineModelAdmin):
     """Base of inlines inside console model admins (use the Stacked/Tabular subclasses)."""
 
+    formfield_overrides = {**FORMFIELD_OVERRIDES_INLINE_BASE, **FORMFIELD_OVERRIDES}
+
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form = tenant_form_class(formset.form, getattr(request, "tenant", None))
@@ -278,9 +290,9 @@ class TenantScopedInline(TenantScopingMixin, RolePermissionsMixin, InlineModelAd
         return self._role_in(request, self.add_roles)
 
 
-class TenantScopedTabularInline(TenantScopedInline):
-    template = "admin/edit_inline/tabular.html"
+class TenantScopedTabularInline(TenantScopedInline, UnfoldTabularInline):
+    """A tabular inline with unfold's look."""
 
 
-class TenantScopedStackedInline(TenantScopedInline):
-    template = "admin/edit_inline/stacked.html"
+class TenantScopedStackedInline(TenantScopedInline, UnfoldStackedInline):
+    """A stacked inline with unfold's look."""

@@ -138,9 +138,10 @@ class WriteOnlySecretsFormMixin:
             )
             current = getattr(self.instance, name, "") if self.instance.pk else ""
             field.help_text = (
-                f"Currently set ({mask_secret(current)}). Leave blank to keep it."
+                _("Currently set (%(masked)s). Leave blank to keep it.")
+                % {"masked": mask_secret(current)}
                 if current
-                else "Not set."
+                else _("Not set.")
             )
 
     def _clean_secret(self, name: str) -> str:
@@ -265,7 +266,7 @@ class StaffChangeForm(forms.ModelForm):
             return cleaned
         demoted = cleaned.get("role") != Staff.Role.OWNER or not cleaned.get("is_active", True)
         if demoted and staff_last_active_owner(staff=original):
-            raise ValidationError("A shop needs at least one active owner.")
+            raise ValidationError(_("A shop needs at least one active owner."))
         return cleaned
 
 

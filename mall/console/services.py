@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Staff, Tenant
@@ -24,7 +25,7 @@ def tenant_settings_update(*, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     if unknown:
         raise ApplicationError(
             "validation_error",
-            "These tenant fields cannot be changed here.",
+            _("These tenant fields cannot be changed here."),
             details={"fields": unknown},
             status_code=400,
         )

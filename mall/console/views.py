@@ -51,13 +51,13 @@ def tenant_switch_view(site: ConsoleSite, request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     form = TenantSwitchForm(request.POST)
     if not form.is_valid():
-        raise Http404("No such shop.")
+        raise Http404(_("No such shop."))
     staff = console_tenant_switch(
         session=request.session, user=request.user, tenant_id=form.cleaned_data["tenant_id"]
     )
     if staff is None:
-        raise Http404("No such shop.")
-    messages.success(request, f"Now working in {staff.tenant.name}.")
+        raise Http404(_("No such shop."))
+    messages.success(request, _("Now working in %(shop)s.") % {"shop": staff.tenant.name})
     return HttpResponseRedirect(reverse("console:index", current_app=site.name))
 
 
@@ -78,7 +78,7 @@ def tenant_settings_view(site: ConsoleSite, request: HttpRequest) -> HttpRespons
                 tenant=form.instance,
                 data={name: form.cleaned_data[name] for name in TENANT_SETTINGS_FIELDS},
             )
-            messages.success(request, "Shop settings saved.")
+            messages.success(request, _("Shop settings saved."))
             return HttpResponseRedirect(reverse("console:tenant_settings", current_app=site.name))
     else:
         form = TenantSettingsForm(instance=tenant)
@@ -87,7 +87,7 @@ def tenant_settings_view(site: ConsoleSite, request: HttpRequest) -> HttpRespons
             field.disabled = True
     context = {
         **site.each_context(request),
-        "title": "Shop settings",
+        "title": _("Shop settings"),
         "form": form,
         "can_edit": can_edit,
         "tenant": tenant,

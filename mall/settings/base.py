@@ -25,6 +25,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # The console's theme (django-unfold; its templates override the stock admin's, so it comes
+    # first). Its default app config also makes /admin/ an UnfoldAdminSite.
+    "unfold",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -51,15 +54,38 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "mall.api.middleware.BodySizeLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "mall.tenancy.middleware.TenantMiddleware",
+    "mall.console.i18n.ConsoleLanguageMiddleware",  # after TenantMiddleware (request.staff)
 ]
 
 ROOT_URLCONF = "mall.urls"
+
+# --- Console theme (django-unfold; docs/console.md) ---------------------------------------
+# One configuration for both admin sites: the console (mall/console/site.py) fixes its own
+# header and builds its menu from its registry; /admin/ (platform operators) keeps the
+# list of all applications. All assets are bundled by unfold and served locally (no CDN).
+UNFOLD = {
+    "SITE_TITLE": "mall.console.menu.site_title",
+    "SITE_HEADER": "mall.console.menu.site_title",
+    "SITE_URL": None,
+    "SITE_SYMBOL": "storefront",
+    "SHOW_VIEW_ON_SITE": False,
+    "SHOW_LANGUAGES": True,
+    "LANGUAGES": {"action": "mall.console.i18n.language_action"},
+    "SHOW_HISTORY": True,
+    "SIDEBAR": {
+        "show_search": False,
+        "command_search": False,
+        "show_all_applications": "mall.console.menu.show_all_applications",
+        "navigation": "mall.console.menu.sidebar_navigation",
+    },
+}
 WSGI_APPLICATION = "mall.wsgi.application"
 ASGI_APPLICATION = "mall.asgi.application"
 
@@ -262,7 +288,12 @@ vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Mall console <no-reply@localhost>")
 
 # --- I18N -----------------------------------------------------------------------------
-LANGUAGE_CODE = "en-us"
+# Simplified Chinese by default; English by the browser (Accept-Language) or, in the console,
+# the staff member's saved choice (mall/console/i18n.py). One catalogue for the whole project:
+# locale/zh_Hans/LC_MESSAGES/django.po (docs/console.md: how to add strings).
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

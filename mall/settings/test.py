@@ -22,6 +22,9 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Tests assert the English source text unless they ask for another language (Accept-Language,
+# ``settings`` fixture); tests/console/test_i18n.py checks the real default (zh-hans).
+LANGUAGE_CODE = "en"
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 
 SIMPLE_JWT = simple_jwt_settings(JWT_SIGNING_KEY)  # noqa: F405

@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ErrorCode, error_json_response
 from mall.tenancy import selectors
@@ -58,21 +59,25 @@ class TenantMiddleware:
         app_id = request.headers.get("X-App-Id", "").strip()
         if not app_id:
             return error_json_response(
-                ErrorCode.APP_ID_REQUIRED, "The X-App-Id header is required.", 400
+                ErrorCode.APP_ID_REQUIRED, _("The X-App-Id header is required."), 400
             )
         channel = selectors.channel_get_by_app_id(app_id=app_id)
         if channel is None:
             return error_json_response(
-                ErrorCode.UNKNOWN_APP_ID, "No mini program is registered with this X-App-Id.", 400
+                ErrorCode.UNKNOWN_APP_ID,
+                _("No mini program is registered with this X-App-Id."),
+                400,
             )
         if not channel.tenant.is_active:
             return error_json_response(
-                ErrorCode.TENANT_SUSPENDED, "This shop is suspended and cannot serve requests.", 403
+                ErrorCode.TENANT_SUSPENDED,
+                _("This shop is suspended and cannot serve requests."),
+                403,
             )
         if channel.is_sandbox and not sandbox_allowed():
             return error_json_response(
                 ErrorCode.SANDBOX_DISABLED,
-                "Sandbox channels are disabled on this server (set MALL_ALLOW_SANDBOX=1).",
+                _("Sandbox channels are disabled on this server (set MALL_ALLOW_SANDBOX=1)."),
                 403,
             )
         request.channel = channel  # type: ignore[attr-defined]
@@ -82,21 +87,23 @@ class TenantMiddleware:
     @staticmethod
     def _resolve_merchant(request: HttpRequest) -> HttpResponse | None:
         auth = request.headers.get("Authorization", "")
-        scheme, _, raw_key = auth.partition(" ")
+        scheme, _sep, raw_key = auth.partition(" ")
         if scheme.lower() != "bearer" or not raw_key.strip():
             return error_json_response(
                 ErrorCode.NOT_AUTHENTICATED,
-                "An API key is required: Authorization: Bearer <key>.",
+                _("An API key is required: Authorization: Bearer <key>."),
                 401,
             )
         api_key = selectors.api_key_get_by_raw(raw_key=raw_key.strip())
         if api_key is None:
             return error_json_response(
-                ErrorCode.AUTHENTICATION_FAILED, "Invalid or revoked API key.", 401
+                ErrorCode.AUTHENTICATION_FAILED, _("Invalid or revoked API key."), 401
             )
         if not api_key.tenant.is_active:
             return error_json_response(
-                ErrorCode.TENANT_SUSPENDED, "This shop is suspended and cannot serve requests.", 403
+                ErrorCode.TENANT_SUSPENDED,
+                _("This shop is suspended and cannot serve requests."),
+                403,
             )
         request.api_key = api_key  # type: ignore[attr-defined]
         request.tenant = api_key.tenant  # type: ignore[attr-defined]

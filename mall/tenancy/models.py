@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.crypto import EncryptedTextField
 from mall.tenancy.scoping import TenantOwnedModel
@@ -19,50 +20,65 @@ def validate_timezone(value: str) -> None:
     try:
         zoneinfo.ZoneInfo(value)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValidationError(f"Unknown time zone: {value}") from exc
+        raise ValidationError(
+            _("Unknown time zone: %(value)s"), params={"value": value}, code="invalid"
+        ) from exc
 
 
 class Tenant(models.Model):
     """A merchant. Every tenant-owned row points here."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
 
     class BusinessModel(models.TextChoices):
-        B2C = "b2c", "B2C (single merchant)"
-        BBC = "bbc", "BBC (marketplace)"
-        S2B2C = "s2b2c", "S2B2C (supplier to retailer)"
+        B2C = "b2c", _("B2C (single merchant)")
+        BBC = "bbc", _("BBC (marketplace)")
+        S2B2C = "s2b2c", _("S2B2C (supplier to retailer)")
 
     slug = models.SlugField(
         max_length=50,
         unique=True,
-        validators=[RegexValidator(r"^[a-z0-9][a-z0-9-]*$", "lowercase letters, digits, dashes")],
+        validators=[
+            RegexValidator(r"^[a-z0-9][a-z0-9-]*$", _("lowercase letters, digits, dashes"))
+        ],
+        verbose_name=_("shop code"),
     )
-    name = models.CharField(max_length=100)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    name = models.CharField(_("name"), max_length=100)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE
+    )
     business_model = models.CharField(
-        max_length=8, choices=BusinessModel.choices, default=BusinessModel.B2C
+        _("business model"), max_length=8, choices=BusinessModel.choices, default=BusinessModel.B2C
     )
     timezone = models.CharField(
-        max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
+        _("time zone"), max_length=64, default="Asia/Shanghai", validators=[validate_timezone]
     )
     # Operational settings (minutes/days); later issues read these.
     order_timeout_minutes = models.PositiveIntegerField(
-        default=30, validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)]
+        _("unpaid order timeout (minutes)"),
+        default=30,
+        validators=[MinValueValidator(5), MaxValueValidator(7 * 24 * 60)],
     )
     auto_receive_days = models.PositiveIntegerField(
-        default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
+        _("auto-receive after (days)"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(60)],
     )
     after_sale_days = models.PositiveIntegerField(
-        default=7, validators=[MinValueValidator(0), MaxValueValidator(90)]
+        _("after-sale window (days)"),
+        default=7,
+        validators=[MinValueValidator(0), MaxValueValidator(90)],
     )
-    settings = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    settings = models.JSONField(_("settings"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("shop")
+        verbose_name_plural = _("shops")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.slug})"
@@ -80,23 +96,25 @@ class Channel(TenantOwnedModel):
     """One mini program (or H5 site) of a tenant; its ``app_id`` identifies tenant and platform."""
 
     class Platform(models.TextChoices):
-        WECHAT = "wechat", "WeChat mini program"
-        ALIPAY = "alipay", "Alipay mini program"
-        H5 = "h5", "H5"
+        WECHAT = "wechat", _("WeChat mini program")
+        ALIPAY = "alipay", _("Alipay mini program")
+        H5 = "h5", _("H5")
 
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    name = models.CharField(max_length=100, blank=True)
-    app_id = models.CharField(max_length=64, unique=True)
-    app_secret = EncryptedTextField(blank=True, default="")
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    app_id = models.CharField(_("app id"), max_length=64, unique=True)
+    app_secret = EncryptedTextField(_("app secret"), blank=True, default="")
     # Alipay: the app's private key (PEM) and Alipay's public key, for login calls.
-    alipay_app_private_key = EncryptedTextField(blank=True, default="")
-    alipay_public_key = models.TextField(blank=True, default="")
-    is_sandbox = models.BooleanField(default=False)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    alipay_app_private_key = EncryptedTextField(_("Alipay app private key"), blank=True, default="")
+    alipay_public_key = models.TextField(_("Alipay public key"), blank=True, default="")
+    is_sandbox = models.BooleanField(_("sandbox"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("mini program")
+        verbose_name_plural = _("mini programs")
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(platform__in=["wechat", "alipay", "h5"]),
@@ -112,21 +130,35 @@ class Staff(TenantOwnedModel):
     """A console user's membership in a tenant, with a role."""
 
     class Role(models.TextChoices):
-        OWNER = "owner", "Owner"
-        ADMIN = "admin", "Administrator"
-        OPERATOR = "operator", "Operator"
-        FINANCE = "finance", "Finance"
-        SERVICE = "service", "Customer service"
+        OWNER = "owner", _("Owner")
+        ADMIN = "admin", _("Administrator")
+        OPERATOR = "operator", _("Operator")
+        FINANCE = "finance", _("Finance")
+        SERVICE = "service", _("Customer service")
+
+    class Language(models.TextChoices):
+        BROWSER = "", _("Browser's language")
+        ZH_HANS = "zh-hans", "简体中文"
+        EN = "en", "English"
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_memberships",
+        verbose_name=_("user"),
     )
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.OPERATOR)
+    is_active = models.BooleanField(_("active"), default=True)
+    # The console's language for this staff member; blank: the browser's (Accept-Language).
+    language = models.CharField(
+        _("language"), max_length=16, choices=Language.choices, default="", blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("staff member")
+        verbose_name_plural = _("staff")
         constraints = [
             models.UniqueConstraint(fields=["tenant", "user"], name="uniq_staff_user_per_tenant"),
         ]
@@ -139,21 +171,23 @@ class ApiKey(TenantOwnedModel):
     """A merchant open API key. Only its SHA-256 hash is stored; the key is shown once."""
 
     class Scope(models.TextChoices):
-        CATALOG = "catalog", "Catalog and inventory"
-        ORDERS = "orders", "Orders and after-sales"
-        MEMBERS = "members", "Members"
-        FINANCE = "finance", "Finance"
+        CATALOG = "catalog", _("Catalog and inventory")
+        ORDERS = "orders", _("Orders and after-sales")
+        MEMBERS = "members", _("Members")
+        FINANCE = "finance", _("Finance")
 
-    name = models.CharField(max_length=100, default="default")
-    prefix = models.CharField(max_length=16, db_index=True)
-    key_hash = models.CharField(max_length=64, unique=True)
-    scopes = models.JSONField(default=list)
-    is_active = models.BooleanField(default=True)
-    last_used_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    name = models.CharField(_("name"), max_length=100, default="default")
+    prefix = models.CharField(_("prefix"), max_length=16, db_index=True)
+    key_hash = models.CharField(_("key hash"), max_length=64, unique=True)
+    scopes = models.JSONField(_("scopes"), default=list)
+    is_active = models.BooleanField(_("active"), default=True)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"

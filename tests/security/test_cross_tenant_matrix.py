@@ -109,6 +109,7 @@ ROUTES: dict[str, Any] = {
     "console/invitation/<str:token>/": Public(
         "staff invitation accept page: found by its secret token only (tests/console)"
     ),
+    "console/language/": Public("POST; the user's own language choice (tests/console/test_i18n)"),
     "console/(?P<url>.*)$": Public("catch-all redirecting to login or 404"),
 }
 ROUTES.update(f.ROUTES)
