@@ -33,6 +33,7 @@ from mall.console.admin import (
     TenantScopedTabularInline,
 )
 from mall.console.dashboard import register_dashboard_counter
+from mall.console.menu import MenuEntry, add_menu_entry
 from mall.console.site import console_site
 from mall.tenancy.models import Staff
 from orders import selectors, services
@@ -758,3 +759,31 @@ class StoreConsoleAdmin(TenantScopedModelAdmin):
 
 register_dashboard_counter("orders_today", "Orders today", selectors.orders_counter, order=10)
 dashboard_register()
+
+
+def _can_fulfil(request: HttpRequest) -> bool:
+    return console_site._registry[Order].can_fulfil(request)
+
+
+add_menu_entry(
+    "orders",
+    MenuEntry(
+        _("Pickup verification"),
+        "qr_code_scanner",
+        url_name="orders_order_pickup_verify",
+        permission=_can_fulfil,
+        edit_permission=_can_fulfil,
+    ),
+    position=1,
+)
+add_menu_entry(
+    "orders",
+    MenuEntry(
+        _("Batch shipping"),
+        "upload_file",
+        url_name="orders_order_ship_batch",
+        permission=_can_fulfil,
+        edit_permission=_can_fulfil,
+    ),
+    position=2,
+)

@@ -162,6 +162,7 @@ MENU: list[MenuGroup] = [
                 edit_permission=_settings_edit_permission,
             ),
             MenuEntry(_("Staff"), "badge", model="mall.Staff"),
+            MenuEntry(_("Staff invitations"), "mail", model="mall.StaffInvitation"),
             MenuEntry(_("Mini programs"), "apps", model="mall.Channel"),
             MenuEntry(_("Payment gateways"), "credit_card", model="payments.GatewayConfig"),
             MenuEntry(_("API keys"), "key", model="mall.ApiKey"),

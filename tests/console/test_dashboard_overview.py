@@ -465,15 +465,3 @@ def test_charts_are_drawn_with_the_bundled_chart_js_when_it_is_installed(
     assert '<script id="chart-data-sales_by_day" type="application/json">' in html
     assert '"datasets": [{"label": "Paid amount", "money": true, "data": [0.0,' in html
     assert not re.search(r'(src|href)="(https?:)?//', html)  # nothing from a CDN
-
-
-def test_without_chart_js_the_charts_are_tables(
-    shop: dict[str, Any], client_a: Client, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr("mall.console.site.chart_js_url", lambda: None)  # unfold not installed
-
-    _, html = dashboard(client_a)
-
-    assert "<canvas" not in html
-    assert "unfold/js/chart/chart.js" not in html
-    assert '<details class="dashboard-chart-table" open>' in html

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from django.apps import apps
 from django.test import Client, RequestFactory
 from django.urls import URLPattern
 
@@ -91,6 +92,10 @@ def test_each_role_sees_exactly_the_entries_it_may_open(
             assert response.status_code == 403, (role, link)
 
 
+# Add pages that lead to another model's add page instead of a form of their own.
+ADD_LEADS_TO = {"mall.Staff": "mall.StaffInvitation"}
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_of_models_a_role_may_not_view_answer_403(
     role: str,
@@ -108,6 +113,10 @@ def test_pages_of_models_a_role_may_not_view_answer_403(
         if not model_admin.has_view_permission(request):
             assert status == 403, (role, url, status)
             checked += 1
+        elif url.endswith("/add/") and model._meta.label in ADD_LEADS_TO:
+            # "Add staff" leads to the invitation form, for those who may invite.
+            target = console_site._registry[apps.get_model(ADD_LEADS_TO[model._meta.label])]
+            assert status == (302 if target.has_add_permission(request) else 403), (role, url)
         elif url.endswith("/add/"):
             assert status == (200 if model_admin.has_add_permission(request) else 403), (role, url)
         elif url.count("/") == 4:  # the changelist
