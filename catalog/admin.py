@@ -367,7 +367,10 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
         return format_html('<a href="{}">Adjust stock</a>', url)
 
     def save_model(self, request: HttpRequest, obj: Sku, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Only the edited columns: the stock read with the row may be stale by now (an order).
+        changed = [name for name in form.changed_data if name not in self.readonly_fields]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
         services.product_refresh_display_price(product=obj.product)
 
     def get_urls(self) -> list[Any]:

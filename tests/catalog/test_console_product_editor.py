@@ -213,20 +213,56 @@ def test_a_stock_change_after_validation_is_not_overwritten(
 
 
 def test_editing_prices_does_not_write_back_a_stock_read_before_an_order(
-    console: Client, tenant: Any
+    console: Client, tenant: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The row was read for this request, then an order took stock: saving the price must not
+    write the stock read before it back."""
+    from catalog.console_forms import SkuConsoleForm
+
     product = _create_tee(console)
     sku = Sku.objects.get(code="TEE-蓝-S")
     inventory.stock_set(tenant=tenant, sku_id=sku.pk, stock=10)
     data = _page_data(console.get(_change_url(product)))
     data[f"{_sku_rows(data)['TEE-蓝-S']}-price"] = "20.00"
-    inventory.stock_reserve(tenant=tenant, lines={sku.pk: 4}, reference="ORDER-2")
+    checked = SkuConsoleForm.clean
 
+    def clean_then_sell(form: SkuConsoleForm) -> Any:
+        result = checked(form)
+        if form.instance.pk == sku.pk:
+            inventory.stock_reserve(tenant=tenant, lines={sku.pk: 4}, reference="ORDER-2")
+        return result
+
+    monkeypatch.setattr(SkuConsoleForm, "clean", clean_then_sell)
     response = console.post(_change_url(product), data)
 
     assert response.status_code == 302, response.content[:3000]
     sku.refresh_from_db()
     assert (sku.price, sku.stock) == (Decimal("20.00"), 6)
+
+
+def test_sku_page_edit_does_not_write_back_a_stale_stock(
+    console: Client, tenant: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from catalog.admin import SkuConsoleAdmin
+
+    _create_tee(console)
+    sku = Sku.objects.get(code="TEE-蓝-S")
+    inventory.stock_set(tenant=tenant, sku_id=sku.pk, stock=10)
+    saved = SkuConsoleAdmin.save_model
+
+    def sell_then_save(self: Any, request: Any, obj: Sku, form: Any, change: bool) -> None:
+        inventory.stock_reserve(tenant=tenant, lines={sku.pk: 4}, reference="ORDER-3")
+        saved(self, request, obj, form, change)
+
+    monkeypatch.setattr(SkuConsoleAdmin, "save_model", sell_then_save)
+    response = console.post(
+        f"/console/catalog/sku/{sku.pk}/change/",
+        {"code": sku.code, "barcode": "", "price": "21.00", "market_price": "", "cost_price": "",
+         "weight_grams": 0, "low_stock_threshold": 0, "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302, response.content[:3000]
+    sku.refresh_from_db()
+    assert (sku.price, sku.stock) == (Decimal("21.00"), 6)
 
 
 def test_specs_values_are_added_and_removed_in_the_page(console: Client, tenant: Any) -> None:
