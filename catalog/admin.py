@@ -19,11 +19,15 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
 from catalog import inventory, services
+from catalog.console_forms import ProductConsoleForm, SkuConsoleForm, stale_stock_message
 from catalog.dashboard import dashboard_register, low_stock_q
-from catalog.images import _read_bounded, image_clean, product_image_add
+from catalog.errors import CatalogErrorCode
+from catalog.images import product_cover_refresh, product_image_add
 from catalog.importer import ImportInvalid, products_import
 from catalog.models import (
     Category,
@@ -34,7 +38,6 @@ from catalog.models import (
     Sku,
     StockMovement,
 )
-from catalog.richtext import description_sanitize
 from mall.api.errors import ApplicationError
 from mall.console.admin import (
     ALL_ROLES,
@@ -90,81 +93,6 @@ class CategoryAdmin(MPTTModelAdmin):
 # --- Products, SKUs, stock, freight (catalog owner) ------------------------------------
 
 
-def _parse_spec_lines(text: str) -> list[dict[str, Any]]:
-    """``Colour: Red, Blue`` per line -> [{"name": "Colour", "values": ["Red", "Blue"]}]."""
-    specs = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        name, sep, values = line.partition(":")
-        items = [v.strip() for v in values.split(",") if v.strip()]
-        if not sep or not name.strip() or not items:
-            raise forms.ValidationError(f"Line {number}: write it as 'Name: value, value'.")
-        if len(name.strip()) > 32 or any(len(v) > 64 for v in items):
-            raise forms.ValidationError(f"Line {number}: name or value too long.")
-        specs.append({"name": name.strip(), "values": items})
-    return specs
-
-
-class ProductConsoleForm(forms.ModelForm):
-    spec_lines = forms.CharField(
-        label="Specs",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Colour: Red, Blue\nSize: S, M"}),
-        help_text="One spec per line: 'Name: value, value'. Values are added, never removed.",
-    )
-    generate_skus = forms.BooleanField(
-        required=False, help_text="Create a SKU for every spec combination that has none."
-    )
-    new_sku_price = forms.DecimalField(
-        required=False, min_value=0, max_digits=12, decimal_places=2,
-        help_text="Price of the generated SKUs.",
-    )  # fmt: skip
-    new_image = forms.FileField(
-        required=False,
-        help_text="Add an image (JPEG, PNG, WebP or GIF). It is checked, stripped of EXIF and "
-        "thumbnailed; the first image becomes the main image.",
-    )
-
-    class Meta:
-        model = Product
-        fields = (
-            "ref", "title", "subtitle", "description", "category", "status", "freight_template",
-            "sort_weight", "supplier_ref", "on_wechat", "on_alipay", "on_h5",
-        )  # fmt: skip
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.instance.pk:
-            self.fields["spec_lines"].initial = "\n".join(
-                f"{n.name}: {', '.join(v.value for v in n.values.all())}"
-                for n in self.instance.spec_names.all()
-            )
-
-    def clean_description(self) -> str:
-        return description_sanitize(self.cleaned_data.get("description") or "")
-
-    def clean_spec_lines(self) -> list[dict[str, Any]]:
-        return _parse_spec_lines(self.cleaned_data.get("spec_lines") or "")
-
-    def clean_new_image(self) -> Any:
-        upload = self.cleaned_data.get("new_image")
-        if upload is None:
-            return None
-        try:  # the same checks as the open API, so a bad file is a form error, not a 500
-            image_clean(_read_bounded(upload))
-        except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
-        upload.seek(0)
-        return upload
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("generate_skus") and data.get("new_sku_price") is None:
-            self.add_error("new_sku_price", "Give the price of the generated SKUs.")
-        return data
-
-
 class ProductImageInline(TenantScopedTabularInline):
     """The product's images: reorder or delete here, add through the upload field above."""
 
@@ -186,15 +114,18 @@ class ProductImageInline(TenantScopedTabularInline):
 
 
 class SkuInline(TenantScopedTabularInline):
+    """The SKU table: price, market price, code and stock per SKU (stock via the ledger)."""
+
     model = Sku
+    form = SkuConsoleForm
     extra = 0
     can_delete = False  # SKUs with history are deactivated, not deleted
     edit_roles = CATALOG_EDIT_ROLES
-    fields = ("code", "specs_label", "barcode", "price", "market_price", "cost_price",
-              "weight_grams", "stock", "low_stock_threshold", "is_active")  # fmt: skip
-    readonly_fields = ("specs_label", "stock")
+    fields = ("specs_label", "code", "price", "market_price", "new_stock", "low_stock_threshold",
+              "is_active", "seen_stock", "seen_version")  # fmt: skip
+    readonly_fields = ("specs_label",)
 
-    @admin.display(description="specs")
+    @admin.display(description=_("specs"))
     def specs_label(self, obj: Sku) -> str:
         return obj.specs_label
 
@@ -207,41 +138,107 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
     form = ProductConsoleForm
     view_roles = ALL_ROLES
     edit_roles = CATALOG_EDIT_ROLES
-    inlines = [ProductImageInline, SkuInline]
-    list_display = ("title", "ref", "status", "display_price", "sales_count", "category",
+    inlines = [SkuInline, ProductImageInline]
+    list_display = ("cover", "title", "ref", "status", "display_price", "sales_count", "category",
                     "updated_at")  # fmt: skip
+    list_display_links = ("cover", "title")
+    list_select_related = ("category",)
     list_filter = ("status", "category", "on_wechat", "on_alipay", "on_h5")
     search_fields = ("title", "subtitle", "ref")
     actions = ["put_on_sale", "take_off_shelf"]
     fieldsets = (
-        (None, {"fields": ("ref", "title", "subtitle", "description", "category", "status",
+        (None, {"fields": ("ref", "title", "subtitle", "category", "status",
                            "freight_template", "sort_weight", "supplier_ref")}),
-        ("Shown on", {"fields": ("on_wechat", "on_alipay", "on_h5")}),
-        ("Specs and SKU matrix", {"fields": ("spec_lines", "generate_skus", "new_sku_price")}),
-        ("Images", {"fields": ("new_image",)}),
+        (_("Description"), {"fields": ("description",)}),
+        (_("Shown on"), {"fields": ("on_wechat", "on_alipay", "on_h5")}),
+        (_("Specs"), {"fields": ("specs", "new_sku_price")}),
+        (_("Images"), {"fields": ("new_images",)}),
     )  # fmt: skip
     change_list_template = "console/catalog/product_change_list.html"
+
+    @admin.display(description=_("cover"))
+    def cover(self, obj: Product) -> str:
+        if not obj.main_image:
+            return "-"
+        return format_html('<img src="{}" height="40" alt="">', obj.main_image_url)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not Sku:
+            super().save_formset(request, form, formset, change)
+            return
+        tenant = request.tenant  # type: ignore[attr-defined]
+        staff = request.staff  # type: ignore[attr-defined]
+        # What formset.save() would have recorded (the admin's change message reads it).
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for sku_form in formset.forms:
+            sku = sku_form.instance
+            changed = [name for name in sku_form.changed_data if name in SkuConsoleForm.Meta.fields]
+            if changed:
+                # Only the edited columns: never write back a stock read before an order moved it.
+                sku_form.save(commit=False)
+                sku.save(update_fields=[*changed, "updated_at"])
+                formset.changed_objects.append((sku, changed))
+            new_stock = sku_form.stock_change
+            if new_stock is None:
+                continue
+            try:
+                inventory.stock_set(
+                    tenant=tenant,
+                    sku_id=sku.pk,
+                    stock=new_stock,
+                    expected_version=sku_form.cleaned_data["seen_version"],
+                    reason=StockMovement.Reason.CONSOLE,
+                    note=f"by {staff.user}"[:255],
+                )
+            except ApplicationError as exc:
+                current = exc.details.get("stock") if exc.details else None
+                message = (
+                    stale_stock_message(sku.code, current)
+                    if exc.code == CatalogErrorCode.VERSION_CONFLICT and current is not None
+                    else f"{sku.code}: {exc.message}"
+                )
+                self.message_user(request, message, messages.ERROR)
 
     def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
         super().save_related(request, form, formsets, change)
         product = form.instance
         tenant = request.tenant  # type: ignore[attr-defined]
+        request._console_new_skus = 0  # type: ignore[attr-defined]
         try:
-            specs = form.cleaned_data.get("spec_lines") or []
-            if specs:
-                services.product_specs_set(tenant=tenant, product=product, specs=specs)
-            if form.cleaned_data.get("generate_skus"):
+            if "specs" in form.changed_data or form.new_sku_count:
+                services.product_specs_replace(
+                    tenant=tenant, product=product, specs=form.cleaned_data["specs"]
+                )
+            if form.new_sku_count:
                 made = services.product_generate_sku_matrix(
                     tenant=tenant, product=product, price=form.cleaned_data["new_sku_price"]
                 )
-                self.message_user(request, f"{made} SKU(s) generated from the specs.")
+                request._console_new_skus = made  # type: ignore[attr-defined]
+                self.message_user(
+                    request,
+                    gettext("%(count)d SKU(s) created from the specs: set their prices and stock.")
+                    % {"count": made},
+                )
             services.product_refresh_display_price(product=product)
-            upload = form.cleaned_data.get("new_image")
-            if upload is not None:
+            for upload in form.cleaned_data.get("new_images") or []:
                 product_image_add(tenant=tenant, product=product, upload=upload)
-                self.message_user(request, "Image added.")
+            product_cover_refresh(tenant=tenant, product=product)
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
+        if product.status == Product.Status.ON_SALE and product.display_price is None:
+            Product.objects.filter(pk=product.pk).update(status=Product.Status.DRAFT)
+            product.status = Product.Status.DRAFT
+            self.message_user(
+                request,
+                gettext("A product without an active SKU cannot be on sale; it stays a draft."),
+                messages.WARNING,
+            )
+
+    def response_add(self, request: HttpRequest, obj: Product, post_url_continue: Any = None):
+        if getattr(request, "_console_new_skus", 0) and "_addanother" not in request.POST:
+            # The SKU table is on the change page: go there to fill prices and stock.
+            return redirect("console:catalog_product_change", obj.pk)
+        return super().response_add(request, obj, post_url_continue)
 
     def _set_status(self, request: HttpRequest, queryset: QuerySet[Product], status: str) -> None:
         ids = list(queryset.values_list("pk", flat=True))
@@ -371,7 +368,10 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
         return format_html('<a href="{}">Adjust stock</a>', url)
 
     def save_model(self, request: HttpRequest, obj: Sku, form: Any, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Only the edited columns: the stock read with the row may be stale by now (an order).
+        changed = [name for name in form.changed_data if name not in self.readonly_fields]
+        if changed:
+            obj.save(update_fields=[*changed, "updated_at"])
         services.product_refresh_display_price(product=obj.product)
 
     def get_urls(self) -> list[Any]:

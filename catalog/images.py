@@ -229,3 +229,21 @@ def product_image_add(
             Product.objects.filter(pk=locked.pk).update(main_image=names["medium"])
         catalog_cache_changed(tenant_id=tenant.pk, product_ids=[locked.pk], listing=True)
     return image
+
+
+def product_cover_refresh(*, tenant: Tenant, product: Product) -> str:
+    """After images were reordered or deleted: the first image (position, then id) is the
+    cover, i.e. ``Product.main_image``. Returns the cover's storage name ("" without images)."""
+    first = (
+        ProductImage.objects.for_tenant(tenant)
+        .filter(product_id=product.pk)
+        .order_by("position", "id")
+        .values_list("thumb_medium", flat=True)
+        .first()
+    )
+    cover = first or ""
+    changed = Product.objects.for_tenant(tenant).filter(pk=product.pk).exclude(main_image=cover)
+    if changed.update(main_image=cover):
+        catalog_cache_changed(tenant_id=tenant.pk, product_ids=[product.pk], listing=True)
+    product.main_image = cover
+    return cover

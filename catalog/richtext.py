@@ -5,7 +5,7 @@ from __future__ import annotations
 import nh3
 
 ALLOWED_TAGS = {
-    "p", "br", "strong", "b", "em", "i", "u", "s", "span", "div",
+    "p", "br", "strong", "b", "em", "i", "u", "s", "del", "span", "div",
     "h2", "h3", "h4", "ul", "ol", "li", "blockquote", "img", "a",
     "table", "thead", "tbody", "tr", "th", "td",
 }  # fmt: skip

@@ -369,17 +369,19 @@ def product_generate_sku_matrix(*, tenant: Tenant, product: Product, price: Deci
         }
         if any(not v for v in values.values()):
             raise _invalid(CatalogErrorCode.INVALID_SPECS, "Every spec needs at least one value.")
-        existing = set(
-            Sku.objects.for_tenant(tenant)
+        # Compared as sets of value ids: a spec moved to another position keeps its SKUs.
+        existing = {
+            frozenset(filter(None, key.split("-")))
+            for key in Sku.objects.for_tenant(tenant)
             .filter(product=product)
             .values_list("spec_key", flat=True)
-        )
+        }
         taken = set(Sku.objects.for_tenant(tenant).values_list("code", flat=True))
         prefix = product.ref or f"P{product.pk}"
         created = 0
         for combo in cartesian(*[values[n.pk] for n in names]):
             key = "-".join(str(v.pk) for v in combo)
-            if key in existing:
+            if frozenset(str(v.pk) for v in combo) in existing:
                 continue
             base = "-".join([prefix, *(v.value for v in combo)])[:60]
             code, n = base, 1
@@ -396,3 +398,141 @@ def product_generate_sku_matrix(*, tenant: Tenant, product: Product, price: Deci
             created += 1
         product_refresh_display_price(product=product)
     return created
+
+
+# --- Spec dimensions edited as a whole (console product editor) ---------------------------
+
+SPEC_NAME_MAX = 32
+SPEC_VALUE_MAX = 64
+SPEC_DIMENSIONS_MAX = 3
+SPEC_VALUES_MAX = 50
+
+
+def specs_normalise(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Strip names/values, drop empty values and repeats; refuse unnamed, repeated or too long
+    dimensions. Returns ``[{"name": str, "values": [str, ...]}, ...]`` in the given order."""
+    clean: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for spec in specs:
+        name = str(spec.get("name") or "").strip()
+        values: list[str] = []
+        for raw in spec.get("values") or []:
+            text = str(raw).strip()
+            if text and text not in values:
+                values.append(text)
+        if not name and not values:
+            continue
+        if not name:
+            raise _invalid(CatalogErrorCode.INVALID_SPECS, "Every spec needs a name.")
+        if name in seen:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS, f"The spec {name} is listed twice.", spec=name
+            )
+        if not values:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS, f"The spec {name} needs at least one value.",
+                spec=name,
+            )  # fmt: skip
+        if len(name) > SPEC_NAME_MAX or any(len(v) > SPEC_VALUE_MAX for v in values):
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS,
+                f"Spec names have at most {SPEC_NAME_MAX} characters and values at most "
+                f"{SPEC_VALUE_MAX}.",
+                spec=name,
+            )
+        if len(values) > SPEC_VALUES_MAX:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS,
+                f"A spec has at most {SPEC_VALUES_MAX} values.",
+                spec=name,
+            )
+        seen.add(name)
+        clean.append({"name": name, "values": values})
+    if len(clean) > SPEC_DIMENSIONS_MAX:
+        raise _invalid(
+            CatalogErrorCode.INVALID_SPECS,
+            f"A product has at most {SPEC_DIMENSIONS_MAX} specs.",
+        )
+    return clean
+
+
+def _sku_spec_rows(tenant: Tenant, product: Product | None) -> list[tuple[str, dict[str, str]]]:
+    if product is None or product.pk is None:
+        return []
+    rows = Sku.objects.for_tenant(tenant).filter(product=product).values_list("code", "specs")
+    return [(code, {s["name"]: s["value"] for s in specs or []}) for code, specs in rows]
+
+
+def product_specs_check(
+    *, tenant: Tenant, product: Product | None, specs: Sequence[dict[str, Any]]
+) -> int:
+    """Check that ``specs`` (normalised) may replace the product's specs; return how many spec
+    combinations have no SKU yet (what saving will generate).
+
+    Refused (400 ``invalid_specs``): removing a value or a spec that SKUs use (deactivate
+    those SKUs instead; their history stays), and adding a spec to a product whose SKUs
+    exist (they would have no value of it).
+    """
+    from itertools import product as cartesian
+
+    rows = _sku_spec_rows(tenant, product)
+    wanted = {s["name"]: s["values"] for s in specs}
+    used: dict[tuple[str, str], list[str]] = {}
+    for code, chosen in rows:
+        for name, value in chosen.items():
+            used.setdefault((name, value), []).append(code)
+    for (name, value), codes in sorted(used.items()):
+        if name not in wanted:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS,
+                f"The spec {name} is used by SKU(s) {', '.join(sorted(codes)[:5])}; "
+                "it cannot be removed (deactivate those SKUs instead).",
+                spec=name, skus=sorted(codes),
+            )  # fmt: skip
+        if value not in wanted[name]:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS,
+                f"{name}: {value} is used by SKU(s) {', '.join(sorted(codes)[:5])}; "
+                "it cannot be removed (deactivate those SKUs instead).",
+                spec=name, value=value, skus=sorted(codes),
+            )  # fmt: skip
+    if rows:
+        had = {name for _code, chosen in rows for name in chosen}
+        added = [name for name in wanted if name not in had]
+        if added:
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS,
+                f"The spec {added[0]} cannot be added: this product's SKUs exist without it. "
+                "Create a new product for the new combinations.",
+                spec=added[0],
+            )
+    existing = {tuple(chosen.get(s["name"]) for s in specs) for _code, chosen in rows}
+    return sum(1 for combo in cartesian(*wanted.values()) if combo not in existing)
+
+
+def product_specs_replace(
+    *, tenant: Tenant, product: Product, specs: Sequence[dict[str, Any]]
+) -> None:
+    """Make the product's specs exactly ``specs`` (order = position): missing names/values are
+    created, the ones left out deleted (only if no SKU uses them; see ``product_specs_check``)."""
+    specs = specs_normalise(specs)
+    with transaction.atomic():
+        Product.objects.for_tenant(tenant).select_for_update().filter(pk=product.pk).first()
+        product_specs_check(tenant=tenant, product=product, specs=specs)
+        wanted = {s["name"]: s["values"] for s in specs}
+        names = {n.name: n for n in SpecName.objects.for_tenant(tenant).filter(product=product)}
+        for name, spec_name in names.items():
+            if name not in wanted:
+                spec_name.delete()
+        by_name = _ensure_specs(tenant=tenant, product=product, specs=specs)
+        for position, spec in enumerate(specs):
+            spec_name, values = by_name[spec["name"]]
+            if spec_name.position != position:
+                SpecName.objects.filter(pk=spec_name.pk).update(position=position)
+            for text, value in values.items():
+                if text not in spec["values"]:
+                    value.delete()
+                elif value.position != spec["values"].index(text):
+                    SpecValue.objects.filter(pk=value.pk).update(
+                        position=spec["values"].index(text)
+                    )

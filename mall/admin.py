@@ -108,7 +108,7 @@ class StaffConsoleAdmin(TenantScopedModelAdmin):
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
     ) -> HttpResponse:
-        """"Add staff" leads to the invitation form, for those who may invite."""
+        """ "Add staff" leads to the invitation form, for those who may invite."""
         if not self.admin_site._registry[StaffInvitation].has_add_permission(request):
             raise PermissionDenied
         return HttpResponseRedirect(

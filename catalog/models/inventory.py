@@ -19,6 +19,7 @@ class StockMovement(TenantOwnedModel):
         ADJUST = "adjust", "Manual adjustment"
         SYNC = "sync", "Absolute stock set (ERP/WMS sync)"
         IMPORT = "import", "Imported"
+        CONSOLE = "console", "Console edit"
 
     sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="movements")
     reason = models.CharField(max_length=16, choices=Reason.choices)

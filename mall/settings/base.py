@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "orders",
     "payments",
     "distribution",
+    # unfold's form widgets (the product description's WYSIWYG editor: templates and assets).
+    "unfold.contrib.forms",
 ]
 
 MIDDLEWARE = [

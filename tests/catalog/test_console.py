@@ -35,21 +35,23 @@ def test_product_editor_generates_sku_matrix_from_specs(console: Client, tenant:
             "ref": "TEE", "title": "T-shirt", "subtitle": "",
             "description": "<p>x<script></script></p>",
             "status": "draft", "sort_weight": 0, "supplier_ref": "", "on_wechat": "on",
-            "spec_lines": "Colour: Red, Blue\nSize: S, M, L", "generate_skus": "on",
-            "new_sku_price": "39.00",
+            "specs-0-name": "Colour", "specs-0-values": ["Red", "Blue"],
+            "specs-1-name": "Size", "specs-1-values": ["S", "M", "L"], "new_sku_price": "39.00",
             "skus-TOTAL_FORMS": "0", "skus-INITIAL_FORMS": "0",
             "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0",
         },
     )  # fmt: skip
     assert response.status_code == 302, response.content[:2000]
     product = Product.objects.get(tenant=tenant, ref="TEE")
+    assert response["Location"] == f"/console/catalog/product/{product.pk}/change/"
     assert product.description == "<p>x</p>"
     codes = set(Sku.objects.filter(product=product).values_list("code", flat=True))
     assert len(codes) == 6 and "TEE-Red-S" in codes and "TEE-Blue-L" in codes
     assert str(product.display_price) == "39.00"
     # The change page shows the specs and the SKU matrix.
     page = console.get(f"/console/catalog/product/{product.pk}/change/").content.decode()
-    assert "Colour: Red, Blue" in page and "TEE-Blue-M" in page
+    assert 'name="specs-0-name" value="Colour"' in page and "TEE-Blue-M" in page
+    assert 'name="specs-1-values" value="L"' in page
 
 
 def test_bulk_on_and_off_shelf(console: Client, tenant: Any) -> None:
@@ -154,7 +156,7 @@ def _product_form(product: Product, **extra: Any) -> dict[str, Any]:
     return {
         "ref": product.ref, "title": product.title, "subtitle": "", "description": "",
         "status": product.status, "sort_weight": 0, "supplier_ref": "", "on_wechat": "on",
-        "spec_lines": "", "skus-TOTAL_FORMS": "0", "skus-INITIAL_FORMS": "0",
+        "skus-TOTAL_FORMS": "0", "skus-INITIAL_FORMS": "0",
         "images-TOTAL_FORMS": "0", "images-INITIAL_FORMS": "0", **extra,
     }  # fmt: skip
 
@@ -172,7 +174,7 @@ def test_console_uploads_a_product_image_with_thumbnails(console: Client, tenant
     upload = SimpleUploadedFile("mug.png", buf.getvalue(), content_type="image/png")
 
     response = console.post(
-        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_image=upload)
+        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_images=upload)
     )
 
     assert response.status_code == 302, response.content[:2000]
@@ -192,7 +194,7 @@ def test_console_refuses_a_file_that_is_not_an_image(console: Client, tenant: An
     fake = SimpleUploadedFile("cup.jpg", b"just text, not a jpeg", content_type="image/jpeg")
 
     response = console.post(
-        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_image=fake)
+        f"/console/catalog/product/{product.pk}/change/", _product_form(product, new_images=fake)
     )
 
     assert response.status_code == 200  # the form comes back with the error
