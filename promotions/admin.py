@@ -3,6 +3,7 @@ coupon templates (issue to a member segment), the tenant's promotion settings.""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -11,6 +12,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.console.admin import (
@@ -20,6 +22,12 @@ from mall.console.admin import (
 )
 from mall.console.site import console_site
 from mall.tenancy.models import Staff
+from promotions.console_forms import (
+    KIND_DESCRIPTIONS,
+    KIND_FIELDS,
+    KIND_SECTIONS,
+    CampaignConsoleForm,
+)
 from promotions.models import (
     Campaign,
     CampaignDisplay,
@@ -28,6 +36,7 @@ from promotions.models import (
     FlashSaleSku,
     PromotionSettings,
 )
+from promotions.pricing.types import CampaignKind
 from promotions.services import campaign_cancel, campaign_schedule, coupon_issue_to_members
 
 Role = Staff.Role
@@ -79,8 +88,10 @@ class FlashSaleSkuInline(TenantScopedTabularInline):
     formset = FlashSaleSkuFormSet
     fields = ("sku", "price", "quota", "per_member_limit", "sold")
     readonly_fields = ("sold",)
-    raw_id_fields = ("sku",)
-    extra = 0
+    autocomplete_fields = ("sku",)  # the SKU console page's search: this tenant's SKUs only
+    extra = 1
+    verbose_name = _("flash-sale SKU")
+    verbose_name_plural = _("flash-sale SKUs (price, quota, limit per member)")
     view_roles = ALL_ROLES
     edit_roles = MARKETING_ROLES
 
@@ -93,8 +104,26 @@ class CampaignDisplayInline(TenantScopedTabularInline):
     edit_roles = MARKETING_ROLES
 
 
+def _kind_fieldset(kind: str) -> tuple[Any, dict[str, Any]]:
+    return (
+        KIND_SECTIONS[kind],
+        {
+            "fields": tuple(
+                (["fr_mode"] if kind == CampaignKind.FULL_REDUCTION else [])
+                + list(KIND_FIELDS[kind].values())
+            ),
+            "description": KIND_DESCRIPTIONS[kind],
+            "classes": (f"kind-{kind}",),
+        },
+    )
+
+
 @admin.register(Campaign, site=console_site)
 class CampaignConsoleAdmin(TenantScopedModelAdmin):
+    """Campaigns with typed rules (``CampaignConsoleForm``): the raw ``rules`` and
+    ``stacks_with`` JSON are written by the form, never shown."""
+
+    form = CampaignConsoleForm
     view_roles = ALL_ROLES
     edit_roles = MARKETING_ROLES
     inlines = [FlashSaleSkuInline, CampaignDisplayInline]
@@ -111,26 +140,42 @@ class CampaignConsoleAdmin(TenantScopedModelAdmin):
     list_filter = ("kind", "status")
     search_fields = ("name",)
     readonly_fields = ("discount_given",)
-    filter_horizontal = ("products", "categories", "excluded_products")
-    raw_id_fields = ("skus",)
-    fieldsets = (
-        (None, {"fields": ("name", "kind", "status", "starts_at", "ends_at", "priority")}),
-        (
-            "Scope",
-            {"fields": ("all_items", "products", "categories", "skus", "excluded_products")},
-        ),
-        ("Display", {"fields": ("on_wechat", "on_alipay", "on_h5", "title", "banner")}),
-        (
-            "Rules",
-            {
-                "fields": ("rules", "stacks_with", "budget", "discount_given"),
-                "description": "Rules are JSON per kind, see docs/pricing.md.",
-            },
-        ),
-    )
-    actions = ["schedule", "cancel"]
+    autocomplete_fields = ("products", "categories", "skus", "excluded_products")
 
-    @admin.display(description="budget used")
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+        fields = tuple(super().get_readonly_fields(request, obj))
+        # A campaign keeps its kind (its rules, flash-sale rows and orders depend on it).
+        return (*fields, "kind") if obj is not None and "kind" not in fields else fields
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        kinds = [obj.kind] if obj is not None and obj.kind in KIND_FIELDS else list(KIND_FIELDS)
+        return [
+            (None, {"fields": ("name", "kind", "status", "starts_at", "ends_at", "priority")}),
+            *(_kind_fieldset(kind) for kind in kinds),
+            (
+                _("Scope"),
+                {
+                    "fields": ("all_items", "products", "categories", "skus", "excluded_products"),
+                    "description": _(
+                        "Which items the campaign counts: all, or the products, categories "
+                        "and SKUs picked here (minus the excluded products)."
+                    ),
+                },
+            ),
+            (_("Display"), {"fields": ("on_wechat", "on_alipay", "on_h5", "title", "banner")}),
+            (
+                _("Stacking and budget"),
+                {"fields": ("stacking_default", "stacking", "budget", "discount_given")},
+            ),
+        ]
+
+    def get_inline_instances(self, request: HttpRequest, obj: Any = None) -> list[Any]:
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.kind != CampaignKind.FLASH_SALE:
+            inlines = [i for i in inlines if not isinstance(i, FlashSaleSkuInline)]
+        return inlines
+
+    @admin.display(description=_("budget used"))
     def budget_used(self, obj: Campaign) -> str:
         if not obj.budget:
             return "-"
@@ -184,7 +229,36 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
     list_filter = ("kind", "claim_channel", "is_active")
     search_fields = ("name",)
     readonly_fields = ("issued_count",)
-    filter_horizontal = ("categories", "products", "excluded_products")
+    autocomplete_fields = ("categories", "products", "excluded_products")
+    fieldsets = (
+        (None, {"fields": ("name", "description", "kind", "is_active")}),
+        (
+            _("Value"),
+            {
+                "fields": ("amount", "percent_off", "max_discount", "threshold"),
+                "description": _(
+                    "Amount off: the amount. Over X, amount off: the threshold and the amount. "
+                    "Percent off: the percent and, if any, the most it takes off. Shipping: "
+                    "the amount off the fee, empty for free shipping."
+                ),
+            },
+        ),
+        (
+            _("Scope"),
+            {"fields": ("scope_type", "categories", "products", "excluded_products")},
+        ),
+        (_("Quantity"), {"fields": ("total_quantity", "issued_count", "per_member_limit")}),
+        (
+            _("Validity"),
+            {
+                "fields": ("validity_type", "valid_from", "valid_until", "valid_days"),
+                "description": _(
+                    "A fixed window (from, until) or a number of days after the claim."
+                ),
+            },
+        ),
+        (_("Claiming"), {"fields": ("claim_channel", "claim_starts_at", "claim_ends_at")}),
+    )
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CouponTemplate]:
         return (

@@ -81,13 +81,14 @@ def _end_must_follow_start_and_rules_validated(console: Client) -> None:
             kind="full_reduction",
             ends_at_0=end.strftime("%Y-%m-%d"),
             ends_at_1=end.strftime("%H:%M:%S"),
-            rules='{"tiers": [{"threshold": "100", "reduction": "-5"}]}',
+            **{"fr_tiers-TOTAL_FORMS": "1", "fr_tiers-0-threshold": "100"},
+            **{"fr_tiers-0-reduction": "-5"},
         ),
     )
     assert response.status_code == 200
     errors = _errors(response)
     assert "The end must be after the start." in errors
-    assert "&#x27;reduction&#x27; must be an amount" in errors or "'reduction' must be" in errors
+    assert "Tier 1, Amount off: Ensure this value is greater than or equal to 0." in errors
     assert not Campaign.objects.exists()
 
 
