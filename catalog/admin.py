@@ -13,7 +13,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import get_deleted_objects
 from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
-from django.db.models import F, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from mptt.admin import MPTTModelAdmin
 
 from catalog import inventory, services
+from catalog.dashboard import dashboard_register, low_stock_q
 from catalog.images import _read_bounded, image_clean, product_image_add
 from catalog.importer import ImportInvalid, products_import
 from catalog.models import (
@@ -326,7 +327,7 @@ class LowStockFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Sku]) -> QuerySet[Sku]:
         if self.value() == "low":
-            return queryset.filter(stock__lte=F("low_stock_threshold"), low_stock_threshold__gt=0)
+            return queryset.filter(low_stock_q())
         if self.value() == "out":
             return queryset.filter(stock=0)
         return queryset
@@ -439,3 +440,6 @@ class FreightTemplateConsoleAdmin(TenantScopedModelAdmin):
     edit_roles = CATALOG_EDIT_ROLES
     inlines = [FreightRuleInline]
     list_display = ("name", "charge_by", "first_fee", "additional_fee", "free_shipping_threshold")
+
+
+dashboard_register()

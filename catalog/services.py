@@ -6,12 +6,13 @@ everything else goes through catalog.inventory.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from catalog.errors import CatalogErrorCode
@@ -244,6 +245,20 @@ def product_refresh_display_price(*, product: Product) -> None:
     catalog_cache_changed(tenant_id=product.tenant_id, product_ids=[product.pk], listing=True)
 
 
+def _save_product(product: Product) -> None:
+    """Save; a ref another product of the shop uses is 409 ``duplicate_product_ref``."""
+    try:
+        with transaction.atomic():
+            product.save()
+    except IntegrityError as exc:
+        raise ApplicationError(
+            "duplicate_product_ref",
+            "Another product already uses this ref.",
+            details={"ref": product.ref},
+            status_code=409,
+        ) from exc
+
+
 def product_create(
     *,
     tenant: Tenant,
@@ -260,16 +275,7 @@ def product_create(
         _apply_fields(product, dict(fields))
         product.category = _category(tenant, category_id)
         product.freight_template = _freight_template(tenant, freight_template_id)
-        try:
-            with transaction.atomic():
-                product.save()
-        except IntegrityError as exc:
-            raise ApplicationError(
-                "duplicate_product_ref",
-                "Another product already uses this ref.",
-                details={"ref": product.ref},
-                status_code=409,
-            ) from exc
+        _save_product(product)
         specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs)
         _write_skus(tenant=tenant, product=product, specs_map=specs_map, skus=skus)
         product_refresh_display_price(product=product)
@@ -298,7 +304,7 @@ def product_update(
             product.category = _category(tenant, category_id)  # type: ignore[arg-type]
         if template_id is not _MISSING:
             product.freight_template = _freight_template(tenant, template_id)  # type: ignore[arg-type]
-        product.save()
+        _save_product(product)
         if specs is not None or skus is not None:
             specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs or ())
             if skus is not None:
@@ -323,10 +329,21 @@ def product_set_status(*, tenant: Tenant, product_ids: Sequence[int], status: st
 
 
 def product_sales_add(*, tenant: Tenant, product_id: int, quantity: int) -> None:
-    """Counter for the list's ``sales`` (orders call it on payment)."""
-    Product.objects.for_tenant(tenant).filter(pk=product_id).update(
-        sales_count=F("sales_count") + quantity
-    )
+    """Counter for the list's ``sales`` (see ``product_sales_change``)."""
+    product_sales_change(tenant=tenant, quantities={product_id: quantity})
+
+
+def product_sales_change(*, tenant: Tenant, quantities: Mapping[int, int]) -> None:
+    """Add (paid) or take back (negative: refunded) sold quantities per product id, in the
+    caller's transaction; never below 0 (sales before counting began are unknown). Rows are
+    updated in id order (no deadlock between two orders of the same products). Cached list
+    pages are not invalidated: a count shows there up to ``PRODUCT_PAGE_CACHE_TTL`` late."""
+    for product_id in sorted(quantities):
+        quantity = quantities[product_id]
+        if quantity:
+            Product.objects.for_tenant(tenant).filter(pk=product_id).update(
+                sales_count=Greatest(F("sales_count") + quantity, 0)
+            )
 
 
 def product_specs_set(*, tenant: Tenant, product: Product, specs: Sequence[dict[str, Any]]) -> None:

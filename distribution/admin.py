@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from distribution import services
 from distribution.console import DistributorConsoleMixin
+from distribution.dashboard import dashboard_register
 from distribution.models import (
     Binding,
     Commission,
@@ -277,3 +278,6 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
 @admin.register(TeamReward, site=console_site)
 class TeamRewardAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     list_display = ["distributor", "month", "team_sales", "rate", "amount", "created_at"]
+
+
+dashboard_register()

@@ -1,4 +1,8 @@
-"""Courier adapters: query tracking events of an express shipment.
+"""Courier companies and adapters that query tracking events of an express shipment.
+
+``COURIERS`` is the maintained list of the common Chinese express companies the console offers
+(name + Kuaidi100 company code, the code stored in ``Shipment.carrier`` and sent as ``com`` to
+Kuaidi100); ``courier_find`` resolves a name or code typed in a batch-shipping file.
 
 ``courier_adapter()`` returns the adapter named by ``settings.COURIER_BACKEND``:
 ``local`` (default; development and tests: answers from the shipment itself) or ``kuaidi100``
@@ -15,9 +19,80 @@ from typing import Protocol
 
 import requests
 from django.conf import settings
+from django.utils.translation import gettext, gettext_noop
 
 from mall.api.errors import ApplicationError
 from orders.errors import OrderErrorCode
+
+
+@dataclass(frozen=True)
+class Courier:
+    code: str  # the Kuaidi100 company code
+    name_en: str  # English source of the display name (translated by ``name``)
+    name_zh: str  # the Chinese name merchants and spreadsheets use
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def name(self) -> str:
+        return gettext(self.name_en)
+
+    @property
+    def label(self) -> str:
+        return f"{self.name_zh} {self.name} ({self.code})"
+
+
+# Common Chinese express companies with their Kuaidi100 codes (https://api.kuaidi100.com/manager/
+# v2/query/overview: "快递公司编码"). Keep the codes exactly as Kuaidi100 spells them.
+COURIERS: tuple[Courier, ...] = (
+    Courier("shunfeng", gettext_noop("SF Express"), "顺丰速运", ("sf", "顺丰", "sf express")),
+    Courier("zhongtong", gettext_noop("ZTO Express"), "中通快递", ("zto", "中通")),
+    Courier("yuantong", gettext_noop("YTO Express"), "圆通速递", ("yto", "圆通")),
+    Courier("shentong", gettext_noop("STO Express"), "申通快递", ("sto", "申通")),
+    Courier("yunda", gettext_noop("Yunda Express"), "韵达快递", ("韵达",)),
+    Courier("jd", gettext_noop("JD Logistics"), "京东物流", ("京东", "jdl", "jd logistics")),
+    Courier("ems", gettext_noop("EMS"), "EMS", ("中国邮政ems", "邮政ems")),
+    Courier(
+        "youzhengguonei", gettext_noop("China Post parcel"), "邮政快递包裹", ("邮政", "china post")
+    ),
+    Courier("jtexpress", gettext_noop("J&T Express"), "极兔速递", ("j&t", "jt", "极兔")),
+    Courier(
+        "debangwuliu", gettext_noop("Deppon"), "德邦物流", ("deppon", "德邦", "debang", "德邦快递")
+    ),
+    Courier(
+        "huitongkuaidi", gettext_noop("Best Express"), "百世快递", ("best", "百世", "百世汇通")
+    ),
+    Courier("danniao", gettext_noop("Danniao"), "丹鸟", ("丹鸟快递",)),
+    Courier("zhaijisong", gettext_noop("ZJS Express"), "宅急送", ("zjs",)),
+    Courier("fengwang", gettext_noop("Fengwang Express"), "丰网速运", ("丰网",)),
+    Courier("kuayue", gettext_noop("Kuayue Express"), "跨越速运", ("跨越",)),
+    Courier("annengwuliu", gettext_noop("ANE Logistics"), "安能物流", ("ane", "安能")),
+    Courier("zhongtongkuaiyun", gettext_noop("ZTO Freight"), "中通快运", ()),
+    Courier("yundakuaiyun", gettext_noop("Yunda Freight"), "韵达快运", ()),
+)
+
+_BY_KEY: dict[str, Courier] = {}
+for _courier in COURIERS:
+    for _key in (_courier.code, _courier.name_zh, _courier.name_en, *_courier.aliases):
+        _BY_KEY.setdefault(_key.strip().lower(), _courier)
+
+
+def courier_by_code(code: str) -> Courier | None:
+    return next((c for c in COURIERS if c.code == code), None)
+
+
+def courier_find(value: str) -> Courier | None:
+    """The courier whose code, Chinese or English name or common alias is ``value``
+    (case-insensitive), else None."""
+    return _BY_KEY.get(value.strip().lower()) if value else None
+
+
+def courier_choices() -> list[tuple[str, str]]:
+    return [(c.code, c.label) for c in COURIERS]
+
+
+def courier_label(code: str) -> str:
+    courier = courier_by_code(code)
+    return courier.label if courier is not None else code
 
 
 @dataclass(frozen=True)

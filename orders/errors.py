@@ -26,5 +26,7 @@ class OrderErrorCode(StrEnum):
     WRONG_PICKUP_CODE = "wrong_pickup_code"
     PICKUP_LOCKED = "pickup_locked"
     REFUND_EXCEEDS_PAID = "refund_exceeds_paid"
+    REFUND_INVALID_AMOUNT = "refund_invalid_amount"
+    REFUND_UNDER_WAY = "refund_under_way"
     AFTER_SALE_NOT_ALLOWED = "after_sale_not_allowed"
     COURIER_ERROR = "courier_error"

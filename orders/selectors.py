@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PLATFORM_FIELDS, Product, Sku
 from mall.api.errors import ApplicationError
@@ -187,3 +188,57 @@ def order_export_rows(orders: QuerySet[Order]) -> list[list[Any]]:
             ]
         )
     return rows
+
+
+# --- Console status tabs ----------------------------------------------------------------------
+
+S = Order.Status
+_OPEN_AFTER_SALE = Exists(
+    AfterSale.objects.filter(order=OuterRef("pk"), status__in=AfterSale.OPEN_STATUSES)
+)
+
+
+@dataclass(frozen=True)
+class OrderTab:
+    key: str
+    label: Any  # lazy translation
+
+
+# The console's order tabs. "To ship" counts paid orders of every fulfilment (store pickup
+# orders wait there for their pickup code); "Shipped" includes orders the buyer received but
+# that are not completed yet; "In after-sale" is every order with an open after-sale request.
+ORDER_TABS: tuple[OrderTab, ...] = (
+    OrderTab("pending_payment", _("Pending payment")),
+    OrderTab("to_ship", _("To ship")),
+    OrderTab("shipped", _("Shipped")),
+    OrderTab("completed", _("Completed")),
+    OrderTab("cancelled", _("Cancelled")),
+    OrderTab("after_sale", _("In after-sale")),
+)
+
+
+def order_tab_condition(key: str) -> Q | Exists:
+    """The filter of one tab (``KeyError`` for an unknown key)."""
+    return {
+        "pending_payment": Q(status=S.PENDING_PAYMENT),
+        "to_ship": Q(status__in=(S.PAID, S.PARTIALLY_SHIPPED)),
+        "shipped": Q(status__in=(S.SHIPPED, S.RECEIVED)),
+        "completed": Q(status=S.COMPLETED),
+        "cancelled": Q(status=S.CANCELLED),
+        "after_sale": _OPEN_AFTER_SALE,
+    }[key]
+
+
+def order_tab_filter(qs: QuerySet[Order], key: str) -> QuerySet[Order]:
+    return qs.filter(order_tab_condition(key))
+
+
+def order_tab_counts(*, tenant: Tenant) -> dict[str, int]:
+    """Tab key -> number of the tenant's orders in it, plus ``all``. One query."""
+    aggregates: dict[str, Any] = {"all": Count("pk")}
+    for tab in ORDER_TABS:
+        condition = order_tab_condition(tab.key)
+        aggregates[tab.key] = Count(
+            "pk", filter=condition if isinstance(condition, Q) else Q(condition)
+        )
+    return Order.objects.for_tenant(tenant).aggregate(**aggregates)

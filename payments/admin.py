@@ -26,6 +26,7 @@ from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
 from payments.console import Column, FinanceListMixin, Total, date_range_filter, money_column
+from payments.dashboard import dashboard_register
 from payments.models import (
     MAX_PROFIT_SHARING_RATE,
     Gateway,
@@ -737,3 +738,6 @@ class ProfitSharingOrderConsoleAdmin(FinanceListMixin, ReadOnlyMixin, TenantScop
         "last_error",
         "finished_at",
     )
+
+
+dashboard_register()

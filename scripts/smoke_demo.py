@@ -5,7 +5,9 @@
 Checks what the README promises: the shopper API answers with the demo X-App-Id, the Swagger UI
 renders from local static files, a sandbox login and a product listing work, the README's
 purchase (coupon, address, quote, order, sandbox payment) goes through, and the printed owner
-login opens the console. Exits non-zero on the first failure.
+login opens the console, and the README's curl purchase, extracted from README.md and run
+with bash as written (against this server), succeeds twice in a row. Exits non-zero on the
+first failure.
 """
 
 from __future__ import annotations
@@ -13,12 +15,15 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import re
+import shutil
+import subprocess
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 APP_ID = "wxdemo0000000001"
@@ -58,6 +63,7 @@ def main(base: str) -> None:
     assert status in (200, 201) and token, ("login", status, body[:200])
     print("ok sandbox login")
     buy(get, post, token, products["results"][0]["id"])
+    readme_purchase(base)
 
     status, body = get("/api/docs/")
     assert status == 200 and "swagger" in body.lower(), ("docs", status)
@@ -130,6 +136,41 @@ def buy(get: Any, post: Any, token: str, product_id: int) -> None:
     _, body = get(f"/api/v1/orders/{order['number']}", me)
     assert json.loads(body)["status"] == "paid", ("order status", body[:300])
     print(f"ok order {order['number']} paid through the sandbox")
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def readme_curl_block() -> str:
+    """The README's ```bash block of the sandbox purchase (tests/mall/test_readme.py checks
+    that every fence of the README is labelled and closed)."""
+    blocks = re.findall(r"^```bash\n(.*?)^```$", README.read_text(encoding="utf-8"), re.S | re.M)
+    found = [b for b in blocks if "/api/v1/orders/$NUMBER/pay" in b]
+    assert len(found) == 1, "README: exactly one curl purchase block"
+    return found[0]
+
+
+def readme_purchase(base: str) -> None:
+    """Run the README's curl purchase as written, only BASE pointing at this server, twice:
+    each run must end with the order ``paid`` (a fixed Idempotency-Key once broke the second)."""
+    script = re.sub(r"^BASE=.*$", f"BASE={base}", readme_curl_block(), count=1, flags=re.M)
+    bash = shutil.which("bash") or "/bin/bash"
+    for run in (1, 2):
+        done = subprocess.run(  # noqa: S603 (the repository's own README)
+            [bash, "-e", "-o", "pipefail", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        # curl's answers carry no newline: the last thing printed is the order status
+        assert done.returncode == 0 and done.stdout.rstrip().endswith("}paid"), (
+            f"README curl purchase, run {run}",
+            done.returncode,
+            done.stdout[-500:],
+            done.stderr[-500:],
+        )
+        print(f"ok README curl purchase, run {run}: paid")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import pytest
@@ -11,6 +12,21 @@ from rest_framework.test import APIClient
 from mall.tenancy.selectors import channel_cache_clear
 from mall.versions import versions_local_clear
 from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
+
+
+@pytest.fixture(autouse=True)
+def _travel_if_asked() -> Any:
+    """``MALL_TEST_TRAVEL=2026-03-01T00:30:00+08:00 pytest ...`` runs every test with the clock
+    moved there (time-machine, ticking): the way to find tests that depend on the time of day
+    (e.g. "tomorrow minus an hour" crossing midnight between 00:00 and 01:00 Beijing time)."""
+    when = os.environ.get("MALL_TEST_TRAVEL", "")
+    if not when:
+        yield
+        return
+    import time_machine
+
+    with time_machine.travel(when, tick=True):
+        yield
 
 
 @pytest.fixture(autouse=True)

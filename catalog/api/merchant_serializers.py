@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from catalog.models import PLATFORM_FIELDS, Product, ProductImage, Sku
@@ -9,12 +11,28 @@ from catalog.models import PLATFORM_FIELDS, Product, ProductImage, Sku
 PLATFORMS = list(PLATFORM_FIELDS)
 
 
-class SpecInSerializer(serializers.Serializer):
+class WholeItemSerializer(serializers.Serializer):
+    """An item of a nested list is whole even inside a PATCH: DRF skips the missing required
+    fields of nested serializers when the root one is partial, and the service would then meet
+    an item without its ``name`` or ``code`` (a 500 before)."""
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        missing = {
+            name: [field.error_messages["required"]]
+            for name, field in self.fields.items()
+            if field.required and not field.read_only and field.source not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
+
+class SpecInSerializer(WholeItemSerializer):
     name = serializers.CharField(max_length=32)
     values = serializers.ListField(child=serializers.CharField(max_length=64), max_length=100)
 
 
-class SkuInSerializer(serializers.Serializer):
+class SkuInSerializer(WholeItemSerializer):
     id = serializers.IntegerField(required=False, help_text="Update this SKU (else by code).")
     code = serializers.CharField(max_length=64)
     specs = serializers.DictField(

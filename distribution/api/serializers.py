@@ -26,7 +26,9 @@ class GradeOutSerializer(serializers.Serializer):
 
 class DistributorOutSerializer(serializers.ModelSerializer):
     grade = GradeOutSerializer(allow_null=True)
-    parent_share_code = serializers.CharField(source="parent.share_code", default=None)
+    parent_share_code = serializers.CharField(
+        source="parent.share_code", default=None, allow_null=True
+    )
 
     class Meta:
         model = Distributor

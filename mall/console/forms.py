@@ -13,6 +13,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from mall.api.errors import ApplicationError
 from mall.console.login_guard import (
     client_ip,
     login_failure_record,

@@ -13,13 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Model
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, URLResolver, path
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 
-from mall.console.dashboard import dashboard_data
+from mall.console.dashboard import chart_js_url, dashboard_data
 from mall.console.forms import ConsoleAuthenticationForm
 from mall.tenancy.models import Staff
 
@@ -91,9 +92,21 @@ class ConsoleSite(admin.AdminSite):
         ]
         return [*extra, *base]
 
+    def can_view_model(self, request: HttpRequest, model: type[Model]) -> bool:
+        """Whether the request's staff member may open ``model``'s console list."""
+        model_admin = self._registry.get(model)
+        return model_admin is not None and model_admin.has_view_permission(request)
+
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None):
         staff: Staff = request.staff  # type: ignore[attr-defined]
-        context = {"dashboard": dashboard_data(tenant=staff.tenant, role=staff.role)}
+        context = {
+            "dashboard": dashboard_data(
+                tenant=staff.tenant,
+                role=staff.role,
+                can_view=lambda model: self.can_view_model(request, model),
+            ),
+            "chart_js_url": chart_js_url(),
+        }
         context.update(extra_context or {})
         return super().index(request, extra_context=context)
 

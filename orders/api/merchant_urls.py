@@ -28,4 +28,9 @@ urlpatterns = [
         views.MerchantAfterSaleRefundView.as_view(),
         name="after-sale-refund",
     ),
+    path(
+        "after-sales/<int:after_sale_id>/abort-refund",
+        views.MerchantAfterSaleAbortRefundView.as_view(),
+        name="after-sale-abort-refund",
+    ),
 ]

@@ -14,6 +14,7 @@ from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView
 from orders import selectors, services
 from orders.api.serializers import (
+    AbortRefundSerializer,
     AfterSaleOutSerializer,
     ApproveSerializer,
     MerchantOrderFilterSerializer,
@@ -189,5 +190,30 @@ class MerchantAfterSaleRefundView(MerchantAPIView):
             tenant=self.tenant,
             after_sale=selectors.after_sale_get(tenant=self.tenant, after_sale_id=after_sale_id),
             actor=actor_api_key(request.api_key),
+        )
+        return _after_sale_answer(self, after_sale_id)
+
+
+class MerchantAfterSaleAbortRefundView(MerchantAPIView):
+    required_scope = "orders"
+
+    @extend_schema(
+        operation_id="merchant_after_sale_abort_refund",
+        summary="Take a refunding after-sale whose refund payments never created out of refunding",
+        description="Back to `approved` (refund-only) or `return_received` (return), or with "
+        "`close: true` to `cancelled`. 409 `refund_under_way` when payments has the refund "
+        "(one under way finishes by itself; a failed one is retried from the console); "
+        "409 `invalid_transition` when the after-sale is not refunding.",
+        request=AbortRefundSerializer,
+        responses={200: AfterSaleOutSerializer, **ERRORS},
+    )
+    def post(self, request: Request, after_sale_id: int) -> Response:
+        data = AbortRefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.after_sale_refund_abort(
+            tenant=self.tenant,
+            after_sale=selectors.after_sale_get(tenant=self.tenant, after_sale_id=after_sale_id),
+            actor=actor_api_key(request.api_key),
+            **data.validated_data,
         )
         return _after_sale_answer(self, after_sale_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import default_storage
@@ -226,7 +227,7 @@ class AfterSaleCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=AfterSale.Type.choices)
     lines = AfterSaleLineInSerializer(many=True, required=False, default=list, max_length=100)
     reason = serializers.CharField(max_length=200)
-    amount = Money(required=False, allow_null=True, min_value=0)
+    amount = Money(required=False, allow_null=True, min_value=Decimal("0.01"))
 
 
 class AfterSaleLineOutSerializer(serializers.Serializer):
@@ -268,6 +269,11 @@ class ReturnShipSerializer(serializers.Serializer):
 
 class ApproveSerializer(serializers.Serializer):
     restock = serializers.BooleanField(default=False)
+    note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+
+
+class AbortRefundSerializer(serializers.Serializer):
+    close = serializers.BooleanField(default=False)
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 

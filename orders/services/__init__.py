@@ -6,6 +6,7 @@ from orders.services.after_sales import (
     after_sale_cancel,
     after_sale_mark_refunded,
     after_sale_refund,
+    after_sale_refund_abort,
     after_sale_reject,
     after_sale_request,
     after_sale_return_receive,
@@ -21,10 +22,12 @@ from orders.services.cart import (
 )
 from orders.services.checkout import CheckoutLine, order_number_new, order_place, same_city_fee
 from orders.services.fulfillment import (
+    BatchShipRow,
     ShipLine,
     order_pickup_code_reset,
     order_pickup_verify,
     order_ship,
+    orders_ship_batch,
     shipment_tracking_refresh,
 )
 from orders.services.jobs import orders_auto_receive, orders_cancel_expired, orders_complete_due
@@ -40,12 +43,14 @@ from orders.services.transitions import (
 __all__ = [
     "TRANSITIONS",
     "AfterSaleLineInput",
+    "BatchShipRow",
     "CheckoutLine",
     "ShipLine",
     "after_sale_approve",
     "after_sale_cancel",
     "after_sale_mark_refunded",
     "after_sale_refund",
+    "after_sale_refund_abort",
     "after_sale_reject",
     "after_sale_request",
     "after_sale_return_receive",
@@ -68,6 +73,7 @@ __all__ = [
     "orders_auto_receive",
     "orders_cancel_expired",
     "orders_complete_due",
+    "orders_ship_batch",
     "refundable_lines",
     "same_city_fee",
     "shipment_tracking_refresh",

@@ -25,6 +25,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F, Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
@@ -40,6 +41,7 @@ from orders.services.common import (
     order_event_add,
     order_lock,
 )
+from orders.services.sales import after_sale_sales_take_back
 from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
 
 A = AfterSale.Status
@@ -55,6 +57,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     A.REJECTED: frozenset(),
     A.CANCELLED: frozenset(),
 }
+# Out of refunding when payments never created the refund: only after_sale_refund_abort.
+REFUND_ABORT_TARGETS = frozenset({A.APPROVED, A.RETURN_RECEIVED, A.CANCELLED})
 
 
 @dataclass(frozen=True)
@@ -167,9 +171,18 @@ def after_sale_request(
         total_max = sum((a for _, a in maxima.values()), ZERO)
         held_total = sum((a for _, a in _held(tenant, locked).values()), ZERO)
         total_max = min(total_max, locked.paid_amount - locked.refunded_amount - held_total)
+        if amount is not None and amount <= 0:
+            raise ApplicationError(
+                OrderErrorCode.REFUND_INVALID_AMOUNT,
+                _("A refund amount must be more than zero."),
+                details={"amount": [_("Ensure this value is greater than 0.00.")]},
+                status_code=400,
+            )
         if amount is None:
             amount = total_max
-        if amount > total_max or amount < 0:
+        if amount <= 0:
+            raise _not_allowed(_("Nothing in this order can be refunded any more."))
+        if amount > total_max:
             raise ApplicationError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
                 "The amount is more than can be refunded.",
@@ -241,11 +254,19 @@ def _lock(tenant: Tenant, after_sale_id: int) -> AfterSale:
     return after_sale
 
 
-def _move(after_sale: AfterSale, to: str, actor: str, note: str = "", **fields: Any) -> bool:
+def _move(
+    after_sale: AfterSale,
+    to: str,
+    actor: str,
+    note: str = "",
+    *,
+    allowed: frozenset[str] | None = None,
+    **fields: Any,
+) -> bool:
     current = after_sale.status
     if current == to:
         return False
-    if to not in TRANSITIONS[current]:
+    if to not in (TRANSITIONS[current] if allowed is None else allowed):
         raise invalid_transition("after-sale", current, to)
     after_sale.status = to
     for name, value in fields.items():
@@ -255,6 +276,14 @@ def _move(after_sale: AfterSale, to: str, actor: str, note: str = "", **fields: 
         after_sale=after_sale, actor=actor, from_status=current, to_status=to, note=note
     )
     return True
+
+
+def _check_refund(after_sale: AfterSale) -> None:
+    """Before moving to refunding: what payments would refuse after commit is refused now, in
+    this transaction, so a failed approval or refund leaves the after-sale where it was."""
+    from orders.refunds import check_refund_for_after_sale
+
+    check_refund_for_after_sale(after_sale=after_sale)
 
 
 def _schedule_refund(after_sale: AfterSale) -> None:
@@ -293,6 +322,8 @@ def after_sale_approve(
         locked = _lock(tenant, after_sale.pk)
         if locked.status in (A.APPROVED, *AfterSale.OPEN_STATUSES[2:], A.REFUNDED):
             return locked  # approving twice is a no-op
+        if locked.type == AfterSale.Type.REFUND:
+            _check_refund(locked)
         _move(locked, A.APPROVED, actor, note, restock=restock)
         if locked.type == AfterSale.Type.REFUND:
             _move(locked, A.REFUNDING, actor)
@@ -360,12 +391,57 @@ def after_sale_refund(*, tenant: Tenant, after_sale: AfterSale, actor: str) -> A
         if locked.status == A.REFUNDED:
             return locked
         if locked.status == A.REFUNDING:
+            _check_refund(locked)
             _schedule_refund(locked)
             return locked
         if locked.type == AfterSale.Type.RETURN_REFUND and locked.status == A.APPROVED:
             raise invalid_transition("after-sale", locked.status, A.REFUNDING)
+        if A.REFUNDING not in TRANSITIONS[locked.status]:
+            raise invalid_transition("after-sale", locked.status, A.REFUNDING)
+        _check_refund(locked)
         _move(locked, A.REFUNDING, actor)
         _schedule_refund(locked)
+    return locked
+
+
+def after_sale_refund_abort(
+    *, tenant: Tenant, after_sale: AfterSale, actor: str, close: bool = False, note: str = ""
+) -> AfterSale:
+    """The way out of a ``refunding`` after-sale whose refund was never created at payments
+    (payments refused it after commit, e.g. an amount of 0.00 accepted by older code, or a
+    concurrent refund took what was left): back to where the refund started (``approved``
+    for a refund-only request, ``return_received`` for a return) so it can be refunded again
+    or rejected, or, with ``close``, closed (``cancelled``), which frees the order to complete
+    and its commissions to settle. A refund that exists at payments is 409: one under way
+    finishes by itself, a failed one is retried from the console (Payments > Refunds)."""
+    from orders.refunds import refund_status_for_after_sale
+
+    with transaction.atomic():
+        locked = _lock(tenant, after_sale.pk)
+        if close:
+            to = A.CANCELLED
+        elif locked.type == AfterSale.Type.RETURN_REFUND:
+            to = A.RETURN_RECEIVED
+        else:
+            to = A.APPROVED
+        if locked.status != A.REFUNDING:
+            raise invalid_transition("after-sale", locked.status, to)
+        refund_status = refund_status_for_after_sale(after_sale=locked)
+        if refund_status is not None:
+            raise ApplicationError(
+                OrderErrorCode.REFUND_UNDER_WAY,
+                _("Payments has this refund (%(status)s); it cannot be abandoned here.")
+                % {"status": refund_status},
+                details={"refund_status": refund_status},
+                status_code=409,
+            )
+        _move(
+            locked,
+            to,
+            actor,
+            note or _("Refund abandoned: payments never created it."),
+            allowed=REFUND_ABORT_TARGETS,
+        )
     return locked
 
 
@@ -413,6 +489,7 @@ def after_sale_mark_refunded(
                 refunded_quantity=F("refunded_quantity") + line.quantity,
                 refunded_amount=F("refunded_amount") + line.amount,
             )
+        after_sale_sales_take_back(tenant=tenant, lines=lines)
         order.refunded_amount += locked.amount
         target = (
             Order.Status.REFUNDED

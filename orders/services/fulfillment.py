@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
@@ -257,3 +258,113 @@ def shipment_tracking_refresh(*, tenant: Tenant, shipment: Shipment) -> Shipment
         tracking_checked_at=shipment.tracking_checked_at,
     )
     return shipment
+
+
+@dataclass(frozen=True)
+class BatchShipRow:
+    """One row of a batch-shipping file: its row number in the file, order number, courier
+    (name or Kuaidi100 code) and tracking number, as typed."""
+
+    row: int
+    number: str
+    courier: str
+    tracking_no: str
+
+
+def _batch_rows_check(
+    *, tenant: Tenant, rows: Sequence[BatchShipRow]
+) -> tuple[list[tuple[BatchShipRow, Order, str]], list[dict[str, Any]]]:
+    """(rows ready to ship with their order and courier code, problems)."""
+    from orders.couriers import courier_find
+
+    numbers = {r.number.strip() for r in rows if r.number.strip()}
+    orders = {o.number: o for o in Order.objects.for_tenant(tenant).filter(number__in=numbers)}
+    ready: list[tuple[BatchShipRow, Order, str]] = []
+    problems: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    for row in rows:
+        number, tracking_no = row.number.strip(), row.tracking_no.strip()
+        courier = courier_find(row.courier)
+        reason = ""
+        order = orders.get(number)
+        if not number:
+            reason = gettext("The order number is missing.")
+        elif number in seen:
+            reason = gettext("Order %(number)s is already on row %(row)s.") % {
+                "number": number,
+                "row": seen[number],
+            }
+        elif order is None:
+            reason = gettext("No order %(number)s in this shop.") % {"number": number}
+        elif order.fulfillment != Fulfillment.EXPRESS:
+            reason = gettext("Order %(number)s is not an express order.") % {"number": number}
+        elif order.status not in SHIPPABLE or order.shipped_at is not None:
+            reason = gettext("Order %(number)s cannot be shipped: it is %(status)s.") % {
+                "number": number,
+                "status": order.get_status_display(),
+            }
+        elif not row.courier.strip():
+            reason = gettext("The courier is missing.")
+        elif courier is None:
+            reason = gettext("Unknown courier “%(courier)s”.") % {"courier": row.courier.strip()}
+        elif not tracking_no:
+            reason = gettext("The tracking number is missing.")
+        elif len(tracking_no) > 64:
+            reason = gettext("The tracking number is longer than 64 characters.")
+        if number and number not in seen:
+            seen[number] = row.row
+        if reason:
+            problems.append({"row": row.row, "number": number, "reason": reason})
+        else:
+            assert order is not None and courier is not None
+            ready.append((row, order, courier.code))
+    return ready, problems
+
+
+def orders_ship_batch(
+    *, tenant: Tenant, rows: Sequence[BatchShipRow], actor: str, now: datetime | None = None
+) -> list[Shipment]:
+    """Ship every order of a batch file (everything left of each order, one shipment each).
+
+    All or nothing: every row is checked first and any bad row refuses the whole file; the
+    shipments are then made in one transaction, and a row that fails there (the order changed
+    meanwhile) rolls all of them back. The error's ``details.rows`` lists every bad row
+    (row number, order number, reason)."""
+    if not rows:
+        raise _invalid(gettext("The file has no rows to ship."), rows=[])
+    ready, problems = _batch_rows_check(tenant=tenant, rows=rows)
+    if problems:
+        raise _batch_refused(problems)
+    shipments: list[Shipment] = []
+    with transaction.atomic():
+        for row, order, carrier in ready:
+            try:
+                shipments.append(
+                    order_ship(
+                        tenant=tenant,
+                        order=order,
+                        actor=actor,
+                        carrier=carrier,
+                        tracking_no=row.tracking_no.strip(),
+                        now=now,
+                    )
+                )
+            except ApplicationError as exc:
+                problems.append({"row": row.row, "number": order.number, "reason": exc.message})
+        if problems:
+            transaction.set_rollback(True)
+    if problems:
+        raise _batch_refused(problems)
+    return shipments
+
+
+def _batch_refused(problems: list[dict[str, Any]]) -> ApplicationError:
+    return _invalid(
+        ngettext(
+            "%(count)d row of the file is wrong; nothing was shipped.",
+            "%(count)d rows of the file are wrong; nothing was shipped.",
+            len(problems),
+        )
+        % {"count": len(problems)},
+        rows=problems,
+    )

@@ -27,6 +27,7 @@ from members.models import Member
 from orders.errors import OrderErrorCode
 from orders.models import AfterSale, Fulfillment, Order, PointsUse
 from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
+from orders.services.sales import order_sales_count
 
 S = Order.Status
 
@@ -139,6 +140,7 @@ def order_mark_paid(
             fields["pickup_code"] = _pickup_code()
         order_transition(order=order, to=S.PAID, actor=actor, now=now, fields=fields)
         coupon_use(tenant=tenant, order_reference=order.number, now=now)
+        order_sales_count(tenant=tenant, order=order)
         event_record(
             tenant=tenant,
             name=EventName.ORDER_PAID,

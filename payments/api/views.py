@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.http import HttpResponse, JsonResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,6 +18,7 @@ from rest_framework.views import APIView
 
 from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
 from mall.api.idempotency import idempotent
+from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
 from mall.tenancy.middleware import sandbox_allowed
 from payments import services
@@ -192,7 +194,10 @@ class SandboxNotifyView(WeChatNotifyView):
         summary="Sandbox gateway notification (WeChat Pay format, sandbox keys)",
         description="Only when DEBUG or MALL_ALLOW_SANDBOX=1 (else 403).",
         request=None,
-        responses=CALLBACK_RESPONSES,
+        responses={
+            **CALLBACK_RESPONSES,
+            403: OpenApiResponse(description='{"code": "FAIL", ...}: the sandbox is disabled'),
+        },
         auth=[],
     )
     def post(self, request: Request, slug: str) -> HttpResponse:
@@ -210,8 +215,18 @@ class AlipayNotifyView(CallbackView):
         "text `success`; `fail` with an error status otherwise. Never throttled.",
         request=None,
         responses={
-            200: OpenApiResponse(description="success"),
-            400: OpenApiResponse(description="fail"),
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="`success`"),
+            (400, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="`fail`: the form does not match"
+            ),
+            (401, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="`fail`: the signature does not verify"
+            ),
+            (404, "text/plain"): OpenApiResponse(
+                OpenApiTypes.STR, description="`fail`: unknown tenant, gateway or trade"
+            ),
+            # A path that is no route (not a slug) is the API's JSON 404.
+            (404, "application/json"): OpenApiResponse(ErrorSerializer, description="no route"),
         },
         auth=[],
     )

@@ -27,9 +27,11 @@ from payments.services.payouts import (
     payouts_sync,
 )
 from payments.services.refunds import (
+    refund_check,
     refund_finalise,
     refund_request,
     refund_retry,
+    refund_status_for,
     refund_submit,
     refunds_sync_processing,
 )
@@ -62,9 +64,11 @@ __all__ = [
     "payout_request",
     "payout_submit",
     "payouts_sync",
+    "refund_check",
     "refund_finalise",
     "refund_request",
     "refund_retry",
+    "refund_status_for",
     "refund_submit",
     "refunds_sync_processing",
     "sandbox_config_ensure",

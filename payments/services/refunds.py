@@ -59,17 +59,7 @@ def refund_request(
     """Refund ``amount`` of what was paid for a payable (after-sales). Idempotent per
     ``request_ref`` (e.g. ``"after_sale:12"``): the same request answers the same Refund;
     the same ref with another amount or payable is a 409. Over the paid amount: 409."""
-    try:
-        amount = quantize(Decimal(str(amount)))
-    except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInputError(PaymentErrorCode.REFUND_INVALID_AMOUNT, "Invalid amount.") from None
-    if amount <= 0:
-        raise InvalidInputError(
-            PaymentErrorCode.REFUND_INVALID_AMOUNT, "A refund amount must be positive."
-        )
-    if not request_ref or len(request_ref) > 64 or request_ref.startswith(Refund.AUTO_PREFIX):
-        raise InvalidInputError("invalid_request_ref", "Invalid request_ref.")
-
+    amount = _valid_request(amount, request_ref)
     existing = _existing(tenant, request_ref, purpose, reference, amount)
     if existing is not None:
         return existing
@@ -109,6 +99,69 @@ def refund_request(
             raise
         return existing
     return refund
+
+
+def _valid_request(amount: Decimal, request_ref: str) -> Decimal:
+    try:
+        amount = quantize(Decimal(str(amount)))
+    except (InvalidOperation, ValueError, TypeError):
+        raise InvalidInputError(PaymentErrorCode.REFUND_INVALID_AMOUNT, "Invalid amount.") from None
+    if amount <= 0:
+        raise InvalidInputError(
+            PaymentErrorCode.REFUND_INVALID_AMOUNT,
+            "A refund amount must be positive.",
+            details={"amount": str(amount)},
+        )
+    if not request_ref or len(request_ref) > 64 or request_ref.startswith(Refund.AUTO_PREFIX):
+        raise InvalidInputError("invalid_request_ref", "Invalid request_ref.")
+    return amount
+
+
+def refund_check(
+    *, tenant: Tenant, purpose: str, reference: str, amount: Decimal, request_ref: str
+) -> None:
+    """Raise what ``refund_request`` would refuse with, without writing anything, so a caller
+    can validate inside its own transaction before it changes state and asks after commit:
+    an amount <= 0 (400), a ref used for another refund, nothing paid, or more than what is
+    left of the payment (409). ``refund_request`` still enforces all of it under its locks."""
+    amount = _valid_request(amount, request_ref)
+    if _existing(tenant, request_ref, purpose, reference, amount) is not None:
+        return  # asking again is the same refund
+    payment = (
+        Payment.objects.for_tenant(tenant)
+        .filter(
+            purpose=purpose,
+            reference=reference,
+            status=Payment.Status.SUCCEEDED,
+            purpose_accepted=True,
+        )
+        .order_by("pk")
+        .last()
+    )
+    if payment is None:
+        raise ConflictError(
+            PaymentErrorCode.NOTHING_PAID, "Nothing was paid for this; nothing to refund."
+        )
+    if payment.refunded_amount + amount > payment.amount:
+        raise ConflictError(
+            PaymentErrorCode.REFUND_EXCEEDS_PAID,
+            "The refund would exceed the amount paid.",
+            details={
+                "paid": str(payment.amount),
+                "already_refunded": str(payment.refunded_amount),
+                "requested": str(amount),
+            },
+        )
+
+
+def refund_status_for(*, tenant: Tenant | int, request_ref: str) -> str | None:
+    """The status of the refund asked for with ``request_ref`` (None: never created)."""
+    return (
+        Refund.objects.for_tenant(tenant)
+        .filter(request_ref=request_ref)
+        .values_list("status", flat=True)
+        .first()
+    )
 
 
 def _existing(

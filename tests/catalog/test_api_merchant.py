@@ -80,6 +80,41 @@ def test_create_refuses_bad_specs_duplicate_codes_and_foreign_category(
     assert Product.objects.filter(tenant=tenant).count() == 1  # only the factory's
 
 
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"specs": [{"values": []}]},  # a spec without its name
+        {"skus": [{"price": "1.00"}]},  # a SKU without its code
+        {"skus": [{"code": "LS-X"}]},  # a SKU without its price
+    ],
+)
+def test_patch_with_an_incomplete_nested_item_is_400(
+    merchant: APIClient, tenant: Any, change: dict[str, Any]
+) -> None:
+    """PATCH is partial for the product's own fields, not inside its specs or SKUs (found by
+    schemathesis: a spec without a name was a 500)."""
+    product_id = merchant.post("/api/merchant/v1/products", PAYLOAD, format="json").json()["id"]
+    response = merchant.patch(f"/api/merchant/v1/products/{product_id}", change, format="json")
+    assert response.status_code == 400, response.content
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert "required" in error["message"]
+    body = merchant.get(f"/api/merchant/v1/products/{product_id}").json()
+    assert [s["code"] for s in body["skus"]] == [s["code"] for s in PAYLOAD["skus"]]
+
+
+def test_patch_to_another_products_ref_is_409(merchant: APIClient, tenant: Any) -> None:
+    """Found by schemathesis: the unique ref was a 500 on PATCH (POST already answered 409)."""
+    merchant.post("/api/merchant/v1/products", PAYLOAD, format="json")
+    other = merchant.post(
+        "/api/merchant/v1/products", {"ref": "ERP-2", "title": "Other"}, format="json"
+    ).json()["id"]
+    response = merchant.patch(f"/api/merchant/v1/products/{other}", {"ref": "ERP-1"}, format="json")
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["code"] == "duplicate_product_ref"
+    assert merchant.get(f"/api/merchant/v1/products/{other}").json()["ref"] == "ERP-2"
+
+
 def test_get_and_patch_product(merchant: APIClient, tenant: Any) -> None:
     product_id = merchant.post("/api/merchant/v1/products", PAYLOAD, format="json").json()["id"]
     response = merchant.patch(

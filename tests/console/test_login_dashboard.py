@@ -11,6 +11,7 @@ from django.test import Client
 
 from mall.console.dashboard import (
     dashboard_counters,
+    overview_queries,
     register_dashboard_counter,
     unregister_dashboard_counter,
 )
@@ -166,8 +167,9 @@ def test_dashboard_runs_registered_counters_with_bounded_queries(
     register_dashboard_counter("test_orders_today", "Orders today", orders_today)
     try:
         MemberFactory.create_batch(5, tenant=shop_a)
-        # A fixed base (session, user, staff, channels, page) plus one query per counter.
-        with django_assert_max_num_queries(8 + len(dashboard_counters())):
+        # A fixed base (session, user, staff, channels, page), one query per counter and one
+        # per to-do card, KPI source and chart of the business overview.
+        with django_assert_max_num_queries(8 + len(dashboard_counters()) + overview_queries()):
             response = client_a.get("/console/")
     finally:
         unregister_dashboard_counter("test_orders_today")

@@ -160,4 +160,5 @@ ROUTES: dict[str, Any] = {
     "api/merchant/v1/after-sales/<int:after_sale_id>/reject": _AFTER_SALE_POST,
     "api/merchant/v1/after-sales/<int:after_sale_id>/receive": _AFTER_SALE_POST,
     "api/merchant/v1/after-sales/<int:after_sale_id>/refund": _AFTER_SALE_POST,
+    "api/merchant/v1/after-sales/<int:after_sale_id>/abort-refund": _AFTER_SALE_POST,
 }  # fmt: skip

@@ -122,7 +122,7 @@ def test_unpaid_or_cancelled_orders_take_no_after_sale(
 
 
 def test_refund_more_than_paid_is_refused_by_the_order_too(
-    tenant: Any, member: Any, make_sku: Any, place: Any
+    tenant: Any, member: Any, make_sku: Any, place: Any, refunds: Any
 ) -> None:
     order = pay(place([(make_sku("50.00"), 1)]))
     after_sale = _request(tenant, member, order)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -60,14 +61,26 @@ def _errors(response: Any) -> str:
     )
 
 
-def test_end_must_follow_start_and_rules_validated(console: Client) -> None:
+@pytest.mark.parametrize(
+    "now",
+    # 00:30 Beijing time: "start minus one hour" is the day before (it once crossed midnight
+    # while keeping the start's date, and the test failed between 00:00 and 01:00).
+    ["2026-03-01T00:30:00+08:00", "2026-03-01T12:00:00+08:00"],
+)
+def test_end_must_follow_start_and_rules_validated(console: Client, now: str) -> None:
+    with time_machine.travel(now, tick=False):
+        _end_must_follow_start_and_rules_validated(console)
+
+
+def _end_must_follow_start_and_rules_validated(console: Client) -> None:
     start = timezone.localtime() + timedelta(days=1)
+    end = start - timedelta(hours=1)
     response = console.post(
         "/console/promotions/campaign/add/",
         _campaign_form(
             kind="full_reduction",
-            ends_at_0=start.strftime("%Y-%m-%d"),
-            ends_at_1=(start - timedelta(hours=1)).strftime("%H:%M:%S"),
+            ends_at_0=end.strftime("%Y-%m-%d"),
+            ends_at_1=end.strftime("%H:%M:%S"),
             rules='{"tiers": [{"threshold": "100", "reduction": "-5"}]}',
         ),
     )
