@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from distribution import services
 from distribution.console import DistributorConsoleMixin
@@ -28,6 +29,7 @@ from mall.api.errors import ApplicationError
 from mall.console.admin import ALL_ROLES, TenantScopedModelAdmin
 from mall.console.site import console_site
 from mall.tenancy.models import Staff
+from payments.console import Column, FinanceListMixin, Total, date_range_filter, money_column
 
 Role = Staff.Role
 FINANCE_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.FINANCE})
@@ -167,18 +169,44 @@ class LedgerEntryAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
 
 
 @admin.register(Withdrawal, site=console_site)
-class WithdrawalAdmin(TenantScopedModelAdmin):
+class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
+    """Withdrawals, with the finance list tools: created/paid date ranges (tenant's days),
+    totals of the filtered rows and "Export XLSX" (payments.console)."""
+
     list_display = [
         "id",
         "distributor",
-        "amount",
-        "fee",
-        "net_amount",
+        money_column("amount", _("amount")),
+        money_column("fee", _("fee")),
+        money_column("net_amount", _("net amount")),
         "status",
         "payout_reference",
         "created_at",
     ]
-    list_filter = ["status"]
+    list_filter = [
+        date_range_filter("created_at", _("requested")),
+        date_range_filter("paid_at", _("paid")),
+        "status",
+    ]
+    list_select_related = ["distributor"]
+    totals = (
+        Total("amount", _("amount")),
+        Total("fee", _("fee")),
+        Total("net_amount", _("net amount")),
+    )
+    export_name = "withdrawals"
+    export_columns = (
+        Column("id", _("id")),
+        Column("distributor.share_code", _("distributor")),
+        Column("amount", _("amount"), "money"),
+        Column("fee", _("fee"), "money"),
+        Column("net_amount", _("net amount"), "money"),
+        Column("status", _("status"), "choice"),
+        Column("method", _("method"), "choice"),
+        Column("payout_reference", _("payout reference")),
+        Column("created_at", _("requested at"), "datetime"),
+        Column("paid_at", _("paid at"), "datetime"),
+    )
     fields = [
         "distributor",
         "amount",

@@ -27,3 +27,4 @@ class PaymentErrorCode(StrEnum):
     SHIPPING_NOT_APPLICABLE = "shipping_not_applicable"
     PROFIT_SHARING_RATE_EXCEEDED = "profit_sharing_rate_exceeded"
     PROFIT_SHARING_RECEIVER_INVALID = "profit_sharing_receiver_invalid"
+    PROFIT_SHARING_RECEIVER_NOT_FOUND = "profit_sharing_receiver_not_found"

@@ -293,6 +293,15 @@ class WeChatPayAdapter:
             name=receiver.name or None,
         )
 
+    def delete_receiver(self, *, receiver: ProfitSharingReceiver) -> None:
+        """``POST /v3/profitsharing/receivers/delete``: the receiver gets no further shares
+        (sharing orders WeChat already accepted are not affected)."""
+        _call(
+            self._client().profitsharing_delete_receiver,
+            account_type=receiver.type,
+            account=receiver.account,
+        )
+
     def profit_share(self, *, order: ProfitSharingOrder) -> ProfitSharingState:
         """``POST /v3/profitsharing/orders`` (idempotent per out_order_no at WeChat);
         unsplit funds are unfrozen to the merchant."""

@@ -219,6 +219,44 @@ def profit_sharing_receiver_add(
     return receiver
 
 
+def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> ProfitSharingReceiver:
+    """Remove a receiver: deleted at WeChat Pay (when it was registered there), then kept
+    inactive here (its past sharing orders still name it; adding it again re-activates it).
+
+    Idempotent: an inactive receiver is answered as it is, without calling WeChat. When
+    WeChat refuses or cannot be reached, nothing changes here (the error says why).
+    """
+    from payments.gateways.wechat import WeChatPayAdapter
+    from payments.services.common import gateway_application_error
+
+    receiver = ProfitSharingReceiver.objects.for_tenant(tenant).filter(pk=receiver_id).first()
+    if receiver is None:
+        raise ApplicationError(
+            PaymentErrorCode.PROFIT_SHARING_RECEIVER_NOT_FOUND,
+            "No such profit sharing receiver.",
+            status_code=404,
+        )
+    if not receiver.is_active:
+        return receiver
+    if receiver.registered_at is not None:
+        config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.WECHAT).first()
+        if config is None:
+            raise ApplicationError(
+                PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
+                "WeChat Pay is not configured.",
+                status_code=422,
+            )
+        try:
+            WeChatPayAdapter(config).delete_receiver(receiver=receiver)
+        except GatewayError as exc:
+            raise gateway_application_error(exc) from exc
+    # ``registered_at`` stays (when it was last registered): a failed re-add then keeps the
+    # row (the add service deletes only receivers that were never registered).
+    ProfitSharingReceiver.objects.filter(pk=receiver.pk).update(is_active=False)
+    receiver.refresh_from_db()
+    return receiver
+
+
 def _rate_exceeded(rate: Decimal) -> ApplicationError:
     return ApplicationError(
         PaymentErrorCode.PROFIT_SHARING_RATE_EXCEEDED,

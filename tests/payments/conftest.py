@@ -190,6 +190,7 @@ class FakeWeChatPay:
         self.sharing_state = "PROCESSING"  # state of new sharing orders
         self.sharing_answer: tuple[int, dict[str, Any]] | None = None  # (status, error body)
         self.receiver_answer: tuple[int, dict[str, Any]] | None = None  # receivers/add error
+        self.receiver_delete_answer: tuple[int, dict[str, Any]] | None = None  # delete error
         server.expect_request(re.compile(r"^/v3/.*")).respond_with_handler(self._handle)
 
     def _signed(self, status: int, payload: dict[str, Any] | None) -> Response:
@@ -343,6 +344,14 @@ class FakeWeChatPay:
                 return self._signed(400, {"code": "PARAM_ERROR", "message": "name/appid"})
             self.sharing_receivers[(body["type"], body["account"])] = {**body, "name": name}
             return self._signed(200, {k: body[k] for k in ("type", "account", "relation_type")})
+        if path == "/v3/profitsharing/receivers/delete" and request.method == "POST":
+            if self.receiver_delete_answer is not None:
+                return self._signed(*self.receiver_delete_answer)
+            key = (body.get("type"), body.get("account"))
+            if body.get("appid") != WECHAT_APP_ID or key not in self.sharing_receivers:
+                return self._signed(400, {"code": "PARAM_ERROR", "message": "no such receiver"})
+            del self.sharing_receivers[key]
+            return self._signed(200, {"type": body["type"], "account": body["account"]})
         if path == "/v3/profitsharing/orders" and request.method == "POST":
             if self.sharing_answer is not None:
                 return self._signed(*self.sharing_answer)

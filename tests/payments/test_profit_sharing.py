@@ -229,3 +229,19 @@ def test_prepay_freezes_funds_for_sharing_once_receivers_exist(
     body = wechatpay.calls("/v3/pay/transactions/jsapi")[0]["json"]
     assert body["settle_info"] == {"profit_sharing": True}
     assert Payment.objects.get(reference="NO7001").status == "pending"
+
+
+def test_removing_a_receiver_of_another_tenant_is_not_found(
+    receivers: list[Any], wechatpay: FakeWeChatPay
+) -> None:
+    from payments.services.settlement import profit_sharing_receiver_remove
+    from tests.mall.factories import TenantFactory
+
+    with pytest.raises(ApplicationError) as exc:
+        profit_sharing_receiver_remove(
+            tenant=TenantFactory(slug="shop-remove-z"), receiver_id=receivers[0].pk
+        )
+    assert (exc.value.status_code, exc.value.code) == (404, "profit_sharing_receiver_not_found")
+    receivers[0].refresh_from_db()
+    assert receivers[0].is_active
+    assert not wechatpay.calls("/v3/profitsharing/receivers/delete")

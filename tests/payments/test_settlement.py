@@ -195,12 +195,12 @@ def test_console_lists_settlements_with_totals(
     for client in clients.values():
         page = client.get("/console/payments/ordersettlement/")
         assert page.status_code == 200
-        totals = page.context["settlement_totals"]
+        totals = page.context["finance_totals"]
         assert totals["count"] == 2
-        assert totals["gross"] == Decimal("120.00")
-        assert totals["fee"] == Decimal("0.72")  # 0.60 + 0.12
-        assert totals["net"] == Decimal("109.28")  # 89.40 + 19.88
-        assert b"109.28" in page.content and b"OTHER-1" not in page.content
+        assert totals["sums"]["gross"] == Decimal("120.00")
+        assert totals["sums"]["fee"] == Decimal("0.72")  # 0.60 + 0.12
+        assert totals["sums"]["net"] == Decimal("109.28")  # 89.40 + 19.88
+        assert "¥109.28" in page.content.decode() and b"OTHER-1" not in page.content
 
     for role in (Staff.Role.OPERATOR, Staff.Role.SERVICE, Staff.Role.ADMIN):
         assert _client(tenant, role).get("/console/payments/ordersettlement/").status_code == 403
