@@ -20,12 +20,8 @@ echo "==> migrating"
 .venv/bin/python manage.py migrate --noinput
 echo "==> seeding the demo shop"
 .venv/bin/python manage.py seed_demo
-echo "==> compiling translations (Simplified Chinese; needs gettext's msgfmt)"
-if ! command -v msgfmt >/dev/null 2>&1; then
-    echo "msgfmt not found: install GNU gettext (Debian: apt-get install -y gettext)" >&2
-    exit 1
-fi
-.venv/bin/python manage.py compilemessages --ignore ".venv/*" --verbosity 0
+echo "==> compiling translations (Simplified Chinese)"
+.venv/bin/python manage.py compile_catalogues >/dev/null
 echo "==> collecting static files"
 .venv/bin/python manage.py collectstatic --noinput --verbosity 0
 echo "==> serving on http://$HOST:$PORT/  (API docs: http://$HOST:$PORT/api/docs/)"

@@ -15,12 +15,8 @@ ensure_venv requirements-dev.txt
 # pytest.ini (pyproject.toml) names the test settings; an exported DJANGO_SETTINGS_MODULE
 # (e.g. mall.settings.prod in a deploy shell) would win over it, so drop it here.
 unset DJANGO_SETTINGS_MODULE
-# The translation catalogues are compiled by the test session (tests/conftest.py) with msgfmt.
-if ! command -v msgfmt >/dev/null 2>&1; then
-    echo "scripts/test.sh: GNU gettext's msgfmt is needed to compile the translations" \
-        "(Debian/Ubuntu: apt-get install -y gettext; macOS: brew install gettext)" >&2
-    exit 1
-fi
+# The translation catalogues are compiled by the test session (tests/conftest.py): GNU
+# gettext's msgfmt where installed, else polib (pure Python).
 echo "==> pytest (database: $([ -n "${DATABASE_URL:-}" ] && echo DATABASE_URL || echo SQLite)," \
     "redis: $([ -n "${REDIS_URL:-}" ] && echo REDIS_URL || echo none))"
 exec .venv/bin/python -m pytest "$@"

@@ -16,7 +16,7 @@ from tests.mall.factories import ChannelFactory, StaffFactory, TenantFactory
 
 @pytest.fixture(autouse=True, scope="session")
 def _compiled_translations() -> None:
-    """The .mo files are not committed: compile them once per session (needs gettext)."""
+    """The .mo files are not committed: compile them once per session."""
     from django.utils import translation
 
     from mall.console.catalogue import compile_catalogues
