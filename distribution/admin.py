@@ -99,6 +99,7 @@ class DistributorGradeAdmin(TenantScopedModelAdmin):
 @admin.register(CommissionRule, site=console_site)
 class CommissionRuleAdmin(TenantScopedModelAdmin):
     list_display = ["id", "product", "sku", "mode", "tier1_value", "tier2_value", "tier3_value"]
+    list_select_related = ["product", "sku"]
     raw_id_fields = ["product", "sku"]
     edit_roles = OPERATION_ROLES
 

@@ -75,6 +75,7 @@ class CardPurchaseConsoleAdmin(_ReadOnly, TenantScopedModelAdmin):
 @admin.register(MemberCard, site=console_site)
 class MemberCardConsoleAdmin(_ReadOnly, TenantScopedModelAdmin):
     list_display = ("member", "plan", "starts_at", "ends_at")
+    list_select_related = ("member", "plan")
     search_fields = ("member__nickname", "member__phone")
     fields = ("member", "plan", "starts_at", "ends_at", "created_at", "updated_at")
     readonly_fields = fields
