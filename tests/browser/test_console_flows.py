@@ -74,6 +74,29 @@ def _submit(page: Any, selector: str) -> None:
     page.wait_for_load_state()
 
 
+def _looks_like_a_button(page: Any, selector: str) -> bool:
+    """A filled background or a border: not bare text a merchant would not think to click."""
+    style = page.eval_on_selector(
+        selector,
+        "e => { const s = getComputedStyle(e);"
+        " return [s.backgroundColor, s.borderTopWidth, s.borderTopStyle]; }",
+    )
+    background, border_width, border_style = style
+    filled = background not in ("rgba(0, 0, 0, 0)", "transparent")
+    return filled or (border_style != "none" and border_width != "0px")
+
+
+def _overlap(page: Any, first: Any, second: Any) -> bool:
+    a, b = first.bounding_box(), second.bounding_box()
+    assert a is not None and b is not None
+    return not (
+        a["x"] + a["width"] <= b["x"]
+        or b["x"] + b["width"] <= a["x"]
+        or a["y"] + a["height"] <= b["y"]
+        or b["y"] + b["height"] <= a["y"]
+    )
+
+
 def _messages(page: Any) -> str:
     return page.locator("body").inner_text()
 
@@ -257,6 +280,7 @@ def test_paid_orders_are_shipped_whole_and_in_part(live_server: Any, page: Any, 
     assert courier.locator("option[value=shunfeng]").count() == 1
     page.select_option("select[name=carrier]", "shunfeng")
     page.fill("input[name=tracking_no]", "SF1234567890")
+    assert _looks_like_a_button(page, "#ship-form [type=submit]")
     shot(page, "ship form filled")
     _submit(page, "#ship-form [type=submit]")
     shot(page, "after shipping")
@@ -270,6 +294,9 @@ def test_paid_orders_are_shipped_whole_and_in_part(live_server: Any, page: Any, 
     # The second order: from its page, one line's quantity lowered.
     page.goto(f"{live_server.url}/console/orders/order/{partial.pk}/change/")
     shot(page, "second order page")
+    ship_action = page.locator(f'a[href="/console/orders/order/{partial.pk}/ship/"]')
+    history = page.locator(f'a[href="/console/orders/order/{partial.pk}/history/"]')
+    assert not _overlap(page, ship_action, history)  # the Ship button is not under History
     with page.expect_navigation():
         page.click(f'a[href="/console/orders/order/{partial.pk}/ship/"]')
     plate, bowl = partial.lines.order_by("pk")
@@ -348,8 +375,13 @@ def test_after_sale_is_approved_and_refunded_by_buttons(
 
     page.goto(f"{base}/change/")
     shot(page, "after-sale requested")
+    for action in ("approve", "refuse"):
+        assert _looks_like_a_button(page, f'a[data-action="{action}"]')
+    order_link = page.locator(f'a[href="/console/orders/order/{order.pk}/change/"]').first
+    assert order_link.inner_text().strip().endswith("订单")  # a shop order, not "sort order"
     _after_sale_button(page, "approve")
     assert page.locator("#refund-amount").inner_text() == "¥30.00"
+    assert _looks_like_a_button(page, "#content-main form [type=submit]")
     shot(page, "approve confirmation with the amount")
     _submit(page, "#content-main form [type=submit]")
     shot(page, "after-sale approved")
