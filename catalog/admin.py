@@ -67,7 +67,7 @@ class CategoryConsoleAdmin(TenantScopedModelAdmin, MPTTModelAdmin):
     ) -> Any:
         # A category with children or products is protected: refuse instead of failing.
         if request.POST.get("post"):
-            _, _, _, protected = get_deleted_objects(list(queryset), request, self.admin_site)
+            *_ignored, protected = get_deleted_objects(list(queryset), request, self.admin_site)
             if protected:
                 self.message_user(
                     request,

@@ -16,6 +16,7 @@ from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.console.admin import (
     ALL_ROLES,
@@ -54,8 +55,8 @@ def members_total(tenant: Tenant, day_start: datetime, day_end: datetime) -> int
     return Member.objects.for_tenant(tenant).filter(merged_into__isnull=True).count()
 
 
-register_dashboard_counter("members_new_today", "New members today", members_new_today, order=10)
-register_dashboard_counter("members_total", "Members in total", members_total, order=11)
+register_dashboard_counter("members_new_today", _("New members today"), members_new_today, order=10)
+register_dashboard_counter("members_total", _("Members in total"), members_total, order=11)
 
 
 # --- Addresses through the services ---------------------------------------------------------

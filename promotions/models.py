@@ -264,6 +264,17 @@ class Coupon(TenantOwnedModel):
         return f"{self.template_id} for member {self.member_id}"
 
 
+CAMPAIGN_KIND_LABELS = {
+    CampaignKind.FULL_REDUCTION: _("Full reduction"),
+    CampaignKind.DISCOUNT: _("Discount"),
+    CampaignKind.GIFT: _("Gift"),
+    CampaignKind.ADDON: _("Add-on purchase"),
+    CampaignKind.MEMBER_PRICE: _("Member price"),
+    CampaignKind.FLASH_SALE: _("Flash sale"),
+    CampaignKind.FREE_SHIPPING: _("Free shipping"),
+}
+
+
 class Campaign(TenantOwnedModel):
     """A scheduled promotion of one kind. The kind set is open (seckill, group buy and bargain
     come later): no database constraint on it, rules validated by ``promotions.rules``."""
@@ -275,7 +286,10 @@ class Campaign(TenantOwnedModel):
         ENDED = "ended", _("Ended")
         CANCELLED = "cancelled", _("Cancelled")
 
-    KIND_CHOICES = [(k.value, k.value.replace("_", " ").capitalize()) for k in CampaignKind]
+    KIND_CHOICES = [
+        (k.value, CAMPAIGN_KIND_LABELS.get(k, k.value.replace("_", " ").capitalize()))
+        for k in CampaignKind
+    ]
 
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=32, choices=KIND_CHOICES)

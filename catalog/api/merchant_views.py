@@ -123,7 +123,7 @@ class MerchantSkuStockView(MerchantAPIView):
         sku = _sku_or_404(self.tenant, sku_id)
         data = StockSetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result, _ = inventory.stock_set(
+        result, _movement = inventory.stock_set(
             tenant=self.tenant,
             sku_id=sku.pk,
             stock=data.validated_data["stock"],

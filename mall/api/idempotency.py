@@ -139,7 +139,7 @@ def _stale(record: IdempotencyRecord) -> bool:
 
 def _take_over(record: IdempotencyRecord) -> bool:
     """Drop a stale in-progress record, only if nobody finished or took it over meanwhile."""
-    deleted, _ = IdempotencyRecord.objects.filter(
+    deleted, _by_model = IdempotencyRecord.objects.filter(
         pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, created_at=record.created_at
     ).delete()
     return deleted > 0
@@ -147,5 +147,5 @@ def _take_over(record: IdempotencyRecord) -> bool:
 
 def idempotency_purge_expired() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
