@@ -19,7 +19,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from mptt.admin import MPTTModelAdmin
 
@@ -67,12 +67,14 @@ class CategoryConsoleAdmin(TenantScopedModelAdmin, MPTTModelAdmin):
     ) -> Any:
         # A category with children or products is protected: refuse instead of failing.
         if request.POST.get("post"):
-            _, _, _, protected = get_deleted_objects(list(queryset), request, self.admin_site)
+            *_ignored, protected = get_deleted_objects(list(queryset), request, self.admin_site)
             if protected:
                 self.message_user(
                     request,
-                    "Some selected categories still have sub-categories or products; "
-                    "move or delete those first.",
+                    gettext(
+                        "Some selected categories still have sub-categories or products; "
+                        "move or delete those first."
+                    ),
                     messages.ERROR,
                 )
                 return None
@@ -102,7 +104,7 @@ class ProductImageInline(TenantScopedTabularInline):
     fields = ("preview", "position", "width", "height")
     readonly_fields = ("preview", "width", "height")
 
-    @admin.display(description="image")
+    @admin.display(description=_("image"))
     def preview(self, obj: ProductImage) -> str:
         if not obj.thumb_small:
             return ""
@@ -248,18 +250,26 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
             status=status,  # type: ignore[attr-defined]
         )
         skipped = len(ids) - changed
-        self.message_user(request, f"{changed} product(s) updated.")
+        self.message_user(
+            request,
+            ngettext("%(n)d product updated.", "%(n)d products updated.", changed) % {"n": changed},
+        )
         if skipped:
             self.message_user(
-                request, f"{skipped} product(s) without an active SKU stay as they are.",
+                request,
+                ngettext(
+                    "%(n)d product without an active SKU stays as it is.",
+                    "%(n)d products without an active SKU stay as they are.",
+                    skipped,
+                ) % {"n": skipped},
                 messages.WARNING,
             )  # fmt: skip
 
-    @admin.action(description="Put selected products on sale")
+    @admin.action(description=_("Put selected products on sale"))
     def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.ON_SALE)
 
-    @admin.action(description="Take selected products off the shelf")
+    @admin.action(description=_("Take selected products off the shelf"))
     def take_off_shelf(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.OFF_SHELF)
 
@@ -292,11 +302,25 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
                 errors = [e.as_dict() for e in exc.errors]
                 self.message_user(request, exc.message, messages.ERROR)
             else:
-                verb = "Checked" if form.cleaned_data["dry_run"] else "Imported"
+                message = (
+                    gettext(
+                        "Checked %(skus)d SKU(s): %(created)d product(s) would be created, "
+                        "%(updated)d updated."
+                    )
+                    if form.cleaned_data["dry_run"]
+                    else gettext(
+                        "Imported %(skus)d SKU(s): %(created)d product(s) created, "
+                        "%(updated)d updated."
+                    )
+                )
                 self.message_user(
                     request,
-                    f"{verb} {result.skus} SKU(s): {result.products_created} product(s) created, "
-                    f"{result.products_updated} updated.",
+                    message
+                    % {
+                        "skus": result.skus,
+                        "created": result.products_created,
+                        "updated": result.products_updated,
+                    },
                 )
                 if not form.cleaned_data["dry_run"]:
                     return redirect("console:catalog_product_changelist")
@@ -311,16 +335,18 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
 
 
 class ProductImportForm(forms.Form):
-    file = forms.FileField(help_text="CSV (UTF-8) or XLSX, one row per SKU; see docs/catalog.md.")
-    dry_run = forms.BooleanField(required=False, label="Only check the file")
+    file = forms.FileField(
+        help_text=_("CSV (UTF-8) or XLSX, one row per SKU; see docs/catalog.md.")
+    )
+    dry_run = forms.BooleanField(required=False, label=_("Only check the file"))
 
 
 class LowStockFilter(admin.SimpleListFilter):
-    title = "stock"
+    title = _("stock")
     parameter_name = "stock_state"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        return [("low", "Low (at or below threshold)"), ("out", "Out of stock")]
+        return [("low", gettext("Low (at or below threshold)")), ("out", gettext("Out of stock"))]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Sku]) -> QuerySet[Sku]:
         if self.value() == "low":
@@ -331,13 +357,15 @@ class LowStockFilter(admin.SimpleListFilter):
 
 
 class StockAdjustForm(forms.Form):
-    delta = forms.IntegerField(min_value=-1_000_000, max_value=1_000_000, help_text="e.g. -2 or 10")
+    delta = forms.IntegerField(
+        min_value=-1_000_000, max_value=1_000_000, help_text=_("e.g. -2 or 10")
+    )
     reason = forms.CharField(max_length=255)
 
     def clean_delta(self) -> int:
         delta = self.cleaned_data["delta"]
         if delta == 0:
-            raise forms.ValidationError("The change cannot be zero.")
+            raise forms.ValidationError(gettext("The change cannot be zero."))
         return delta
 
 
@@ -358,7 +386,7 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
               "weight_grams", "stock", "low_stock_threshold", "is_active", "version")  # fmt: skip
     readonly_fields = ("product", "specs_label", "stock", "version")
 
-    @admin.display(description="specs")
+    @admin.display(description=_("specs"))
     def specs_label(self, obj: Sku) -> str:
         return obj.specs_label
 
@@ -401,11 +429,15 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
             except ApplicationError as exc:
                 form.add_error("delta", exc.message)
             else:
-                self.message_user(request, f"Stock of {sku.code} is now {movement.stock_after}.")
+                self.message_user(
+                    request,
+                    gettext("Stock of %(code)s is now %(stock)d.")
+                    % {"code": sku.code, "stock": movement.stock_after},
+                )
                 return redirect("console:catalog_sku_changelist")
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Adjust stock of {sku.code}",
+            "title": gettext("Adjust stock of %(code)s") % {"code": sku.code},
             "opts": self.model._meta,
             "original": sku,
             "form": form,

@@ -100,7 +100,9 @@ class MultipleImageField(forms.FileField):
             try:  # the same checks as the open API: a bad file is a form error, not a 500
                 image_clean(_read_bounded(upload))
             except ApplicationError as exc:
-                raise forms.ValidationError(f"{upload.name}: {exc.message}") from exc
+                raise forms.ValidationError(
+                    gettext("%(file)s: %(error)s") % {"file": upload.name, "error": exc.message}
+                ) from exc
             upload.seek(0)
             cleaned.append(upload)
         return cleaned

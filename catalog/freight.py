@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.translation import gettext
+
 from catalog.errors import CatalogErrorCode
 from catalog.models import ChargeBy, FreightTemplate
 
@@ -85,7 +87,7 @@ def freight_price(
             deliverable=False,
             problem=FreightProblem(
                 code=CatalogErrorCode.UNDELIVERABLE,
-                message="These goods cannot be delivered to this region.",
+                message=gettext("These goods cannot be delivered to this region."),
                 details={"province": province},
             ),
         )

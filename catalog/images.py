@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from catalog.errors import CatalogErrorCode
@@ -67,7 +68,7 @@ def _too_large(message: str, **details: object) -> ApplicationError:
 def _invalid() -> ApplicationError:
     return ApplicationError(
         CatalogErrorCode.INVALID_IMAGE,
-        "The file is not a supported image (JPEG, PNG, WebP or GIF).",
+        _("The file is not a supported image (JPEG, PNG, WebP or GIF)."),
         status_code=400,
     )
 
@@ -114,7 +115,9 @@ def _decode(raw: bytes, limit: int) -> tuple[Image.Image, str]:
         raise _invalid()
     width, height = probe.size
     if width * height > limit:  # checked from the header, before decoding
-        raise _too_large("The image has too many pixels.", max_pixels=limit, pixels=width * height)
+        raise _too_large(
+            _("The image has too many pixels."), max_pixels=limit, pixels=width * height
+        )
     probe.verify()
     img = Image.open(io.BytesIO(raw))
     fmt = str(img.format)
@@ -135,7 +138,7 @@ def _decode(raw: bytes, limit: int) -> tuple[Image.Image, str]:
         per_pixel = _decode_bytes_per_pixel(fmt, img.mode)
         if width * height * per_pixel > image_decode_bytes():  # decoded at full size
             raise _too_large(
-                "The image has too many pixels for its format; use a JPEG or a smaller image.",
+                _("The image has too many pixels for its format; use a JPEG or a smaller image."),
                 max_pixels=image_decode_bytes() // per_pixel,
                 pixels=width * height,
             )
@@ -155,14 +158,16 @@ def image_clean(raw: bytes) -> CleanImage:
     decoding (JPEG) or right after it, so one upload stays under 100 MiB.
     """
     if len(raw) > max_image_bytes():
-        raise _too_large("The image file is too large.", max_bytes=max_image_bytes(), size=len(raw))
+        raise _too_large(
+            _("The image file is too large."), max_bytes=max_image_bytes(), size=len(raw)
+        )
     limit = max_image_pixels()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img, fmt = _decode(raw, limit)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _too_large("The image has too many pixels.", max_pixels=limit) from exc
+        raise _too_large(_("The image has too many pixels."), max_pixels=limit) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise _invalid() from exc
     ImageOps.exif_transpose(img, in_place=True)  # apply orientation, then forget all metadata
@@ -191,7 +196,7 @@ def image_clean(raw: bytes) -> CleanImage:
 def _read_bounded(upload: IO[bytes]) -> bytes:
     data = upload.read(max_image_bytes() + 1)
     if len(data) > max_image_bytes():
-        raise _too_large("The image file is too large.", max_bytes=max_image_bytes())
+        raise _too_large(_("The image file is too large."), max_bytes=max_image_bytes())
     return data
 
 

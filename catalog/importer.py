@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from catalog.errors import CatalogErrorCode
 from catalog.models import PLATFORM_FIELDS, Category, Product, Sku
@@ -91,7 +92,7 @@ def read_rows(*, name: str, stream: IO[bytes]) -> list[tuple[int, dict[str, str]
         except (UnicodeDecodeError, csv.Error) as exc:
             raise ImportInvalid([RowError(0, "", f"Not a readable UTF-8 CSV: {exc}")]) from exc
     else:
-        raise ImportInvalid([RowError(0, "", "Use a .csv or .xlsx file.")])
+        raise ImportInvalid([RowError(0, "", gettext("Use a .csv or .xlsx file."))])
     header = [_header(h) for h in next(raw_rows, [])]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [h for h in header if h and h not in KNOWN and not h.startswith(SPEC_PREFIX)]

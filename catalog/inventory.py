@@ -29,6 +29,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
 from catalog.models import Sku, StockMovement
@@ -60,7 +61,7 @@ def _lines(lines: Iterable[StockLine | tuple[int, int]] | Mapping[int, int]) -> 
         merged[int(sku_id)] = merged.get(int(sku_id), 0) + quantity
     if not merged:
         raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY, "No lines to move.", status_code=400
+            CatalogErrorCode.INVALID_QUANTITY, _("No lines to move."), status_code=400
         )
     return [StockLine(sku_id, qty) for sku_id, qty in sorted(merged.items())]
 
@@ -73,7 +74,7 @@ def _check_quantity(quantity: int) -> None:
     ):
         raise ApplicationError(
             CatalogErrorCode.INVALID_QUANTITY,
-            f"Quantity must be a whole number between 1 and {MAX_QUANTITY}.",
+            _("Quantity must be a whole number between 1 and %(max)d.") % {"max": MAX_QUANTITY},
             details={"quantity": quantity},
             status_code=400,
         )
@@ -82,7 +83,7 @@ def _check_quantity(quantity: int) -> None:
 def _sku_missing(sku_id: int) -> ApplicationError:
     return ApplicationError(
         CatalogErrorCode.SKU_NOT_FOUND,
-        "SKU not found.",
+        _("SKU not found."),
         details={"sku_id": sku_id},
         status_code=404,
     )
@@ -115,7 +116,7 @@ def _out_of_stock(short: list[tuple[int, int, int]]) -> ApplicationError:
     ]
     return ApplicationError(
         CatalogErrorCode.OUT_OF_STOCK,
-        "Not enough stock.",
+        _("Not enough stock."),
         details={**skus[0], "skus": skus} if len(skus) > 1 else skus[0],
         status_code=409,
     )
@@ -355,7 +356,9 @@ def stock_reserve(
     """Reserve stock for an order (all lines or none); repeat-safe per ``reference``."""
     if not reference:
         raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY, "A reservation needs a reference.", status_code=400
+            CatalogErrorCode.INVALID_QUANTITY,
+            _("A reservation needs a reference."),
+            status_code=400,
         )
     return _move_lines(
         tenant=tenant, lines=lines, sign=-1, reason=Reason.RESERVE, reference=reference
@@ -374,7 +377,7 @@ def stock_release(*, tenant: Tenant, reference: str, note: str = "") -> list[Sto
         if not reference or not reserved:
             raise ApplicationError(
                 CatalogErrorCode.NOTHING_TO_RELEASE,
-                "Nothing is reserved under this reference.",
+                _("Nothing is reserved under this reference."),
                 details={"reference": reference},
                 status_code=409,
             )
@@ -419,7 +422,7 @@ def stock_adjust(
     """A manual +/- correction with a reason; never below zero."""
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
         raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY, "The change must be a non-zero whole number.",
+            CatalogErrorCode.INVALID_QUANTITY, _("The change must be a non-zero whole number."),
             details={"delta": delta}, status_code=400,
         )  # fmt: skip
     _check_quantity(abs(delta))
@@ -446,7 +449,7 @@ def stock_set(
     if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_QUANTITY:
         raise ApplicationError(
             CatalogErrorCode.INVALID_QUANTITY,
-            f"Stock must be a whole number between 0 and {MAX_QUANTITY}.",
+            _("Stock must be a whole number between 0 and %(max)d.") % {"max": MAX_QUANTITY},
             details={"stock": stock},
             status_code=400,
         )
@@ -458,7 +461,7 @@ def stock_set(
         if expected_version is not None and row["version"] != expected_version:
             raise ApplicationError(
                 CatalogErrorCode.VERSION_CONFLICT,
-                "The SKU changed since you read it; read it again and retry.",
+                _("The SKU changed since you read it; read it again and retry."),
                 details={
                     "sku_id": sku_id,
                     "expected_version": expected_version,

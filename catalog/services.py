@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
 from catalog.models import (
@@ -51,7 +52,9 @@ def _category(tenant: Tenant, category_id: int | None) -> Category | None:
         return None
     category = Category.objects.for_tenant(tenant).filter(pk=category_id).first()
     if category is None:
-        raise _invalid(CatalogErrorCode.INVALID_CATEGORY, "Unknown category.", category=category_id)
+        raise _invalid(
+            CatalogErrorCode.INVALID_CATEGORY, _("Unknown category."), category=category_id
+        )
     return category
 
 
@@ -62,7 +65,7 @@ def _freight_template(tenant: Tenant, template_id: int | None) -> FreightTemplat
     if template is None:
         raise _invalid(
             CatalogErrorCode.INVALID_FREIGHT_TEMPLATE,
-            "Unknown freight template.",
+            _("Unknown freight template."),
             freight_template=template_id,
         )
     return template
@@ -89,7 +92,7 @@ def _ensure_specs(
     for position, spec in enumerate(specs):
         name = str(spec["name"]).strip()
         if not name:
-            raise _invalid(CatalogErrorCode.INVALID_SPECS, "A spec needs a name.")
+            raise _invalid(CatalogErrorCode.INVALID_SPECS, _("A spec needs a name."))
         if name not in existing:
             existing[name] = SpecName.objects.create(
                 tenant=tenant, product=product, name=name, position=position
@@ -120,7 +123,7 @@ def _resolve_combination(
     if set(chosen) != set(specs_map):
         raise _invalid(
             CatalogErrorCode.INVALID_SPECS,
-            "Each SKU must pick exactly one value of every spec.",
+            _("Each SKU must pick exactly one value of every spec."),
             sku_code=code,
             expected=sorted(specs_map),
             given=sorted(chosen),
@@ -132,7 +135,7 @@ def _resolve_combination(
         if value is None:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"Unknown value for spec {spec_name.name}.",
+                _("Unknown value for spec %(spec)s.") % {"spec": spec_name.name},
                 sku_code=code,
                 spec=spec_name.name,
                 value=chosen[spec_name.name],
@@ -158,7 +161,7 @@ def _check_codes(tenant: Tenant, codes: Iterable[str], exclude_ids: Iterable[int
     if clash:
         raise ApplicationError(
             CatalogErrorCode.DUPLICATE_SKU_CODE,
-            "SKU codes must be unique in the shop.",
+            _("SKU codes must be unique in the shop."),
             details={"codes": clash},
             status_code=409,
         )
@@ -173,7 +176,7 @@ def _write_skus(
     for data in skus:
         sku = by_id.get(data["id"]) if data.get("id") else current.get(data["code"])
         if data.get("id") and sku is None:
-            raise _invalid(CatalogErrorCode.SKU_NOT_FOUND, "Unknown SKU.", sku_id=data["id"])
+            raise _invalid(CatalogErrorCode.SKU_NOT_FOUND, _("Unknown SKU."), sku_id=data["id"])
         if sku is not None:
             incoming_existing.append(sku.pk)
     _check_codes(tenant, [d["code"] for d in skus], exclude_ids=incoming_existing)
@@ -190,7 +193,7 @@ def _write_skus(
         if key in seen:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                "Two SKUs of a product cannot have the same spec combination.",
+                _("Two SKUs of a product cannot have the same spec combination."),
                 sku_code=data["code"],
                 other_sku_code=seen[key],
             )
@@ -216,7 +219,7 @@ def _write_skus(
         except IntegrityError as exc:  # a concurrent writer took the code meanwhile
             raise ApplicationError(
                 CatalogErrorCode.DUPLICATE_SKU_CODE,
-                "SKU codes must be unique in the shop.",
+                _("SKU codes must be unique in the shop."),
                 details={"codes": [sku.code]},
                 status_code=409,
             ) from exc
@@ -253,7 +256,7 @@ def _save_product(product: Product) -> None:
     except IntegrityError as exc:
         raise ApplicationError(
             "duplicate_product_ref",
-            "Another product already uses this ref.",
+            _("Another product already uses this ref."),
             details={"ref": product.ref},
             status_code=409,
         ) from exc
@@ -319,7 +322,7 @@ def product_update(
 def product_set_status(*, tenant: Tenant, product_ids: Sequence[int], status: str) -> int:
     """Bulk on/off shelf; products without an active SKU cannot go on sale. Returns the count."""
     if status not in Product.Status.values:
-        raise _invalid("invalid_status", "Unknown status.", status=status)
+        raise _invalid("invalid_status", _("Unknown status."), status=status)
     qs = Product.objects.for_tenant(tenant).filter(pk__in=list(product_ids))
     if status == Product.Status.ON_SALE:
         qs = qs.filter(display_price__isnull=False)
@@ -368,7 +371,9 @@ def product_generate_sku_matrix(*, tenant: Tenant, product: Product, price: Deci
             n.pk: list(SpecValue.objects.for_tenant(tenant).filter(spec_name=n)) for n in names
         }
         if any(not v for v in values.values()):
-            raise _invalid(CatalogErrorCode.INVALID_SPECS, "Every spec needs at least one value.")
+            raise _invalid(
+                CatalogErrorCode.INVALID_SPECS, _("Every spec needs at least one value.")
+            )
         # Compared as sets of value ids: a spec moved to another position keeps its SKUs.
         existing = {
             frozenset(filter(None, key.split("-")))
@@ -423,27 +428,30 @@ def specs_normalise(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         if not name and not values:
             continue
         if not name:
-            raise _invalid(CatalogErrorCode.INVALID_SPECS, "Every spec needs a name.")
+            raise _invalid(CatalogErrorCode.INVALID_SPECS, _("Every spec needs a name."))
         if name in seen:
             raise _invalid(
-                CatalogErrorCode.INVALID_SPECS, f"The spec {name} is listed twice.", spec=name
+                CatalogErrorCode.INVALID_SPECS,
+                _("The spec %(spec)s is listed twice.") % {"spec": name},
+                spec=name,
             )
         if not values:
             raise _invalid(
-                CatalogErrorCode.INVALID_SPECS, f"The spec {name} needs at least one value.",
+                CatalogErrorCode.INVALID_SPECS,
+                _("The spec %(spec)s needs at least one value.") % {"spec": name},
                 spec=name,
             )  # fmt: skip
         if len(name) > SPEC_NAME_MAX or any(len(v) > SPEC_VALUE_MAX for v in values):
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"Spec names have at most {SPEC_NAME_MAX} characters and values at most "
-                f"{SPEC_VALUE_MAX}.",
+                _("Spec names have at most %(name)d characters and values at most %(value)d.")
+                % {"name": SPEC_NAME_MAX, "value": SPEC_VALUE_MAX},
                 spec=name,
             )
         if len(values) > SPEC_VALUES_MAX:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"A spec has at most {SPEC_VALUES_MAX} values.",
+                _("A spec has at most %(max)d values.") % {"max": SPEC_VALUES_MAX},
                 spec=name,
             )
         seen.add(name)
@@ -451,7 +459,7 @@ def specs_normalise(specs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     if len(clean) > SPEC_DIMENSIONS_MAX:
         raise _invalid(
             CatalogErrorCode.INVALID_SPECS,
-            f"A product has at most {SPEC_DIMENSIONS_MAX} specs.",
+            _("A product has at most %(max)d specs.") % {"max": SPEC_DIMENSIONS_MAX},
         )
     return clean
 
@@ -485,15 +493,21 @@ def product_specs_check(
         if name not in wanted:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"The spec {name} is used by SKU(s) {', '.join(sorted(codes)[:5])}; "
-                "it cannot be removed (deactivate those SKUs instead).",
+                _(
+                    "The spec %(spec)s is used by SKU(s) %(skus)s; "
+                    "it cannot be removed (deactivate those SKUs instead)."
+                )
+                % {"spec": name, "skus": ", ".join(sorted(codes)[:5])},
                 spec=name, skus=sorted(codes),
             )  # fmt: skip
         if value not in wanted[name]:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"{name}: {value} is used by SKU(s) {', '.join(sorted(codes)[:5])}; "
-                "it cannot be removed (deactivate those SKUs instead).",
+                _(
+                    "%(spec)s: %(value)s is used by SKU(s) %(skus)s; "
+                    "it cannot be removed (deactivate those SKUs instead)."
+                )
+                % {"spec": name, "value": value, "skus": ", ".join(sorted(codes)[:5])},
                 spec=name, value=value, skus=sorted(codes),
             )  # fmt: skip
     if rows:
@@ -502,8 +516,11 @@ def product_specs_check(
         if added:
             raise _invalid(
                 CatalogErrorCode.INVALID_SPECS,
-                f"The spec {added[0]} cannot be added: this product's SKUs exist without it. "
-                "Create a new product for the new combinations.",
+                _(
+                    "The spec %(spec)s cannot be added: this product's SKUs exist without it. "
+                    "Create a new product for the new combinations."
+                )
+                % {"spec": added[0]},
                 spec=added[0],
             )
     existing = {tuple(chosen.get(s["name"]) for s in specs) for _code, chosen in rows}

@@ -333,13 +333,18 @@ class TenantAdmin(admin.ModelAdmin):
         for tenant in tenants:
             tenant_set_status(tenant=tenant, status=status)
             self.log_change(request, tenant, f"Status set to {status}.")
-        self.message_user(request, f"{len(tenants)} tenant(s) now {status}.", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("%(n)d tenant now %(status)s.", "%(n)d tenants now %(status)s.", len(tenants))
+            % {"n": len(tenants), "status": Tenant.Status(status).label},
+            messages.SUCCESS,
+        )
 
-    @admin.action(description="Suspend selected tenants", permissions=["change"])
+    @admin.action(description=_("Suspend selected tenants"), permissions=["change"])
     def suspend_selected(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         self._set_status(request, queryset, Tenant.Status.SUSPENDED)
 
-    @admin.action(description="Activate selected tenants", permissions=["change"])
+    @admin.action(description=_("Activate selected tenants"), permissions=["change"])
     def activate_selected(self, request: HttpRequest, queryset: QuerySet[Tenant]) -> None:
         self._set_status(request, queryset, Tenant.Status.ACTIVE)
 
@@ -386,10 +391,14 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # keys are created by the shop (console) or `manage.py` with the raw key
 
-    @admin.action(description="Revoke selected API keys", permissions=["change"])
+    @admin.action(description=_("Revoke selected API keys"), permissions=["change"])
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         updated = queryset.filter(is_active=True).update(is_active=False)
-        self.message_user(request, f"Revoked {updated} API key(s).", messages.SUCCESS)
+        self.message_user(
+            request,
+            ngettext("Revoked %(n)d API key.", "Revoked %(n)d API keys.", updated) % {"n": updated},
+            messages.SUCCESS,
+        )
 
 
 # Follow-ups page (mall.followups): registered here so the console site has it.

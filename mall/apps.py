@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MallConfig(AppConfig):
     name = "mall"
     label = "mall"
-    verbose_name = "Mall platform"
+    verbose_name = _("Mall platform")
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:

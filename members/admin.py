@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.console.admin import (
     ALL_ROLES,
@@ -53,8 +55,8 @@ def members_total(tenant: Tenant, day_start: datetime, day_end: datetime) -> int
     return Member.objects.for_tenant(tenant).filter(merged_into__isnull=True).count()
 
 
-register_dashboard_counter("members_new_today", "New members today", members_new_today, order=10)
-register_dashboard_counter("members_total", "Members in total", members_total, order=11)
+register_dashboard_counter("members_new_today", _("New members today"), members_new_today, order=10)
+register_dashboard_counter("members_total", _("Members in total"), members_total, order=11)
 
 
 # --- Addresses through the services ---------------------------------------------------------
@@ -84,10 +86,13 @@ class AddressConsoleForm(AddressForm):
             )
             if count >= Address.MAX_PER_MEMBER:
                 raise ValidationError(
-                    f"A member can keep at most {Address.MAX_PER_MEMBER} addresses."
+                    gettext("A member can keep at most %(max)d addresses.")
+                    % {"max": Address.MAX_PER_MEMBER}
                 )
         elif self.initial.get("is_default") and not cleaned.get("is_default"):
-            raise ValidationError("Make another address the default instead of unsetting this one.")
+            raise ValidationError(
+                gettext("Make another address the default instead of unsetting this one.")
+            )
         return cleaned
 
 
@@ -116,10 +121,13 @@ class AddressInlineFormSet(BaseInlineFormSet):
             if not self._should_delete_form(f) and getattr(f, "cleaned_data", None)
         ]
         if len(live) > Address.MAX_PER_MEMBER:
-            raise ValidationError(f"A member can keep at most {Address.MAX_PER_MEMBER} addresses.")
+            raise ValidationError(
+                gettext("A member can keep at most %(max)d addresses.")
+                % {"max": Address.MAX_PER_MEMBER}
+            )
         defaults = [f for f in live if f.cleaned_data.get("is_default")]
         if len(defaults) > 1:
-            raise ValidationError("Only one address can be the default.")
+            raise ValidationError(gettext("Only one address can be the default."))
         unset = [
             f
             for f in live
@@ -128,7 +136,9 @@ class AddressInlineFormSet(BaseInlineFormSet):
             and not f.cleaned_data.get("is_default")
         ]
         if unset and not defaults:
-            raise ValidationError("Make another address the default instead of unsetting it.")
+            raise ValidationError(
+                gettext("Make another address the default instead of unsetting it.")
+            )
 
 
 class AddressInline(TenantScopedStackedInline):

@@ -4,38 +4,50 @@ from __future__ import annotations
 
 from django.core.validators import RegexValidator
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.scoping import TenantOwnedModel
 
-phone_validator = RegexValidator(r"^\+?\d{6,20}$", "Enter a valid phone number.")
+phone_validator = RegexValidator(r"^\+?\d{6,20}$", _("Enter a valid phone number."))
 
 
 class Member(TenantOwnedModel):
     """A shopper of one tenant. Several platform identities may point at one member."""
 
     class Gender(models.TextChoices):
-        UNKNOWN = "unknown", "Unknown"
-        MALE = "male", "Male"
-        FEMALE = "female", "Female"
+        UNKNOWN = "unknown", _("Unknown")
+        MALE = "male", _("Male")
+        FEMALE = "female", _("Female")
 
-    nickname = models.CharField(max_length=64, blank=True, default="")
-    avatar = models.URLField(max_length=500, blank=True, default="")
-    phone = models.CharField(max_length=20, blank=True, default="", validators=[phone_validator])
-    birthday = models.DateField(null=True, blank=True)
-    gender = models.CharField(max_length=8, choices=Gender.choices, default=Gender.UNKNOWN)
-    points = models.IntegerField(default=0)
-    growth = models.IntegerField(default=0)
-    is_active = models.BooleanField(default=True)
+    nickname = models.CharField(_("nickname"), max_length=64, blank=True, default="")
+    avatar = models.URLField(_("avatar"), max_length=500, blank=True, default="")
+    phone = models.CharField(
+        _("phone"), max_length=20, blank=True, default="", validators=[phone_validator]
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    gender = models.CharField(
+        _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
+    )
+    points = models.IntegerField(_("points"), default=0)
+    growth = models.IntegerField(_("growth"), default=0)
+    is_active = models.BooleanField(_("is active"), default=True)
     # The mini program scene / share source of the first login (acquisition analytics).
-    source_scene = models.CharField(max_length=64, blank=True, default="")
+    source_scene = models.CharField(_("source scene"), max_length=64, blank=True, default="")
     # Set when this member was merged into another one (phone binding); rows moved there.
     merged_into = models.ForeignKey(
-        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "self",
+        verbose_name=_("merged into"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True, db_index=True)
 
     class Meta:
+        verbose_name = _("member")
+        verbose_name_plural = _("members")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -55,20 +67,24 @@ class MemberIdentity(TenantOwnedModel):
     """A platform account: WeChat openid (+ unionid) or Alipay user id, under one app."""
 
     class Platform(models.TextChoices):
-        WECHAT = "wechat", "WeChat"
-        ALIPAY = "alipay", "Alipay"
-        H5 = "h5", "H5"
+        WECHAT = "wechat", _("WeChat")
+        ALIPAY = "alipay", _("Alipay")
+        H5 = "h5", _("H5")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="identities")
-    platform = models.CharField(max_length=16, choices=Platform.choices)
-    app_id = models.CharField(max_length=64)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="identities"
+    )
+    platform = models.CharField(_("platform"), max_length=16, choices=Platform.choices)
+    app_id = models.CharField(_("app id"), max_length=64)
     # WeChat: openid; Alipay: user_id (or open_id for apps on the open_id scheme).
-    openid = models.CharField(max_length=128)
-    unionid = models.CharField(max_length=128, blank=True, default="", db_index=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    last_login_at = models.DateTimeField(null=True, blank=True)
+    openid = models.CharField(_("openid"), max_length=128)
+    unionid = models.CharField(_("unionid"), max_length=128, blank=True, default="", db_index=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_login_at = models.DateTimeField(_("last login at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("member identity")
+        verbose_name_plural = _("member identities")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["app_id", "openid"], name="uniq_identity_app_openid"),
@@ -81,25 +97,33 @@ class MemberIdentity(TenantOwnedModel):
 class Address(TenantOwnedModel):
     """A delivery address of a member. Region codes are GB/T 2260 (province, city, district)."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="addresses")
-    name = models.CharField(max_length=50)
-    phone = models.CharField(max_length=20, validators=[phone_validator])
-    province = models.CharField(max_length=32)
-    city = models.CharField(max_length=32)
-    district = models.CharField(max_length=32, blank=True, default="")
-    detail = models.CharField(max_length=200)
-    province_code = models.CharField(max_length=12, blank=True, default="")
-    city_code = models.CharField(max_length=12, blank=True, default="")
-    district_code = models.CharField(max_length=12, blank=True, default="")
-    postal_code = models.CharField(max_length=12, blank=True, default="")
-    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
-    is_default = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="addresses"
+    )
+    name = models.CharField(_("name"), max_length=50)
+    phone = models.CharField(_("phone"), max_length=20, validators=[phone_validator])
+    province = models.CharField(_("province"), max_length=32)
+    city = models.CharField(_("city"), max_length=32)
+    district = models.CharField(_("district"), max_length=32, blank=True, default="")
+    detail = models.CharField(_("detail"), max_length=200)
+    province_code = models.CharField(_("province code"), max_length=12, blank=True, default="")
+    city_code = models.CharField(_("city code"), max_length=12, blank=True, default="")
+    district_code = models.CharField(_("district code"), max_length=12, blank=True, default="")
+    postal_code = models.CharField(_("postal code"), max_length=12, blank=True, default="")
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True
+    )
+    is_default = models.BooleanField(_("is default"), default=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     MAX_PER_MEMBER = 20
 
     class Meta:
+        verbose_name = _("address")
+        verbose_name_plural = _("addresses")
         ordering = ["-is_default", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -116,13 +140,19 @@ class Address(TenantOwnedModel):
 class MemberMerge(TenantOwnedModel):
     """Audit of a phone-binding merge: who survived, who was absorbed, and what moved."""
 
-    survivor = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    merged = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+")
-    phone = models.CharField(max_length=20)
-    moved = models.JSONField(default=dict)
-    created_at = models.DateTimeField(auto_now_add=True)
+    survivor = models.ForeignKey(
+        Member, verbose_name=_("survivor"), on_delete=models.PROTECT, related_name="+"
+    )
+    merged = models.ForeignKey(
+        Member, verbose_name=_("merged"), on_delete=models.PROTECT, related_name="+"
+    )
+    phone = models.CharField(_("phone"), max_length=20)
+    moved = models.JSONField(_("moved"), default=dict)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("member merge")
+        verbose_name_plural = _("member merges")
         ordering = ["-id"]
 
 
@@ -135,20 +165,23 @@ class MemberMerge(TenantOwnedModel):
 class MemberCardPlan(TenantOwnedModel):
     """A paid membership the shop sells: a price for a number of days."""
 
-    name = models.CharField(max_length=64)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    duration_days = models.PositiveIntegerField()
+    name = models.CharField(_("name"), max_length=64)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    duration_days = models.PositiveIntegerField(_("duration days"))
     benefits = models.JSONField(
+        _("benefits"),
         default=dict,
         blank=True,
-        help_text="What the card gives; defined by the members issue.",
+        help_text=_("What the card gives; defined by the members issue."),
     )
-    is_active = models.BooleanField(default=True)
-    sort = models.IntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    is_active = models.BooleanField(_("is active"), default=True)
+    sort = models.IntegerField(_("sort"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("member card plan")
+        verbose_name_plural = _("member card plans")
         ordering = ["sort", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -168,31 +201,41 @@ class CardPurchase(TenantOwnedModel):
     """One purchase of a plan by a member; the payment's reference is ``reference``."""
 
     class Status(models.TextChoices):
-        PENDING_PAYMENT = "pending_payment", "Pending payment"
-        PAID = "paid", "Paid"
-        CANCELLED = "cancelled", "Cancelled"
-        REFUNDED = "refunded", "Refunded"
+        PENDING_PAYMENT = "pending_payment", _("Pending payment")
+        PAID = "paid", _("Paid")
+        CANCELLED = "cancelled", _("Cancelled")
+        REFUNDED = "refunded", _("Refunded")
 
-    member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="card_purchases")
-    plan = models.ForeignKey(MemberCardPlan, on_delete=models.PROTECT, related_name="purchases")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.PROTECT, related_name="card_purchases"
+    )
+    plan = models.ForeignKey(
+        MemberCardPlan, verbose_name=_("plan"), on_delete=models.PROTECT, related_name="purchases"
+    )
     # The plan as it was bought.
-    plan_name = models.CharField(max_length=64)
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    duration_days = models.PositiveIntegerField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT)
-    reference = models.CharField(max_length=64)  # "card:<id>"
-    expires_at = models.DateTimeField()  # unpaid after this: cancelled
+    plan_name = models.CharField(_("plan name"), max_length=64)
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    duration_days = models.PositiveIntegerField(_("duration days"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.PENDING_PAYMENT
+    )
+    reference = models.CharField(_("reference"), max_length=64)  # "card:<id>"
+    expires_at = models.DateTimeField(_("expires at"))  # unpaid after this: cancelled
     # The period this purchase added to the member's card (set when paid).
-    period_start = models.DateTimeField(null=True, blank=True)
-    period_end = models.DateTimeField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=64, blank=True, default="")
-    paid_at = models.DateTimeField(null=True, blank=True)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    period_start = models.DateTimeField(_("period start"), null=True, blank=True)
+    period_end = models.DateTimeField(_("period end"), null=True, blank=True)
+    payment_reference = models.CharField(
+        _("payment reference"), max_length=64, blank=True, default=""
+    )
+    paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
+    refunded_at = models.DateTimeField(_("refunded at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("card purchase")
+        verbose_name_plural = _("card purchases")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -215,16 +258,25 @@ class CardPurchase(TenantOwnedModel):
 class MemberCard(TenantOwnedModel):
     """A member's paid membership: one per member; buying again extends it from its end."""
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="cards")
+    member = models.ForeignKey(
+        Member, verbose_name=_("member"), on_delete=models.CASCADE, related_name="cards"
+    )
     plan = models.ForeignKey(
-        MemberCardPlan, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        MemberCardPlan,
+        verbose_name=_("plan"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )  # the plan last bought
-    starts_at = models.DateTimeField()
-    ends_at = models.DateTimeField()
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    starts_at = models.DateTimeField(_("starts at"))
+    ends_at = models.DateTimeField(_("ends at"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("member card")
+        verbose_name_plural = _("member cards")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(

@@ -12,6 +12,7 @@ from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
@@ -56,7 +57,7 @@ class FlashSaleSkuFormSet(forms.BaseInlineFormSet):
             if getattr(f, "cleaned_data", None) and not f.cleaned_data.get("DELETE")
         ]
         if rows and campaign.kind != "flash_sale":
-            raise ValidationError("Only flash-sale campaigns have flash-sale SKUs.")
+            raise ValidationError(gettext("Only flash-sale campaigns have flash-sale SKUs."))
         if not (campaign.starts_at and campaign.ends_at) or campaign.status in ENDED:
             return
         for row in rows:
@@ -64,7 +65,10 @@ class FlashSaleSkuFormSet(forms.BaseInlineFormSet):
             if sku is None:
                 continue
             if row.get("price") is not None and row["price"] >= sku.price:
-                raise ValidationError(f"The flash-sale price of {sku} must be below {sku.price}.")
+                raise ValidationError(
+                    gettext("The flash-sale price of %(sku)s must be below %(price)s.")
+                    % {"sku": sku, "price": sku.price}
+                )
             overlapping = (
                 FlashSaleSku.objects.for_tenant(campaign.tenant_id)
                 .filter(
@@ -79,7 +83,8 @@ class FlashSaleSkuFormSet(forms.BaseInlineFormSet):
             )
             if overlapping is not None:
                 raise ValidationError(
-                    f"{sku} is already in the flash sale '{overlapping.campaign}' at that time."
+                    gettext("%(sku)s is already in the flash sale '%(campaign)s' at that time.")
+                    % {"sku": sku, "campaign": overlapping.campaign}
                 )
 
 
@@ -181,11 +186,11 @@ class CampaignConsoleAdmin(TenantScopedModelAdmin):
             return "-"
         return f"{obj.discount_given / obj.budget:.0%}"
 
-    @admin.action(description="Schedule the selected draft campaigns")
+    @admin.action(description=_("Schedule the selected draft campaigns"))
     def schedule(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._transition(request, queryset, campaign_schedule)
 
-    @admin.action(description="Cancel the selected campaigns")
+    @admin.action(description=_("Cancel the selected campaigns"))
     def cancel(self, request: HttpRequest, queryset: QuerySet[Campaign]) -> None:
         self._transition(request, queryset, campaign_cancel)
 
@@ -196,15 +201,23 @@ class CampaignConsoleAdmin(TenantScopedModelAdmin):
                 service(tenant=request.tenant, campaign=campaign)  # type: ignore[attr-defined]
                 done += 1
             except ApplicationError as exc:
-                self.message_user(request, f"{campaign}: {exc.message}", messages.WARNING)
-        self.message_user(request, f"{done} campaign(s) updated.")
+                self.message_user(
+                    request,
+                    gettext("%(campaign)s: %(error)s")
+                    % {"campaign": campaign, "error": exc.message},
+                    messages.WARNING,
+                )
+        self.message_user(
+            request,
+            ngettext("%(n)d campaign updated.", "%(n)d campaigns updated.", done) % {"n": done},
+        )
 
 
 class IssueActionForm(ActionForm):
     member_ids = forms.CharField(
         required=False,
-        label="Member ids",
-        help_text="For 'Issue to members': comma-separated member ids.",
+        label=_("Member ids"),
+        help_text=_("For 'Issue to members': comma-separated member ids."),
     )
 
 
@@ -267,20 +280,20 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
             .annotate(used_total=Count("coupons", filter=Q(coupons__status="used")))
         )
 
-    @admin.display(description="used", ordering="used_total")
+    @admin.display(description=_("used"), ordering="used_total")
     def used(self, obj: Any) -> int:
         return getattr(obj, "used_total", 0)
 
-    @admin.action(description="Issue to members (ids below)")
+    @admin.action(description=_("Issue to members (ids below)"))
     def issue_to_members(self, request: HttpRequest, queryset: QuerySet[CouponTemplate]) -> None:
         raw = request.POST.get("member_ids", "")
         try:
             ids = [int(part) for part in raw.replace(" ", "").split(",") if part]
         except ValueError:
-            self.message_user(request, "Member ids must be numbers.", messages.ERROR)
+            self.message_user(request, gettext("Member ids must be numbers."), messages.ERROR)
             return
         if not ids:
-            self.message_user(request, "Give at least one member id.", messages.ERROR)
+            self.message_user(request, gettext("Give at least one member id."), messages.ERROR)
             return
         for template in queryset.order_by("pk"):
             result = coupon_issue_to_members(
@@ -292,8 +305,12 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
             skipped = ", ".join(f"{k}: {v}" for k, v in sorted(result.skipped.items()))
             self.message_user(
                 request,
-                f"{template}: issued {len(result.issued)}"
-                + (f"; skipped {skipped}" if skipped else ""),
+                (
+                    gettext("%(template)s: issued %(issued)d; skipped %(skipped)s")
+                    if skipped
+                    else gettext("%(template)s: issued %(issued)d")
+                )
+                % {"template": template, "issued": len(result.issued), "skipped": skipped},
                 level,
             )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -37,14 +38,14 @@ def _product_or_404(tenant: Any, product_id: int) -> Product:
         Product.objects.for_tenant(tenant).filter(pk=product_id).prefetch_related("skus").first()
     )
     if product is None:
-        raise NotFoundError("Product not found.")
+        raise NotFoundError(_("Product not found."))
     return product
 
 
 def _sku_or_404(tenant: Any, sku_id: int) -> Sku:
     sku = Sku.objects.for_tenant(tenant).filter(pk=sku_id).first()
     if sku is None:
-        raise NotFoundError("SKU not found.")
+        raise NotFoundError(_("SKU not found."))
     return sku
 
 
@@ -122,7 +123,7 @@ class MerchantSkuStockView(MerchantAPIView):
         sku = _sku_or_404(self.tenant, sku_id)
         data = StockSetSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        result, _ = inventory.stock_set(
+        result, _movement = inventory.stock_set(
             tenant=self.tenant,
             sku_id=sku.pk,
             stock=data.validated_data["stock"],

@@ -5,6 +5,8 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
@@ -55,7 +57,7 @@ def parse_product_list_query(query: Any) -> dict[str, Any]:
         try:
             value = int(raw)
         except ValueError:
-            errors[name] = ["A valid integer is required."]
+            errors[name] = [gettext("A valid integer is required.")]
             continue
         if value < low or (high is not None and value > high):
             bounds = f"between {low} and {high}" if high else f"at least {low}"
@@ -71,13 +73,13 @@ def parse_product_list_query(query: Any) -> dict[str, Any]:
         except InvalidOperation:
             amount = None
         if amount is None or not amount.is_finite() or not 0 <= amount <= _DECIMAL_MAX:
-            errors[name] = ["A valid amount >= 0 is required."]
+            errors[name] = [gettext("A valid amount >= 0 is required.")]
             continue
         params[name] = amount
     q = query.get("q")
     if q:
         if len(q) > 64:
-            errors["q"] = ["Ensure this field has no more than 64 characters."]
+            errors["q"] = [gettext("Ensure this field has no more than 64 characters.")]
         else:
             params["q"] = q
     ordering = query.get("ordering")
@@ -234,7 +236,7 @@ class ProductDetailView(ShopperAPIView):
             tenant=self.tenant, platform=platform, product_id=product_id
         )
         if detail is None:
-            raise NotFoundError("Product not found.")
+            raise NotFoundError(_("Product not found."))
         priced = promotion_selectors.item_prices_for_shopper(
             tenant=self.tenant,
             platform=platform,

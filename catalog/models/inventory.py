@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.scoping import TenantOwnedModel
 
@@ -12,25 +13,29 @@ class StockMovement(TenantOwnedModel):
     """One change of a SKU's sellable stock, with the stock that resulted."""
 
     class Reason(models.TextChoices):
-        RESERVE = "reserve", "Reserved by an order"
-        RELEASE = "release", "Released (order cancelled or expired)"
-        DEDUCT = "deduct", "Sold without reservation"
-        RESTOCK = "restock", "Restocked (return or delivery)"
-        ADJUST = "adjust", "Manual adjustment"
-        SYNC = "sync", "Absolute stock set (ERP/WMS sync)"
-        IMPORT = "import", "Imported"
-        CONSOLE = "console", "Console edit"
+        RESERVE = "reserve", _("Reserved by an order")
+        RELEASE = "release", _("Released (order cancelled or expired)")
+        DEDUCT = "deduct", _("Sold without reservation")
+        RESTOCK = "restock", _("Restocked (return or delivery)")
+        ADJUST = "adjust", _("Manual adjustment")
+        SYNC = "sync", _("Absolute stock set (ERP/WMS sync)")
+        IMPORT = "import", _("Imported")
+        CONSOLE = "console", _("Console edit")
 
-    sku = models.ForeignKey("catalog.Sku", on_delete=models.PROTECT, related_name="movements")
-    reason = models.CharField(max_length=16, choices=Reason.choices)
+    sku = models.ForeignKey(
+        "catalog.Sku", verbose_name=_("sku"), on_delete=models.PROTECT, related_name="movements"
+    )
+    reason = models.CharField(_("reason"), max_length=16, choices=Reason.choices)
     # Order number, import batch, idempotency key... unique per (reason, sku) when set.
-    reference = models.CharField(max_length=128, blank=True, default="")
-    quantity = models.IntegerField()
-    stock_after = models.IntegerField()
-    note = models.CharField(max_length=255, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    reference = models.CharField(_("reference"), max_length=128, blank=True, default="")
+    quantity = models.IntegerField(_("quantity"))
+    stock_after = models.IntegerField(_("stock after"))
+    note = models.CharField(_("note"), max_length=255, blank=True, default="")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("stock movement")
+        verbose_name_plural = _("stock movements")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(

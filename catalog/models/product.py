@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.scoping import TenantOwnedModel, TenantQuerySet
 
@@ -31,50 +32,58 @@ class Product(TenantOwnedModel):
     """A product (SPU). Shoppers see it only when on sale and shown on their platform."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ON_SALE = "on_sale", "On sale"
-        OFF_SHELF = "off_shelf", "Off shelf"
+        DRAFT = "draft", _("Draft")
+        ON_SALE = "on_sale", _("On sale")
+        OFF_SHELF = "off_shelf", _("Off shelf")
 
     # The shop's own reference (import key, ERP id); unique per tenant when set.
-    ref = models.CharField(max_length=64, blank=True, default="")
-    title = models.CharField(max_length=120)
-    subtitle = models.CharField(max_length=200, blank=True, default="")
+    ref = models.CharField(_("ref"), max_length=64, blank=True, default="")
+    title = models.CharField(_("title"), max_length=120)
+    subtitle = models.CharField(_("subtitle"), max_length=200, blank=True, default="")
     # Sanitised HTML (catalog.richtext) — never stored raw.
-    description = models.TextField(blank=True, default="")
+    description = models.TextField(_("description"), blank=True, default="")
     category = models.ForeignKey(
         "catalog.Category",
+        verbose_name=_("category"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="products",
     )
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    on_wechat = models.BooleanField("shown on WeChat", default=True)
-    on_alipay = models.BooleanField("shown on Alipay", default=True)
-    on_h5 = models.BooleanField("shown on H5", default=True)
-    sales_count = models.IntegerField(default=0)
-    sort_weight = models.IntegerField(default=0)
-    supplier_ref = models.CharField(max_length=64, blank=True, default="")
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    on_wechat = models.BooleanField(_("shown on WeChat"), default=True)
+    on_alipay = models.BooleanField(_("shown on Alipay"), default=True)
+    on_h5 = models.BooleanField(_("shown on H5"), default=True)
+    sales_count = models.IntegerField(_("sales count"), default=0)
+    sort_weight = models.IntegerField(_("sort weight"), default=0)
+    supplier_ref = models.CharField(_("supplier ref"), max_length=64, blank=True, default="")
     freight_template = models.ForeignKey(
         "catalog.FreightTemplate",
+        verbose_name=_("freight template"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="products",
     )
     # Storage name of the main image's medium thumbnail (denormalised for list reads).
-    main_image = models.CharField(max_length=255, blank=True, default="")
+    main_image = models.CharField(_("main image"), max_length=255, blank=True, default="")
     # Lowest active SKU price and that SKU's market price (maintained by catalog.services).
-    display_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    display_market_price = models.DecimalField(
-        max_digits=12, decimal_places=2, null=True, blank=True
+    display_price = models.DecimalField(
+        _("display price"), max_digits=12, decimal_places=2, null=True, blank=True
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    display_market_price = models.DecimalField(
+        _("display market price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = models.Manager.from_queryset(ProductQuerySet)()
 
     class Meta:
+        verbose_name = _("product")
+        verbose_name_plural = _("products")
         ordering = ["-sort_weight", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -106,11 +115,15 @@ class Product(TenantOwnedModel):
 class SpecName(TenantOwnedModel):
     """A product's spec dimension, e.g. Colour; its values are the choices (Red, Blue)."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="spec_names")
-    name = models.CharField(max_length=32)
-    position = models.IntegerField(default=0)
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="spec_names"
+    )
+    name = models.CharField(_("name"), max_length=32)
+    position = models.IntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("spec name")
+        verbose_name_plural = _("spec names")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -123,11 +136,15 @@ class SpecName(TenantOwnedModel):
 
 
 class SpecValue(TenantOwnedModel):
-    spec_name = models.ForeignKey(SpecName, on_delete=models.CASCADE, related_name="values")
-    value = models.CharField(max_length=64)
-    position = models.IntegerField(default=0)
+    spec_name = models.ForeignKey(
+        SpecName, verbose_name=_("spec name"), on_delete=models.CASCADE, related_name="values"
+    )
+    value = models.CharField(_("value"), max_length=64)
+    position = models.IntegerField(_("position"), default=0)
 
     class Meta:
+        verbose_name = _("spec value")
+        verbose_name_plural = _("spec values")
         ordering = ["position", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -146,26 +163,36 @@ class Sku(TenantOwnedModel):
     atomic UPDATEs that bump ``version``), and the database refuses a negative value.
     """
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="skus")
-    spec_values = models.ManyToManyField(SpecValue, blank=True, related_name="skus")
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="skus"
+    )
+    spec_values = models.ManyToManyField(
+        SpecValue, verbose_name=_("spec values"), blank=True, related_name="skus"
+    )
     # Denormalised, ordered by spec position: [{"name": "Colour", "value": "Red"}, ...]
-    specs = models.JSONField(default=list, blank=True)
+    specs = models.JSONField(_("specs"), default=list, blank=True)
     # Spec value ids in spec order joined by "-": one SKU per combination.
-    spec_key = models.CharField(max_length=255, blank=True, default="")
-    code = models.CharField(max_length=64)
-    barcode = models.CharField(max_length=64, blank=True, default="")
-    price = models.DecimalField(max_digits=12, decimal_places=2)
-    market_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    cost_price = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    weight_grams = models.PositiveIntegerField(default=0)
-    stock = models.IntegerField(default=0)
-    low_stock_threshold = models.IntegerField(default=0)
-    version = models.PositiveIntegerField(default=1)
-    is_active = models.BooleanField(default=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    spec_key = models.CharField(_("spec key"), max_length=255, blank=True, default="")
+    code = models.CharField(_("code"), max_length=64)
+    barcode = models.CharField(_("barcode"), max_length=64, blank=True, default="")
+    price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
+    market_price = models.DecimalField(
+        _("market price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    cost_price = models.DecimalField(
+        _("cost price"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    weight_grams = models.PositiveIntegerField(_("weight grams"), default=0)
+    stock = models.IntegerField(_("stock"), default=0)
+    low_stock_threshold = models.IntegerField(_("low stock threshold"), default=0)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    is_active = models.BooleanField(_("is active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
+        verbose_name = _("sku")
+        verbose_name_plural = _("skus")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "code"], name="uniq_sku_code_per_tenant"),
@@ -199,16 +226,20 @@ class Sku(TenantOwnedModel):
 class ProductImage(TenantOwnedModel):
     """A stored product image (EXIF stripped) with its thumbnails; names are storage names."""
 
-    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="images")
-    file = models.CharField(max_length=255)
-    thumb_small = models.CharField(max_length=255)
-    thumb_medium = models.CharField(max_length=255)
-    width = models.PositiveIntegerField()
-    height = models.PositiveIntegerField()
-    position = models.IntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
+    product = models.ForeignKey(
+        Product, verbose_name=_("product"), on_delete=models.CASCADE, related_name="images"
+    )
+    file = models.CharField(_("file"), max_length=255)
+    thumb_small = models.CharField(_("thumb small"), max_length=255)
+    thumb_medium = models.CharField(_("thumb medium"), max_length=255)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    position = models.IntegerField(_("position"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("product image")
+        verbose_name_plural = _("product images")
         ordering = ["position", "id"]
 
     def __str__(self) -> str:

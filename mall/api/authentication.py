@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
@@ -58,21 +59,21 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
-        scheme, _, raw = header.partition(" ")
+        scheme, _sep, raw = header.partition(" ")
         if scheme != self.keyword or not raw.strip():
             raise exceptions.AuthenticationFailed(
-                "Malformed Authorization header.", code="invalid_token"
+                _("Malformed Authorization header."), code="invalid_token"
             )
         try:
             token = access_claims(raw.strip())
         except TokenError as exc:
             raise exceptions.AuthenticationFailed(
-                "Token is invalid or expired.", code="invalid_token"
+                _("Token is invalid or expired."), code="invalid_token"
             ) from exc
         tenant = getattr(request, "tenant", None)
         if tenant is None or token.get("tenant_id") != tenant.pk:
             raise exceptions.AuthenticationFailed(
-                "This token was issued for another shop.", code="token_tenant_mismatch"
+                _("This token was issued for another shop."), code="token_tenant_mismatch"
             )
         member_id = token.get("member_id")
         # Hot path (every shopper request): a raw read of the whole row skips the ORM's query
@@ -84,14 +85,14 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
         )
         member = found[0] if found else None
         if member is None:
-            raise exceptions.AuthenticationFailed("Member not found.", code="invalid_token")
+            raise exceptions.AuthenticationFailed(_("Member not found."), code="invalid_token")
         if member.merged_into_id is not None:
             raise exceptions.AuthenticationFailed(
-                "This account was merged into another one; log in again.", code="member_merged"
+                _("This account was merged into another one; log in again."), code="member_merged"
             )
         if not member.is_active:
             raise exceptions.AuthenticationFailed(
-                "This account is disabled.", code="member_disabled"
+                _("This account is disabled."), code="member_disabled"
             )
         request._request.member = member  # type: ignore[attr-defined]
         return member, token

@@ -18,6 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -63,7 +64,8 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         if len(key) > MAX_KEY_LENGTH:
             raise ApplicationError(
                 ErrorCode.VALIDATION_ERROR,
-                f"{HEADER} must be at most {MAX_KEY_LENGTH} characters.",
+                _("%(header)s must be at most %(max)d characters.")
+                % {"header": HEADER, "max": MAX_KEY_LENGTH},
                 status_code=400,
             )
         principal = _principal(request)
@@ -88,7 +90,7 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
                 if existing.request_hash != digest:
                     raise ApplicationError(
                         ErrorCode.IDEMPOTENCY_KEY_REUSED,
-                        "This Idempotency-Key was already used with another request body.",
+                        _("This Idempotency-Key was already used with another request body."),
                         status_code=409,
                     ) from None
                 if existing.state == IdempotencyRecord.State.DONE:
@@ -99,13 +101,13 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
                     continue  # the first request died mid-way: run this one instead
                 raise ApplicationError(
                     ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                    "A request with this Idempotency-Key is still being processed.",
+                    _("A request with this Idempotency-Key is still being processed."),
                     status_code=409,
                 ) from None
         if record is None:  # pragma: no cover - lost the takeover race twice
             raise ApplicationError(
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
-                "A request with this Idempotency-Key is still being processed.",
+                _("A request with this Idempotency-Key is still being processed."),
                 status_code=409,
             )
 
@@ -137,7 +139,7 @@ def _stale(record: IdempotencyRecord) -> bool:
 
 def _take_over(record: IdempotencyRecord) -> bool:
     """Drop a stale in-progress record, only if nobody finished or took it over meanwhile."""
-    deleted, _ = IdempotencyRecord.objects.filter(
+    deleted, _by_model = IdempotencyRecord.objects.filter(
         pk=record.pk, state=IdempotencyRecord.State.IN_PROGRESS, created_at=record.created_at
     ).delete()
     return deleted > 0
@@ -145,5 +147,5 @@ def _take_over(record: IdempotencyRecord) -> bool:
 
 def idempotency_purge_expired() -> int:
     cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    deleted, _by_model = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted

@@ -37,7 +37,9 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = -1
         if length < 0:
-            return error_json_response(ErrorCode.PARSE_ERROR, "Invalid Content-Length.", 400)
+            return error_json_response(
+                ErrorCode.PARSE_ERROR, gettext("Invalid Content-Length."), 400
+            )
         content_type = request.META.get("CONTENT_TYPE", "")
         limit = (
             settings.MALL_MAX_UPLOAD_BYTES

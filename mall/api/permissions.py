@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import permissions
 from rest_framework.request import Request
 
@@ -9,7 +10,7 @@ from rest_framework.request import Request
 class IsMember(permissions.BasePermission):
     """A logged-in member of the request's tenant."""
 
-    message = "Log in first."
+    message = _("Log in first.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         return getattr(request._request, "member", None) is not None
@@ -18,7 +19,7 @@ class IsMember(permissions.BasePermission):
 class HasApiScope(permissions.BasePermission):
     """The API key carries the scope the view declares as ``required_scope``."""
 
-    message = "This API key lacks the scope for this endpoint."
+    message = _("This API key lacks the scope for this endpoint.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         api_key = getattr(request, "api_key", None)

@@ -84,7 +84,7 @@ def timezone_choices() -> list[tuple[str, str]]:
 
 
 class TenantSettingsForm(forms.ModelForm):
-    timezone = forms.ChoiceField(choices=timezone_choices)
+    timezone = forms.ChoiceField(label=_("Timezone"), choices=timezone_choices)
 
     class Meta:
         model = Tenant
@@ -274,11 +274,11 @@ class StaffChangeForm(forms.ModelForm):
 
 
 class ApiKeyCreateForm(forms.Form):
-    name = forms.CharField(max_length=100, initial="default")
+    name = forms.CharField(label=_("Name"), max_length=100, initial="default")
     scopes = forms.MultipleChoiceField(
-        choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
+        label=_("Scopes"), choices=ApiKey.Scope.choices, widget=forms.CheckboxSelectMultiple
     )
 
 
 class TenantSwitchForm(forms.Form):
-    tenant_id = forms.IntegerField(min_value=1)
+    tenant_id = forms.IntegerField(label=_("Tenant id"), min_value=1)

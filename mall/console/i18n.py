@@ -23,6 +23,7 @@ from django.http import (
 from django.urls import reverse
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 
 from mall.tenancy.models import Staff
 
@@ -49,7 +50,7 @@ def language_view(site: ConsoleSite, request: HttpRequest) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     language = request.POST.get("language", "")
     if language not in Staff.Language.values:
-        return HttpResponseBadRequest("Unknown language.")
+        return HttpResponseBadRequest(gettext("Unknown language."))
     Staff.objects.filter(user=request.user).update(language=language)
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
     if not url_has_allowed_host_and_scheme(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from cryptography.hazmat.primitives import serialization
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import InvalidInputError
 
@@ -14,7 +15,9 @@ def normalize_private_key(pem: str) -> str:
     try:
         key = serialization.load_pem_private_key(pem.strip().encode(), password=None)
     except (ValueError, TypeError) as exc:
-        raise InvalidInputError("invalid_key", "Not a PEM private key without password.") from exc
+        raise InvalidInputError(
+            "invalid_key", _("Not a PEM private key without password.")
+        ) from exc
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -33,7 +36,7 @@ def normalize_public_key(pem: str) -> str:
                 text = f"-----BEGIN PUBLIC KEY-----\n{text}\n-----END PUBLIC KEY-----"
             key = serialization.load_pem_public_key(text.encode())
     except (ValueError, TypeError) as exc:
-        raise InvalidInputError("invalid_key", "Not a PEM public key or certificate.") from exc
+        raise InvalidInputError("invalid_key", _("Not a PEM public key or certificate.")) from exc
     return key.public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
     ).decode()

@@ -139,7 +139,7 @@ class Staff(TenantOwnedModel):
     class Language(models.TextChoices):
         BROWSER = "", _("Browser's language")
         ZH_HANS = "zh-hans", "简体中文"
-        EN = "en", "English"
+        EN = "en", _("English")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -208,26 +208,38 @@ class StaffInvitation(TenantOwnedModel):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        ACCEPTED = "accepted", "Accepted"
-        REVOKED = "revoked", "Revoked"
-        EXPIRED = "expired", "Expired"
+        PENDING = "pending", _("Pending")
+        ACCEPTED = "accepted", _("Accepted")
+        REVOKED = "revoked", _("Revoked")
+        EXPIRED = "expired", _("Expired")
 
-    email = models.EmailField()
-    role = models.CharField(max_length=16, choices=Staff.Role.choices)
-    token_hash = models.CharField(max_length=64, unique=True)
+    email = models.EmailField(_("email"))
+    role = models.CharField(_("role"), max_length=16, choices=Staff.Role.choices)
+    token_hash = models.CharField(_("token hash"), max_length=64, unique=True)
     invited_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("invited by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField()
-    accepted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("expires at"))
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
     accepted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("accepted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
-    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
 
     class Meta:
+        verbose_name = _("staff invitation")
+        verbose_name_plural = _("staff invitations")
         ordering = ["-id"]
         indexes = [models.Index(fields=["tenant", "email"], name="staffinv_tenant_email")]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
@@ -44,7 +45,7 @@ def tenant_create(
     its login, payments and phone numbers all use that one key pair.
     """
     if (alipay_app_private_key or alipay_public_key) and not alipay_app_id:
-        raise InvalidInputError("missing_values", "Alipay keys need the Alipay app id.")
+        raise InvalidInputError("missing_values", _("Alipay keys need the Alipay app id."))
     alipay_keys = {
         "alipay_app_private_key": (
             normalize_private_key(alipay_app_private_key) if alipay_app_private_key else ""
@@ -53,7 +54,9 @@ def tenant_create(
     }
     if Tenant.objects.filter(slug=slug).exists():
         raise ApplicationError(
-            "tenant_exists", f"A tenant with slug {slug!r} already exists.", status_code=409
+            "tenant_exists",
+            _("A tenant with slug %(slug)r already exists.") % {"slug": slug},
+            status_code=409,
         )
     with transaction.atomic():
         tenant = Tenant(slug=slug, name=name, timezone=timezone)
@@ -61,7 +64,7 @@ def tenant_create(
             tenant.full_clean()
         except ValidationError as exc:
             raise InvalidInputError(
-                "validation_error", "Invalid tenant.", details=exc.message_dict
+                "validation_error", _("Invalid tenant."), details=exc.message_dict
             ) from exc
         tenant.save()
 
@@ -85,7 +88,9 @@ def tenant_create(
                 continue
             if Channel.objects.filter(app_id=app_id).exists():
                 raise ApplicationError(
-                    "app_id_taken", f"App id {app_id!r} is already registered.", status_code=409
+                    "app_id_taken",
+                    _("App id %(app_id)r is already registered.") % {"app_id": app_id},
+                    status_code=409,
                 )
             channels.append(
                 Channel.objects.create(
@@ -117,8 +122,11 @@ def alipay_channel_for_update(*, tenant: Tenant | int, app_id: str) -> Channel:
     if channel is None:
         raise InvalidInputError(
             "channel_not_found",
-            f"This tenant has no Alipay mini program with app id {app_id!r}; add the channel "
-            "first (create_tenant --alipay-app-id or the console).",
+            _(
+                "This tenant has no Alipay mini program with app id %(app_id)r; add the channel "
+                "first (create_tenant --alipay-app-id or the console)."
+            )
+            % {"app_id": app_id},
             details={"app_id": [f"no Alipay channel {app_id!r}"]},
         )
     return channel
@@ -151,7 +159,9 @@ def channel_alipay_keys_set(
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     """Suspend or re-activate a merchant (platform operators only)."""
     if status not in Tenant.Status.values:
-        raise InvalidInputError("validation_error", f"Unknown status {status!r}.")
+        raise InvalidInputError(
+            "validation_error", _("Unknown status %(status)r.") % {"status": status}
+        )
     Tenant.objects.filter(pk=tenant.pk).update(status=status)
     channel_cache_clear()  # .update() sends no signal
     tenant.refresh_from_db()
@@ -166,7 +176,8 @@ def api_key_create(
     if not scopes or unknown:
         raise InvalidInputError(
             "invalid_scopes",
-            f"Scopes must be a non-empty subset of {', '.join(ApiKey.Scope.values)}.",
+            _("Scopes must be a non-empty subset of %(scopes)s.")
+            % {"scopes": ", ".join(ApiKey.Scope.values)},
             details={"unknown": unknown},
         )
     prefix = secrets.token_hex(4)

@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -30,7 +32,7 @@ def _parse_updated_since(raw: str | None, tz: dt.tzinfo) -> dt.datetime | None:
         raise InvalidInputError(
             "validation_error",
             "updated_since must be an ISO 8601 date-time, e.g. 2026-01-31T08:00:00+08:00.",
-            details={"updated_since": ["Not an ISO 8601 date-time."]},
+            details={"updated_since": [gettext("Not an ISO 8601 date-time.")]},
         )
     if timezone.is_naive(parsed):
         parsed = timezone.make_aware(parsed, tz)
@@ -76,5 +78,5 @@ class MerchantMemberDetailView(MerchantGenericAPIView):
     def get(self, request: Request, pk: int) -> Response:
         member = selectors.member_get_for_sync(tenant=self.tenant, member_id=pk)
         if member is None:
-            raise NotFoundError("Member not found.")
+            raise NotFoundError(_("Member not found."))
         return Response(MerchantMemberSerializer(member).data)

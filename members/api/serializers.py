@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -81,7 +82,7 @@ class _StrictInput(serializers.Serializer):
             unknown = sorted(set(initial) - set(self.fields))
             if unknown:
                 raise serializers.ValidationError(
-                    {name: ["This field cannot be set here."] for name in unknown}
+                    {name: [gettext("This field cannot be set here.")] for name in unknown}
                 )
         return attrs
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import NotFoundError
 from mall.tenancy.models import Tenant
@@ -45,7 +46,7 @@ class CardPayableHandler:
         )
         if purchase is None:
             raise NotFoundError(
-                "No such card purchase.", code=cards.CardErrorCode.PURCHASE_NOT_FOUND
+                _("No such card purchase."), code=cards.CardErrorCode.PURCHASE_NOT_FOUND
             )
         if not _pending(purchase):
             raise cards.card_not_payable(purchase)

@@ -19,6 +19,7 @@ from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Channel
@@ -35,7 +36,7 @@ def alipay_client(channel: Channel) -> AliPay:
     if not channel.alipay_app_private_key or not channel.alipay_public_key:
         raise ApplicationError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
-            "This Alipay mini program has no keys configured.",
+            _("This Alipay mini program has no keys configured."),
             status_code=503,
         )
     try:
@@ -50,7 +51,7 @@ def alipay_client(channel: Channel) -> AliPay:
         logger.error("Alipay keys of channel %s cannot be loaded: %r", channel.pk, exc)
         raise ApplicationError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
-            "This Alipay mini program's keys are invalid.",
+            _("This Alipay mini program's keys are invalid."),
             status_code=503,
         ) from exc
     client._gateway = settings.ALIPAY_GATEWAY_URL
@@ -81,7 +82,7 @@ def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUs
     except AliPayException as exc:
         raise ApplicationError(
             MemberErrorCode.ALIPAY_LOGIN_FAILED,
-            "Alipay refused the auth code.",
+            _("Alipay refused the auth code."),
             details=_error_details(exc),
             status_code=400,
         ) from exc
@@ -89,33 +90,33 @@ def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUs
         logger.warning("Alipay answer for channel %s failed signature verification", channel.pk)
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "Alipay's answer could not be verified.",
+            _("Alipay's answer could not be verified."),
             status_code=502,
         ) from exc
     except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
         logger.warning("Alipay gateway unreachable: %r", exc)
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_UNAVAILABLE,
-            "Alipay could not be reached; try again.",
+            _("Alipay could not be reached; try again."),
             status_code=502,
         ) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # unparseable answer
         logger.warning("Alipay gateway answered something unexpected: %r", exc)
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "Alipay answered something unexpected; try again.",
+            _("Alipay answered something unexpected; try again."),
             status_code=502,
         ) from exc
     if not isinstance(result, dict):
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "Alipay answered something unexpected.",
+            _("Alipay answered something unexpected."),
             status_code=502,
         )
     if str(result.get("code", "10000")) != "10000":
         raise ApplicationError(
             MemberErrorCode.ALIPAY_LOGIN_FAILED,
-            "Alipay refused the auth code.",
+            _("Alipay refused the auth code."),
             details={
                 "code": str(result.get("code")),
                 "sub_code": str(result.get("sub_code", ""))[:100],
@@ -126,7 +127,7 @@ def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUs
     if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "Alipay answered without a user id.",
+            _("Alipay answered without a user id."),
             status_code=502,
         )
     return PlatformUser(openid=user_id, unionid=str(result.get("union_id") or "")[:128])

@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import re
 
+from django.utils.translation import gettext_lazy as _
+
 from mall.api.errors import ApplicationError
 from members.errors import MemberErrorCode
 from members.platforms import PlatformUser
@@ -27,7 +29,7 @@ def sandbox_phone_for_code(*, code: str) -> str:
     if not _DIGITS.match(digits):
         raise ApplicationError(
             MemberErrorCode.INVALID_PHONE,
-            "On a sandbox channel the phone code must be 'sandbox:<6 to 20 digits>'.",
+            _("On a sandbox channel the phone code must be 'sandbox:<6 to 20 digits>'."),
             status_code=400,
         )
     return digits

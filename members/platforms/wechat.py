@@ -13,6 +13,7 @@ from typing import Any
 import requests
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext_lazy as _
 from wechatpy import WeChatClient
 from wechatpy.client.api import WeChatWxa
 from wechatpy.exceptions import WeChatClientException
@@ -109,7 +110,7 @@ def _client(channel: Channel, *, auto_retry: bool = True) -> MallWeChatClient:
     if not channel.app_secret:
         raise ApplicationError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
-            "This mini program has no app secret configured.",
+            _("This mini program has no app secret configured."),
             status_code=503,
         )
     return MallWeChatClient(
@@ -124,7 +125,7 @@ def _unavailable(exc: Exception) -> ApplicationError:
     logger.warning("WeChat API unreachable: %r", exc)
     return ApplicationError(
         MemberErrorCode.UPSTREAM_UNAVAILABLE,
-        "WeChat could not be reached; try again.",
+        _("WeChat could not be reached; try again."),
         status_code=502,
     )
 
@@ -133,7 +134,7 @@ def _invalid(exc: Exception) -> ApplicationError:
     logger.warning("WeChat API answered something unexpected: %r", exc)
     return ApplicationError(
         MemberErrorCode.UPSTREAM_INVALID,
-        "WeChat answered something unexpected; try again.",
+        _("WeChat answered something unexpected; try again."),
         status_code=502,
     )
 
@@ -148,7 +149,7 @@ def wechat_user_for_code(*, channel: Channel, code: str) -> PlatformUser:
             raise _unavailable(exc) from exc
         raise ApplicationError(
             MemberErrorCode.WECHAT_LOGIN_FAILED,
-            "WeChat refused the login code.",
+            _("WeChat refused the login code."),
             details={"errcode": exc.errcode, "errmsg": str(exc.errmsg or "")[:200]},
             status_code=400,
         ) from exc
@@ -160,7 +161,7 @@ def wechat_user_for_code(*, channel: Channel, code: str) -> PlatformUser:
     if not isinstance(openid, str) or not openid or len(openid) > 128:
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "WeChat answered without an openid.",
+            _("WeChat answered without an openid."),
             status_code=502,
         )
     unionid = result.get("unionid") or ""
@@ -177,7 +178,7 @@ def wechat_phone_for_code(*, channel: Channel, code: str) -> str:
             raise _unavailable(exc) from exc
         raise ApplicationError(
             MemberErrorCode.WECHAT_PHONE_FAILED,
-            "WeChat refused the phone number code.",
+            _("WeChat refused the phone number code."),
             details={"errcode": exc.errcode, "errmsg": str(exc.errmsg or "")[:200]},
             status_code=400,
         ) from exc
@@ -192,7 +193,7 @@ def wechat_phone_for_code(*, channel: Channel, code: str) -> str:
     if not phone:
         raise ApplicationError(
             MemberErrorCode.UPSTREAM_INVALID,
-            "WeChat answered without a phone number.",
+            _("WeChat answered without a phone number."),
             status_code=502,
         )
     return phone

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from members.errors import MemberErrorCode
@@ -50,7 +51,7 @@ def address_create(*, member: Member, is_default: bool = False, **data: Any) -> 
         if count >= Address.MAX_PER_MEMBER:
             raise ApplicationError(
                 MemberErrorCode.ADDRESS_LIMIT_REACHED,
-                f"A member can keep at most {Address.MAX_PER_MEMBER} addresses.",
+                _("A member can keep at most %(max)d addresses.") % {"max": Address.MAX_PER_MEMBER},
                 details={"max": Address.MAX_PER_MEMBER},
             )
         make_default = is_default or count == 0
@@ -74,7 +75,7 @@ def address_update(*, address: Address, is_default: bool | None = None, **data: 
         if is_default is False and address.is_default:
             raise ApplicationError(
                 MemberErrorCode.DEFAULT_ADDRESS_REQUIRED,
-                "Make another address the default instead of unsetting this one.",
+                _("Make another address the default instead of unsetting this one."),
             )
         for name, value in data.items():
             setattr(address, name, value)

@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, NotFoundError
 from mall.tenancy.models import Tenant
@@ -48,7 +49,7 @@ def card_purchase_create(*, tenant: Tenant, member: Member, plan_id: int) -> Car
                 MemberCardPlan.objects.for_tenant(tenant).filter(pk=plan_id, is_active=True).first()
             )
         if plan is None:
-            raise NotFoundError("No such member card plan.", code=CardErrorCode.PLAN_NOT_FOUND)
+            raise NotFoundError(_("No such member card plan."), code=CardErrorCode.PLAN_NOT_FOUND)
         lock_objects.members_for_update(tenant=tenant, ids=[member.pk]).first()
         existing = (
             CardPurchase.objects.for_tenant(tenant)
@@ -205,10 +206,10 @@ def merge_member_cards(*, survivor: Member, loser: Member) -> int:
 
 def card_not_payable(purchase: CardPurchase) -> ApplicationError:
     expired = _is_expired(purchase, timezone.now())
-    state = "expired" if expired else purchase.status.replace("_", " ")
+    state = _("expired") if expired else CardPurchase.Status(purchase.status).label.lower()
     return ApplicationError(
         CardErrorCode.PURCHASE_NOT_PAYABLE,
-        f"A {state} card purchase cannot be paid.",
+        _("A %(state)s card purchase cannot be paid.") % {"state": state},
         details={"status": "expired" if expired else purchase.status},
         status_code=409,
     )

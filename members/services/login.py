@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
@@ -38,7 +39,8 @@ def _check_platform(channel: Channel, expected: str) -> None:
         return
     raise ApplicationError(
         MemberErrorCode.PLATFORM_MISMATCH,
-        f"This app id belongs to a {channel.platform} channel, not {expected}.",
+        _("This app id belongs to a %(platform)s channel, not %(expected)s.")
+        % {"platform": channel.platform, "expected": expected},
         details={"channel_platform": channel.platform},
         status_code=400,
     )
@@ -109,7 +111,7 @@ def member_get_or_create_for_identity(
             continue
     raise ApplicationError(  # pragma: no cover - needs three lost races in a row
         MemberErrorCode.MERGE_CONFLICT,
-        "Login collided with another request; retry.",
+        _("Login collided with another request; retry."),
         status_code=409,
     )
 
@@ -118,7 +120,7 @@ def _finish(channel: Channel, user: PlatformUser, scene: str) -> LoginResult:
     member, created = member_get_or_create_for_identity(channel=channel, user=user, scene=scene)
     if not member.is_active or member.merged_into_id is not None:
         raise ApplicationError(
-            MemberErrorCode.MEMBER_DISABLED, "This account is disabled.", status_code=403
+            MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."), status_code=403
         )
     if scene:
         # A share link or poster scene may bind the shopper to a distributor; never fails login.

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from members.errors import MemberErrorCode
@@ -115,7 +116,7 @@ def _move(relation: MemberRelation, survivor: Member, loser: Member) -> int:
     except IntegrityError as exc:
         raise ApplicationError(
             MemberErrorCode.MERGE_CONFLICT,
-            "These accounts cannot be merged automatically; contact the shop.",
+            _("These accounts cannot be merged automatically; contact the shop."),
             details={"relation": relation.label},
             status_code=409,
         ) from exc

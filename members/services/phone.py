@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Channel
@@ -44,12 +45,12 @@ def _bind_once(member: Member, phone: str) -> PhoneBindResult:
     if current is None or current.merged_into_id is not None:
         raise ApplicationError(
             MemberErrorCode.MEMBER_MERGED,
-            "This account was merged into another one; log in again.",
+            _("This account was merged into another one; log in again."),
             status_code=409,
         )
     if not current.is_active:
         raise ApplicationError(
-            MemberErrorCode.MEMBER_DISABLED, "This account is disabled.", status_code=403
+            MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."), status_code=403
         )
     if current.phone == phone:
         return PhoneBindResult(member=current, merged=False)
@@ -63,7 +64,7 @@ def _bind_once(member: Member, phone: str) -> PhoneBindResult:
     if not holder.is_active:
         raise ApplicationError(
             MemberErrorCode.PHONE_UNAVAILABLE,
-            "This phone number belongs to a disabled account; contact the shop.",
+            _("This phone number belongs to a disabled account; contact the shop."),
             status_code=409,
         )
     merge = member_merge_locked(survivor=holder, loser=current, phone=phone)
@@ -77,7 +78,7 @@ def member_bind_phone(*, member: Member, phone: str) -> PhoneBindResult:
         phone_validator(phone)
     except ValidationError as exc:
         raise ApplicationError(
-            MemberErrorCode.INVALID_PHONE, "Not a valid phone number.", status_code=400
+            MemberErrorCode.INVALID_PHONE, _("Not a valid phone number."), status_code=400
         ) from exc
     for _attempt in range(3):
         try:
@@ -87,7 +88,7 @@ def member_bind_phone(*, member: Member, phone: str) -> PhoneBindResult:
             continue  # a concurrent bind or merge changed who holds the phone: look again
     raise ApplicationError(
         MemberErrorCode.MERGE_CONFLICT,
-        "The phone number changed hands while binding; try again.",
+        _("The phone number changed hands while binding; try again."),
         status_code=409,
     )
 
@@ -100,7 +101,8 @@ def member_phone_from_code(*, channel: Channel, code: str) -> str:
         return wechat_phone_for_code(channel=channel, code=code)
     raise ApplicationError(
         MemberErrorCode.NOT_SUPPORTED,
-        f"Phone binding is not supported on {channel.platform} channels yet.",
+        _("Phone binding is not supported on %(platform)s channels yet.")
+        % {"platform": channel.platform},
         details={"platform": channel.platform},
     )
 

@@ -6,6 +6,8 @@ import datetime as dt
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import InvalidInputError
 from members.models import Member
@@ -37,12 +39,12 @@ def member_update_profile(
     if isinstance(birthday_value, dt.date) and birthday_value > timezone.localdate():
         raise InvalidInputError(
             "validation_error",
-            "Birthday cannot be in the future.",
-            details={"birthday": ["Birthday cannot be in the future."]},
+            _("Birthday cannot be in the future."),
+            details={"birthday": [gettext("Birthday cannot be in the future.")]},
         )
     if "gender" in changes and changes["gender"] not in Member.Gender.values:
         raise InvalidInputError(
-            "validation_error", "Unknown gender.", details={"gender": ["Unknown gender."]}
+            "validation_error", _("Unknown gender."), details={"gender": ["Unknown gender."]}
         )
     if not changes:
         return member

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -48,11 +49,11 @@ def member_tokens_refresh(*, tenant: Tenant, raw_refresh: str) -> tuple[Member, 
         token = RefreshToken(raw_refresh)  # type: ignore[arg-type]
     except TokenError as exc:
         raise _unauthorized(
-            MemberErrorCode.INVALID_TOKEN, "Refresh token is invalid or expired."
+            MemberErrorCode.INVALID_TOKEN, _("Refresh token is invalid or expired.")
         ) from exc
     if token.get(TENANT_CLAIM) != tenant.pk:
         raise _unauthorized(
-            MemberErrorCode.TOKEN_TENANT_MISMATCH, "This token was issued for another shop."
+            MemberErrorCode.TOKEN_TENANT_MISMATCH, _("This token was issued for another shop.")
         )
     member_id = token.get(api_settings.USER_ID_CLAIM)
     member = (
@@ -61,14 +62,14 @@ def member_tokens_refresh(*, tenant: Tenant, raw_refresh: str) -> tuple[Member, 
         else None
     )
     if member is None:
-        raise _unauthorized(MemberErrorCode.INVALID_TOKEN, "Member not found.")
+        raise _unauthorized(MemberErrorCode.INVALID_TOKEN, _("Member not found."))
     if member.merged_into_id is not None:
         raise _unauthorized(
             MemberErrorCode.MEMBER_MERGED,
-            "This account was merged into another one; log in again.",
+            _("This account was merged into another one; log in again."),
         )
     if not member.is_active:
-        raise _unauthorized(MemberErrorCode.MEMBER_DISABLED, "This account is disabled.")
+        raise _unauthorized(MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."))
     if api_settings.ROTATE_REFRESH_TOKENS:
         return member, member_tokens_issue(member=member)
     return member, MemberTokens(access=str(token.access_token), refresh=None)

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext
 from rest_framework import serializers
 
 from mall.api.fields import ID_MAX, IdField
@@ -36,7 +37,11 @@ class QuoteInputSerializer(serializers.Serializer):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs.get("from_cart"):
             raise serializers.ValidationError(
-                {"from_cart": "Quoting the saved cart arrives with the cart; send the lines."}
+                {
+                    "from_cart": gettext(
+                        "Quoting the saved cart arrives with the cart; send the lines."
+                    )
+                }
             )
         return attrs
 

@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -108,7 +109,10 @@ class CheckoutQuoteView(MemberAPIView):
         problems = [*loaded.problems, *result.problems]
         if body["fulfillment"] != "pickup" and not body.get("address_id"):
             problems.append(
-                Problem("address_required", "Choose a delivery address to see the shipping fee.")
+                Problem(
+                    "address_required",
+                    gettext("Choose a delivery address to see the shipping fee."),
+                )
             )
         # Rendered here (same bytes as DRF's Response): the answer has no other representation.
         return HttpResponse(

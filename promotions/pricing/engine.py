@@ -21,6 +21,8 @@ from datetime import datetime
 from decimal import ROUND_CEILING, ROUND_DOWN, Decimal
 from typing import Protocol
 
+from django.utils.translation import gettext
+
 from mall.money import ZERO, allocate, quantize, quantize_down, to_fen
 from promotions.pricing.types import (
     ITEM_CARD,
@@ -240,7 +242,8 @@ class _Pricer:
             if line.quantity > offer.quota_left:
                 self.problem(
                     "flash_sale_sold_out",
-                    f"Only {max(offer.quota_left, 0)} left at the flash-sale price.",
+                    gettext("Only %(n)d left at the flash-sale price.")
+                    % {"n": max(offer.quota_left, 0)},
                     **refs,
                 )
                 continue
@@ -249,14 +252,17 @@ class _Pricer:
             ):
                 self.problem(
                     "flash_sale_limit_exceeded",
-                    f"At most {offer.per_member_limit} per member at the flash-sale price.",
+                    gettext("At most %(n)d per member at the flash-sale price.")
+                    % {"n": offer.per_member_limit},
                     **refs,
                 )
                 continue
             reduction = quantize((line.unit_price - offer.price) * line.quantity)
             if not self.budget_allows(c, reduction):
                 self.problem(
-                    "campaign_budget_exhausted", "The campaign's budget is used up.", **refs
+                    "campaign_budget_exhausted",
+                    gettext("The campaign's budget is used up."),
+                    **refs,
                 )
                 continue
             price = quantize(offer.price)
@@ -278,15 +284,17 @@ class _Pricer:
             if isinstance(rule, AddonRule) and campaign is not None:
                 offer = next((o for o in rule.offers if o.sku_id == w.line.sku_id), None)
             if campaign is None or offer is None or not isinstance(rule, AddonRule):
-                self.problem("addon_unavailable", "This add-on offer is not available.", **refs)
+                self.problem(
+                    "addon_unavailable", gettext("This add-on offer is not available."), **refs
+                )
                 continue
             base = self.eligible(campaign)
             amount = sum((x.amount for x in base), ZERO)
             if not base or amount < rule.threshold:
                 self.problem(
                     "addon_threshold_not_met",
-                    f"Spend {quantize(rule.threshold - amount)} more on eligible items to add "
-                    f"this item for {quantize(offer.price)}.",
+                    gettext("Spend %(more)s more on eligible items to add this item for %(price)s.")
+                    % {"more": quantize(rule.threshold - amount), "price": quantize(offer.price)},
                     **refs,
                 )
                 continue
@@ -294,7 +302,8 @@ class _Pricer:
             if w.line.quantity > offer.max_quantity:
                 self.problem(
                     "addon_quantity_limited",
-                    f"At most {offer.max_quantity} at the add-on price; the rest at full price.",
+                    gettext("At most %(n)d at the add-on price; the rest at full price.")
+                    % {"n": offer.max_quantity},
                     **refs,
                 )
             reduction = quantize((w.item_price - quantize(offer.price)) * quantity)
@@ -302,7 +311,9 @@ class _Pricer:
                 continue
             if not self.budget_allows(campaign, reduction):
                 self.problem(
-                    "campaign_budget_exhausted", "The campaign's budget is used up.", **refs
+                    "campaign_budget_exhausted",
+                    gettext("The campaign's budget is used up."),
+                    **refs,
                 )
                 continue
             w.amount -= reduction
@@ -335,7 +346,7 @@ class _Pricer:
             if not self.budget_allows(campaign, reduction):
                 self.problem(
                     "campaign_budget_exhausted",
-                    "The campaign's budget is used up.",
+                    gettext("The campaign's budget is used up."),
                     campaign_id=campaign.id,
                 )
                 continue
@@ -370,9 +381,9 @@ class _Pricer:
                 if count < gift.quantity:
                     self.problem(
                         "gift_out_of_stock",
-                        "The gift is out of stock."
+                        gettext("The gift is out of stock.")
                         if count == 0
-                        else "Only part of the gift is left in stock.",
+                        else gettext("Only part of the gift is left in stock."),
                         campaign_id=campaign.id,
                         sku_id=gift.sku_id,
                     )
@@ -415,10 +426,12 @@ class _Pricer:
             )
             return False
         if now < coupon.valid_from:
-            self.problem("coupon_not_started", "This coupon is not valid yet.", coupon_id=coupon.id)
+            self.problem(
+                "coupon_not_started", gettext("This coupon is not valid yet."), coupon_id=coupon.id
+            )
             return False
         if now >= coupon.valid_until:
-            self.problem("coupon_expired", "This coupon has expired.", coupon_id=coupon.id)
+            self.problem("coupon_expired", gettext("This coupon has expired."), coupon_id=coupon.id)
             return False
         return True
 
@@ -433,7 +446,7 @@ class _Pricer:
             if report:
                 self.problem(
                     "coupon_no_eligible_items",
-                    "No item in the cart can use this coupon.",
+                    gettext("No item in the cart can use this coupon."),
                     coupon_id=coupon.id,
                 )
             return ZERO
@@ -441,8 +454,8 @@ class _Pricer:
             if report:
                 self.problem(
                     "coupon_threshold_not_met",
-                    f"Spend {quantize(coupon.threshold - amount)} more on eligible items to use "
-                    "this coupon.",
+                    gettext("Spend %(more)s more on eligible items to use this coupon.")
+                    % {"more": quantize(coupon.threshold - amount)},
                     coupon_id=coupon.id,
                 )
             return ZERO
@@ -471,7 +484,7 @@ class _Pricer:
             if applied >= self.inputs.settings.max_goods_coupons:
                 self.problem(
                     "coupon_not_stackable",
-                    "This coupon cannot be combined with the other coupon chosen.",
+                    gettext("This coupon cannot be combined with the other coupon chosen."),
                     coupon_id=coupon.id,
                 )
                 continue
@@ -490,7 +503,8 @@ class _Pricer:
         balance = self.inputs.member.points_balance
         if requested > balance:
             self.problem(
-                "points_insufficient", f"Only {balance} points are available; using those."
+                "points_insufficient",
+                gettext("Only %(n)d points are available; using those.") % {"n": balance},
             )
             requested = balance
         goods = sum((w.amount for w in self.work), ZERO)
@@ -503,7 +517,8 @@ class _Pricer:
         if used < requested:
             self.problem(
                 "points_capped",
-                f"Points may pay at most {quantize_down(goods * settings.points_max_share)}.",
+                gettext("Points may pay at most %(amount)s.")
+                % {"amount": quantize_down(goods * settings.points_max_share)},
             )
         deduction_fen = used * 100 // rate
         # The fewest points that buy this deduction (no point is spent for nothing).
@@ -531,7 +546,7 @@ class _Pricer:
             for coupon in shipping_coupons:
                 self.problem(
                     "coupon_not_applicable",
-                    "Store pickup has no shipping fee.",
+                    gettext("Store pickup has no shipping fee."),
                     coupon_id=coupon.id,
                 )
             return ZERO, ZERO
@@ -556,7 +571,9 @@ class _Pricer:
             fee, deliverable = quantize(inputs.shipping.fee), inputs.shipping.deliverable
             threshold, template_free = inputs.shipping.free_threshold, False
         if not deliverable:
-            self.problem("undeliverable", "These items cannot be delivered to this address.")
+            self.problem(
+                "undeliverable", gettext("These items cannot be delivered to this address.")
+            )
         free = fee <= 0
         if template_free or (not free and threshold is not None and goods >= threshold):
             free = True
@@ -579,13 +596,16 @@ class _Pricer:
                     break
                 self.problem(
                     "campaign_threshold_not_met",
-                    f"Spend {quantize(max(rule.threshold - amount, ZERO))} more for free shipping.",
+                    gettext("Spend %(more)s more for free shipping.")
+                    % {"more": quantize(max(rule.threshold - amount, ZERO))},
                     campaign_id=campaign.id,
                 )
         if free:
             for coupon in shipping_coupons:
                 self.problem(
-                    "coupon_not_applicable", "Shipping is already free.", coupon_id=coupon.id
+                    "coupon_not_applicable",
+                    gettext("Shipping is already free."),
+                    coupon_id=coupon.id,
                 )
             return fee, fee
         discount = ZERO
@@ -596,14 +616,15 @@ class _Pricer:
             if goods < coupon.threshold:
                 self.problem(
                     "coupon_threshold_not_met",
-                    f"Spend {quantize(coupon.threshold - goods)} more to use this coupon.",
+                    gettext("Spend %(more)s more to use this coupon.")
+                    % {"more": quantize(coupon.threshold - goods)},
                     coupon_id=coupon.id,
                 )
                 continue
             if applied >= inputs.settings.max_shipping_coupons:
                 self.problem(
                     "coupon_not_stackable",
-                    "Only one shipping coupon per order.",
+                    gettext("Only one shipping coupon per order."),
                     coupon_id=coupon.id,
                 )
                 continue
@@ -711,24 +732,24 @@ def _unique_coupons(coupons: Iterable[CouponInput]) -> list[CouponInput]:
 
 def _full_reduction(rule: FullReductionRule, amount: Decimal) -> tuple[Decimal, str]:
     reduction = ZERO
-    hint = "The cart does not reach the campaign's threshold."
+    hint = gettext("The cart does not reach the campaign's threshold.")
     met = [t for t in rule.tiers if amount >= t.threshold]
     if met:
         reduction = max(t.reduction for t in met)
     elif rule.tiers:
         lowest = min(rule.tiers, key=lambda t: t.threshold)
-        hint = (
-            f"Spend {quantize(lowest.threshold - amount)} more to get "
-            f"{quantize(lowest.reduction)} off."
-        )
+        hint = gettext("Spend %(more)s more to get %(off)s off.") % {
+            "more": quantize(lowest.threshold - amount),
+            "off": quantize(lowest.reduction),
+        }
     if rule.repeat_every and rule.repeat_reduction and rule.repeat_every > 0:
         times = int((amount / rule.repeat_every).to_integral_value(rounding=ROUND_DOWN))
         reduction = max(reduction, rule.repeat_reduction * times)
         if times == 0:
-            hint = (
-                f"Spend {quantize(rule.repeat_every - amount)} more to get "
-                f"{quantize(rule.repeat_reduction)} off."
-            )
+            hint = gettext("Spend %(more)s more to get %(off)s off.") % {
+                "more": quantize(rule.repeat_every - amount),
+                "off": quantize(rule.repeat_reduction),
+            }
     if rule.cap is not None:
         reduction = min(reduction, rule.cap)
     return quantize(reduction), hint
@@ -737,15 +758,17 @@ def _full_reduction(rule: FullReductionRule, amount: Decimal) -> tuple[Decimal, 
 def _discount(rule: DiscountRule, amount: Decimal, quantity: int) -> tuple[Decimal, str]:
     met = [t for t in rule.tiers if quantity >= t.min_quantity and amount >= t.min_amount]
     if not met:
-        return ZERO, "The cart does not reach the campaign's discount threshold."
+        return ZERO, gettext("The cart does not reach the campaign's discount threshold.")
     rate = min(t.rate for t in met)
     return amount - quantize(amount * rate), ""
 
 
 def _gift_hint(rule: GiftRule, amount: Decimal, quantity: int) -> str:
     if amount < rule.threshold:
-        return f"Spend {quantize(rule.threshold - amount)} more to get the gift."
-    return f"Buy {rule.min_quantity - quantity} more to get the gift."
+        return gettext("Spend %(more)s more to get the gift.") % {
+            "more": quantize(rule.threshold - amount)
+        }
+    return gettext("Buy %(n)d more to get the gift.") % {"n": rule.min_quantity - quantity}
 
 
 def quote(inputs: QuoteInput) -> Quote:

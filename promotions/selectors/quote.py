@@ -13,6 +13,8 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from catalog.freight import FreightLine, FreightTerms, freight_price
 from catalog.models import Product
@@ -164,13 +166,13 @@ def quote_inputs_load(
         province = values.pop()
         if province is None:
             raise ApplicationError(
-                PromotionErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
+                PromotionErrorCode.ADDRESS_NOT_FOUND, _("Address not found."), status_code=404
             )
     missing = [pk for pk in sku_ids if pk not in rows]
     if missing:
         raise ApplicationError(
             PromotionErrorCode.SKU_NOT_FOUND,
-            "SKU not found.",
+            _("SKU not found."),
             details={"sku_ids": missing},
             status_code=404,
         )
@@ -238,7 +240,11 @@ def quote_inputs_load(
     for pk, quantity in sorted(merged_quantity.items()):
         if available[pk].stock < quantity:
             problems.append(
-                Problem("out_of_stock", f"Only {available[pk].stock} left in stock.", sku_id=pk)
+                Problem(
+                    "out_of_stock",
+                    gettext("Only %(n)d left in stock.") % {"n": available[pk].stock},
+                    sku_id=pk,
+                )
             )
 
     shipping = ShippingInput()
@@ -358,7 +364,7 @@ def _coupons(
     for pk in wanted:
         row = rows.get(pk)
         if row is None:
-            problems.append(Problem("coupon_not_found", "Coupon not found.", coupon_id=pk))
+            problems.append(Problem("coupon_not_found", gettext("Coupon not found."), coupon_id=pk))
             continue
         template_id = row[1]
         result.append(

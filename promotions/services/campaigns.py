@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.money import quantize
@@ -39,7 +40,8 @@ def _transition(*, tenant: Tenant, campaign: Campaign, to: str) -> Campaign:
         if to not in TRANSITIONS[current.status]:
             raise ApplicationError(
                 PromotionErrorCode.INVALID_TRANSITION,
-                f"A {current.status} campaign cannot become {to}.",
+                _("A %(current)s campaign cannot become %(to)s.")
+                % {"current": current.status, "to": to},
                 details={"from": current.status, "to": to},
                 status_code=409,
             )
@@ -126,7 +128,7 @@ def _discount_consume(*, tenant: Tenant, campaign_id: int, amount: Decimal) -> N
     if not campaign_budget_consume(tenant=tenant, campaign_id=campaign_id, amount=amount):
         raise ApplicationError(
             PromotionErrorCode.CAMPAIGN_BUDGET_EXHAUSTED,
-            "A campaign's budget ran out; please review the new price.",
+            _("A campaign's budget ran out; please review the new price."),
             details={"campaign_id": campaign_id},
             status_code=409,
         )
@@ -142,7 +144,7 @@ def flash_sale_consume(*, tenant: Tenant, campaign_id: int, sku_id: int, quantit
     if not updated:
         raise ApplicationError(
             PromotionErrorCode.FLASH_SALE_SOLD_OUT,
-            "The flash-sale quota is used up.",
+            _("The flash-sale quota is used up."),
             details={"campaign_id": campaign_id, "sku_id": sku_id},
             status_code=409,
         )

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Tenant
@@ -34,19 +35,19 @@ def _window(template: CouponTemplate, now: datetime) -> tuple[datetime, datetime
 
 def _check_claimable(template: CouponTemplate, *, channel: str, now: datetime) -> None:
     if not template.is_active:
-        raise _not_claimable("This coupon is no longer offered.")
+        raise _not_claimable(_("This coupon is no longer offered."))
     # Automation (console, marketing) may issue any template; shoppers only public ones,
     # distributor shares only distributor templates.
     if channel != Channel.AUTOMATION and template.claim_channel != channel:
-        raise _not_claimable("This coupon cannot be claimed here.")
+        raise _not_claimable(_("This coupon cannot be claimed here."))
     if template.claim_starts_at and now < template.claim_starts_at:
-        raise _not_claimable("Claiming has not started yet.")
+        raise _not_claimable(_("Claiming has not started yet."))
     if template.claim_ends_at and now >= template.claim_ends_at:
-        raise _not_claimable("Claiming has ended.")
+        raise _not_claimable(_("Claiming has ended."))
     if template.validity_type == CouponTemplate.Validity.FIXED and (
         template.valid_until is None or now >= template.valid_until
     ):
-        raise _not_claimable("This coupon has expired.")
+        raise _not_claimable(_("This coupon has expired."))
 
 
 def coupon_claim(
@@ -61,12 +62,12 @@ def coupon_claim(
     now = now or timezone.now()
     if member.tenant_id != tenant.pk:
         raise ApplicationError(
-            PromotionErrorCode.COUPON_NOT_CLAIMABLE, "Unknown member.", status_code=404
+            PromotionErrorCode.COUPON_NOT_CLAIMABLE, _("Unknown member."), status_code=404
         )
     template = CouponTemplate.objects.for_tenant(tenant).filter(pk=template_id).first()
     if template is None:
         raise ApplicationError(
-            PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND, "Coupon not found.", status_code=404
+            PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND, _("Coupon not found."), status_code=404
         )
     _check_claimable(template, channel=channel, now=now)
     with transaction.atomic():
@@ -79,7 +80,7 @@ def coupon_claim(
         )
         if not updated:
             raise ApplicationError(
-                PromotionErrorCode.COUPON_SOLD_OUT, "All coupons are claimed.", status_code=409
+                PromotionErrorCode.COUPON_SOLD_OUT, _("All coupons are claimed."), status_code=409
             )
         held = Coupon.objects.for_tenant(tenant).filter(template=template, member=member).count()
         if held >= template.per_member_limit:
@@ -104,7 +105,7 @@ def coupon_claim(
 def _limit_reached(template: CouponTemplate) -> ApplicationError:
     return ApplicationError(
         PromotionErrorCode.COUPON_LIMIT_REACHED,
-        f"You can hold at most {template.per_member_limit} of this coupon.",
+        _("You can hold at most %(max)d of this coupon.") % {"max": template.per_member_limit},
         details={"per_member_limit": template.per_member_limit},
         status_code=409,
     )
@@ -182,7 +183,7 @@ def coupon_lock(
         if updated != len(ids):
             raise ApplicationError(
                 PromotionErrorCode.COUPON_UNAVAILABLE,
-                "A chosen coupon is no longer available.",
+                _("A chosen coupon is no longer available."),
                 details={"coupon_ids": ids},
                 status_code=409,
             )
