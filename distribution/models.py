@@ -133,7 +133,7 @@ class DistributionSettings(TenantOwnedModel):
             errors["tiers"] = PYRAMID_RULE
         if self.cap_rate is not None and not Decimal(0) <= self.cap_rate <= MAX_CAP_RATE:
             errors["cap_rate"] = gettext(
-                "The commission cap cannot exceed 50% of the commission base."
+                "The commission cap cannot exceed half (0.50) of the commission base."
             )
         try:
             ladder_validate(self.reward_ladder)
