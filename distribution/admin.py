@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from distribution import services
@@ -25,7 +26,7 @@ from distribution.models import (
     TeamReward,
     Withdrawal,
 )
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, render_message
 from mall.console.admin import ALL_ROLES, TenantScopedModelAdmin
 from mall.console.site import console_site
 from mall.tenancy.models import Staff
@@ -40,19 +41,20 @@ def _actor(request: HttpRequest) -> str:
     return f"staff:{request.user.pk}"
 
 
-def _each(request: HttpRequest, queryset: QuerySet, action: Any, done: str, **kwargs: Any) -> None:
+def _each(request: HttpRequest, queryset: QuerySet, action: Any, done: Any, **kwargs: Any) -> None:
+    """``done``: the success message with ``%(count)d`` (a lazy translation)."""
     ok = 0
     for obj in queryset:
         try:
             action(obj, **kwargs)
             ok += 1
         except ApplicationError as exc:
-            messages.error(request, f"{obj}: {exc.message}")
+            messages.error(request, f"{obj}: {render_message(exc.message)}")
     if ok:
-        messages.success(request, f"{ok} {done}.")
+        messages.success(request, str(done) % {"count": ok})
 
 
-def _distributor_action(service: Any, description: str, done: str) -> Any:
+def _distributor_action(service: Any, description: Any, done: Any) -> Any:
     """A console action that runs ``service`` on each selected distributor as this staff
     user, reporting refusals one by one."""
 
@@ -123,16 +125,18 @@ class DistributorAdmin(DistributorConsoleMixin, TenantScopedModelAdmin):
         return self.console_links(obj)
 
     approve = _distributor_action(
-        services.distributor_approve, "Approve selected applications", "approved"
+        services.distributor_approve, _("Approve selected applications"), _("%(count)d approved.")
     )
     reject = _distributor_action(
-        services.distributor_reject, "Reject selected applications", "rejected"
+        services.distributor_reject, _("Reject selected applications"), _("%(count)d rejected.")
     )
     freeze = _distributor_action(
-        services.distributor_freeze, "Freeze selected distributors", "frozen"
+        services.distributor_freeze, _("Freeze selected distributors"), _("%(count)d frozen.")
     )
     unfreeze = _distributor_action(
-        services.distributor_unfreeze, "Unfreeze selected distributors", "unfrozen"
+        services.distributor_unfreeze,
+        _("Unfreeze selected distributors"),
+        _("%(count)d unfrozen."),
     )
 
 
@@ -235,7 +239,7 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
     add_roles: frozenset[str] = frozenset()
     delete_roles: frozenset[str] = frozenset()
 
-    @admin.action(description="Approve selected withdrawals")
+    @admin.action(description=_("Approve selected withdrawals"))
     def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
         _each(
             request,
@@ -243,10 +247,10 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
             lambda w: services.withdrawal_approve(
                 tenant=request.tenant, withdrawal_id=w.pk, actor=_actor(request)
             ),
-            "approved",
+            _("%(count)d approved."),
         )
 
-    @admin.action(description="Reject selected withdrawals (the amount returns)")
+    @admin.action(description=_("Reject selected withdrawals (the amount returns)"))
     def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
         _each(
             request,
@@ -254,7 +258,7 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
             lambda w: services.withdrawal_reject(
                 tenant=request.tenant, withdrawal_id=w.pk, actor=_actor(request)
             ),
-            "rejected",
+            _("%(count)d rejected."),
         )
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
@@ -273,7 +277,9 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
                 messages.error(request, exc.message)
             return
         if reference != current.payout_reference:
-            messages.error(request, "A payout reference can be recorded on approved ones only.")
+            messages.error(
+                request, gettext("A payout reference can be recorded on approved ones only.")
+            )
 
 
 @admin.register(TeamReward, site=console_site)

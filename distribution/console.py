@@ -13,6 +13,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from distribution.models import Distributor
 from distribution.statements import distributor_statement, statement_xlsx, team_tree
@@ -25,14 +27,14 @@ STATEMENT_ROLES = frozenset(
 
 
 class StatementPeriodForm(forms.Form):
-    start = forms.DateField(required=False, help_text="YYYY-MM-DD, included")
-    end = forms.DateField(required=False, help_text="YYYY-MM-DD, included")
+    start = forms.DateField(label=_("Start"), required=False, help_text=_("YYYY-MM-DD, included"))
+    end = forms.DateField(label=_("End"), required=False, help_text=_("YYYY-MM-DD, included"))
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
-            raise forms.ValidationError("The start must not be after the end.")
+            raise forms.ValidationError(_("The start must not be after the end."))
         return data
 
 
@@ -60,9 +62,11 @@ class DistributorConsoleMixin:
     @staticmethod
     def console_links(obj: Distributor) -> str:
         return format_html(
-            '<a href="{}">team</a> · <a href="{}">statement</a>',
+            '<a href="{}">{}</a> · <a href="{}">{}</a>',
             reverse("console:distribution_distributor_team", args=[obj.pk]),
+            gettext("team"),
             reverse("console:distribution_distributor_statement", args=[obj.pk]),
+            gettext("statement"),
         )
 
     def _distributor(self, request: HttpRequest, distributor_id: int) -> Distributor:
@@ -78,7 +82,7 @@ class DistributorConsoleMixin:
         tree = team_tree(tenant=request.tenant, distributor=distributor)  # type: ignore[attr-defined]
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Team of {distributor.share_code}",
+            "title": gettext("Team of %(code)s") % {"code": distributor.share_code},
             "opts": self.model._meta,
             "original": distributor,
             "tree": tree,
@@ -108,7 +112,7 @@ class DistributorConsoleMixin:
             return response
         context = {
             **self.admin_site.each_context(request),
-            "title": f"Statement of {distributor.share_code}",
+            "title": gettext("Statement of %(code)s") % {"code": distributor.share_code},
             "opts": self.model._meta,
             "original": distributor,
             "form": form if form.is_bound else StatementPeriodForm(),

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from distribution.models import Commission, Distributor, Withdrawal
 from mall.console.dashboard import (
@@ -62,7 +63,7 @@ FUNNEL_LABELS = {
     "applied": _("Applied"),
     "approved": _("Approved"),
     "earning": _("Earning commission"),
-    "withdrawn": _("Withdrawn"),
+    "withdrawn": pgettext_lazy("distribution funnel", "Withdrawn"),
 }
 
 

@@ -11,12 +11,14 @@ from decimal import Decimal
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.scoping import TenantOwnedModel
 
 MAX_TIERS = 3
 MAX_CAP_RATE = Decimal("0.50")
-PYRAMID_RULE = (
+PYRAMID_RULE = _(
     "At most 3 commission tiers: WeChat treats deeper distribution chains (and commissions "
     "paid on recruiting) as pyramid selling and bans the mini program."
 )
@@ -34,51 +36,74 @@ class DistributionSettings(TenantOwnedModel):
     """One row per tenant: whether distribution runs and under which rules."""
 
     class Recruitment(models.TextChoices):
-        ANYONE = "anyone", "Anyone (approved at once)"
-        APPROVAL = "approval", "Anyone, after console approval"
-        SPENDING = "spending", "After spending at least an amount"
-        INVITATION = "invitation", "By invitation (a distributor's share code) only"
+        ANYONE = "anyone", _("Anyone (approved at once)")
+        APPROVAL = "approval", _("Anyone, after console approval")
+        SPENDING = "spending", _("After spending at least an amount")
+        INVITATION = "invitation", _("By invitation (a distributor's share code) only")
 
     class Binding(models.TextChoices):
-        FIRST_TOUCH = "first_touch", "First touch, locked for N days"
-        LAST_TOUCH = "last_touch", "Last touch"
+        FIRST_TOUCH = "first_touch", _("First touch, locked for N days")
+        LAST_TOUCH = "last_touch", _("Last touch")
 
-    enabled = models.BooleanField(default=False)
-    tiers = models.PositiveSmallIntegerField(default=2, help_text=PYRAMID_RULE)
+    enabled = models.BooleanField(default=False, verbose_name=_("enabled"))
+    tiers = models.PositiveSmallIntegerField(
+        default=2, help_text=PYRAMID_RULE, verbose_name=_("tiers")
+    )
     recruitment = models.CharField(
-        max_length=16, choices=Recruitment.choices, default=Recruitment.APPROVAL
+        max_length=16,
+        choices=Recruitment.choices,
+        default=Recruitment.APPROVAL,
+        verbose_name=_("recruitment"),
     )
-    recruitment_min_spent = _money(help_text="For 'after spending': paid, not refunded, CNY.")
+    recruitment_min_spent = _money(
+        help_text=_("For 'after spending': paid, not refunded, CNY."),
+        verbose_name=_("recruitment min spent"),
+    )
     binding_mode = models.CharField(
-        max_length=16, choices=Binding.choices, default=Binding.FIRST_TOUCH
+        max_length=16,
+        choices=Binding.choices,
+        default=Binding.FIRST_TOUCH,
+        verbose_name=_("binding mode"),
     )
-    lock_days = models.PositiveIntegerField(default=30, help_text="First touch: days locked.")
+    lock_days = models.PositiveIntegerField(
+        default=30, help_text=_("First touch: days locked."), verbose_name=_("lock days")
+    )
     self_purchase_commission = models.BooleanField(
-        default=False, help_text="Does a distributor earn tier 1 on its own purchases?"
+        default=False,
+        help_text=_("Does a distributor earn tier 1 on its own purchases?"),
+        verbose_name=_("self purchase commission"),
     )
     cap_rate = models.DecimalField(
         max_digits=6,
         decimal_places=4,
         default=Decimal("0.3000"),
-        help_text="Cap on a line's total commission, as a share of its commission base (≤ 0.50).",
+        help_text=_(
+            "Cap on a line's total commission, as a share of its commission base (≤ 0.50)."
+        ),
+        verbose_name=_("cap rate"),
     )
     withdrawal_min_amount = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal("1.00")
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        verbose_name=_("withdrawal min amount"),
     )
-    withdrawal_fee_rate = _rate()
+    withdrawal_fee_rate = _rate(verbose_name=_("withdrawal fee rate"))
     withdrawal_daily_limit = models.DecimalField(
         max_digits=12,
         decimal_places=2,
         default=Decimal("5000.00"),
-        help_text="Per distributor and day; 0 = no limit.",
+        help_text=_("Per distributor and day; 0 = no limit."),
+        verbose_name=_("withdrawal daily limit"),
     )
     # [{"min_sales": "10000.00", "rate": "0.02"}, ...]: team sales above min_sales earn rate.
-    reward_ladder = models.JSONField(default=list, blank=True)
-    rules_version = models.PositiveIntegerField(default=1)
-    updated_at = models.DateTimeField(auto_now=True)
+    reward_ladder = models.JSONField(default=list, blank=True, verbose_name=_("reward ladder"))
+    rules_version = models.PositiveIntegerField(default=1, verbose_name=_("rules version"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
-        verbose_name_plural = "distribution settings"
+        verbose_name = _("distribution settings")
+        verbose_name_plural = _("distribution settings")
         constraints = [
             models.UniqueConstraint(fields=["tenant"], name="uniq_distribution_settings"),
             models.CheckConstraint(
@@ -100,14 +125,16 @@ class DistributionSettings(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"distribution settings of tenant {self.tenant_id}"
+        return gettext("distribution settings of tenant %(tenant)s") % {"tenant": self.tenant_id}
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if self.tiers is not None and not 1 <= self.tiers <= MAX_TIERS:
             errors["tiers"] = PYRAMID_RULE
         if self.cap_rate is not None and not Decimal(0) <= self.cap_rate <= MAX_CAP_RATE:
-            errors["cap_rate"] = "The commission cap cannot exceed 50% of the commission base."
+            errors["cap_rate"] = gettext(
+                "The commission cap cannot exceed half (0.50) of the commission base."
+            )
         try:
             ladder_validate(self.reward_ladder)
         except ValueError as exc:
@@ -119,16 +146,16 @@ class DistributionSettings(TenantOwnedModel):
 def ladder_validate(ladder: object) -> list[tuple[Decimal, Decimal]]:
     """``[{"min_sales", "rate"}]`` -> sorted ``[(min_sales, rate)]``; ValueError when invalid."""
     if not isinstance(ladder, list):
-        raise ValueError("The reward ladder is a list of {min_sales, rate}.")
+        raise ValueError(gettext("The reward ladder is a list of {min_sales, rate}."))
     steps: list[tuple[Decimal, Decimal]] = []
     for step in ladder:
         try:
             min_sales = Decimal(str(step["min_sales"]))
             rate = Decimal(str(step["rate"]))
         except (KeyError, TypeError, ArithmeticError) as exc:
-            raise ValueError("Each ladder step needs min_sales and rate.") from exc
+            raise ValueError(gettext("Each ladder step needs min_sales and rate.")) from exc
         if min_sales < 0 or not Decimal(0) <= rate <= Decimal("0.5"):
-            raise ValueError("min_sales must be ≥ 0 and rate between 0 and 0.5.")
+            raise ValueError(gettext("min_sales must be ≥ 0 and rate between 0 and 0.5."))
         steps.append((min_sales, rate))
     return sorted(steps)
 
@@ -136,18 +163,27 @@ def ladder_validate(ladder: object) -> list[tuple[Decimal, Decimal]]:
 class DistributorGrade(TenantOwnedModel):
     """Commission rates of the distributors of one grade, per tier, and how to reach it."""
 
-    name = models.CharField(max_length=50)
-    level = models.PositiveSmallIntegerField(default=1, help_text="Higher is better.")
-    tier1_rate = _rate()
-    tier2_rate = _rate()
-    tier3_rate = _rate()
-    upgrade_team_size = models.PositiveIntegerField(
-        default=0, help_text="Reached with at least this many team members (0 = not used)."
+    name = models.CharField(max_length=50, verbose_name=_("name"))
+    level = models.PositiveSmallIntegerField(
+        default=1, help_text=_("Higher is better."), verbose_name=_("level")
     )
-    upgrade_team_sales = _money(help_text="...or this much settled team sales (0 = not used).")
-    is_default = models.BooleanField(default=False)
+    tier1_rate = _rate(verbose_name=_("tier1 rate"))
+    tier2_rate = _rate(verbose_name=_("tier2 rate"))
+    tier3_rate = _rate(verbose_name=_("tier3 rate"))
+    upgrade_team_size = models.PositiveIntegerField(
+        default=0,
+        help_text=_("Reached with at least this many team members (0 = not used)."),
+        verbose_name=_("upgrade team size"),
+    )
+    upgrade_team_sales = _money(
+        help_text=_("...or this much settled team sales (0 = not used)."),
+        verbose_name=_("upgrade team sales"),
+    )
+    is_default = models.BooleanField(default=False, verbose_name=_("is default"))
 
     class Meta:
+        verbose_name = _("distributor grade")
+        verbose_name_plural = _("distributor grades")
         ordering = ["level", "id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "level"], name="uniq_grade_level"),
@@ -176,35 +212,61 @@ class Distributor(TenantOwnedModel):
     ``path`` (``/root/.../self/``) holds the whole chain for cycle checks."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending approval"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
-        FROZEN = "frozen", "Frozen"
+        PENDING = "pending", _("Pending approval")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+        FROZEN = "frozen", _("Frozen")
 
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    grade = models.ForeignKey(
-        DistributorGrade, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
     )
-    share_code = models.CharField(max_length=16)
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    grade = models.ForeignKey(
+        DistributorGrade,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("grade"),
+    )
+    share_code = models.CharField(max_length=16, verbose_name=_("share code"))
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     ancestor2 = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ancestor2"),
     )
     ancestor3 = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ancestor3"),
     )
-    path = models.CharField(max_length=1000, blank=True, default="")
-    depth = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=1000, blank=True, default="", verbose_name=_("path"))
+    depth = models.PositiveIntegerField(default=0, verbose_name=_("depth"))
     # Cached ledger sum, changed only by F() updates in the ledger's transactions.
-    balance = _money()
-    note = models.CharField(max_length=200, blank=True, default="")
-    applied_at = models.DateTimeField(auto_now_add=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
+    balance = _money(verbose_name=_("balance"))
+    note = models.CharField(max_length=200, blank=True, default="", verbose_name=_("note"))
+    applied_at = models.DateTimeField(auto_now_add=True, verbose_name=_("applied at"))
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
 
     class Meta:
+        verbose_name = _("distributor")
+        verbose_name_plural = _("distributors")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "member"], name="uniq_distributor_member"),
@@ -218,28 +280,34 @@ class Distributor(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "status", "-id"], name="distributor_status")]
 
     def __str__(self) -> str:
-        return f"distributor {self.share_code}"
+        return gettext("distributor %(code)s") % {"code": self.share_code}
 
 
 class Binding(TenantOwnedModel):
     """Who owns a customer. One current row per customer; ended rows are its history."""
 
     class Source(models.TextChoices):
-        SHARE_LINK = "share_link", "Share link"
-        POSTER = "poster", "Poster scene"
-        LOGIN_SCENE = "login_scene", "Scene at login"
-        APPLICATION = "application", "Distributor application"
-        CONSOLE = "console", "Console"
+        SHARE_LINK = "share_link", _("Share link")
+        POSTER = "poster", _("Poster scene")
+        LOGIN_SCENE = "login_scene", _("Scene at login")
+        APPLICATION = "application", _("Distributor application")
+        CONSOLE = "console", _("Console")
 
-    customer = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
-    source = models.CharField(max_length=16, choices=Source.choices)
-    is_current = models.BooleanField(default=True)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    ended_at = models.DateTimeField(null=True, blank=True)
+    customer = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("customer")
+    )
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor")
+    )
+    source = models.CharField(max_length=16, choices=Source.choices, verbose_name=_("source"))
+    is_current = models.BooleanField(default=True, verbose_name=_("is current"))
+    locked_until = models.DateTimeField(null=True, blank=True, verbose_name=_("locked until"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    ended_at = models.DateTimeField(null=True, blank=True, verbose_name=_("ended at"))
 
     class Meta:
+        verbose_name = _("binding")
+        verbose_name_plural = _("bindings")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -260,22 +328,42 @@ class CommissionRule(TenantOwnedModel):
     """Per-product or per-SKU override of the grade rates (SKU wins over product)."""
 
     class Mode(models.TextChoices):
-        RATE = "rate", "Rate per tier"
-        FIXED = "fixed", "Fixed amount per unit, per tier"
-        EXCLUDED = "excluded", "No commission"
+        RATE = "rate", _("Rate per tier")
+        FIXED = "fixed", _("Fixed amount per unit, per tier")
+        EXCLUDED = "excluded", _("No commission")
 
     product = models.ForeignKey(
-        "catalog.Product", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "catalog.Product",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("product"),
     )
     sku = models.ForeignKey(
-        "catalog.Sku", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+        "catalog.Sku",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("sku"),
     )
-    mode = models.CharField(max_length=16, choices=Mode.choices, default=Mode.RATE)
-    tier1_value = models.DecimalField(max_digits=12, decimal_places=4, default=0)
-    tier2_value = models.DecimalField(max_digits=12, decimal_places=4, default=0)
-    tier3_value = models.DecimalField(max_digits=12, decimal_places=4, default=0)
+    mode = models.CharField(
+        max_length=16, choices=Mode.choices, default=Mode.RATE, verbose_name=_("mode")
+    )
+    tier1_value = models.DecimalField(
+        max_digits=12, decimal_places=4, default=0, verbose_name=_("tier1 value")
+    )
+    tier2_value = models.DecimalField(
+        max_digits=12, decimal_places=4, default=0, verbose_name=_("tier2 value")
+    )
+    tier3_value = models.DecimalField(
+        max_digits=12, decimal_places=4, default=0, verbose_name=_("tier3 value")
+    )
 
     class Meta:
+        verbose_name = _("commission rule")
+        verbose_name_plural = _("commission rules")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -300,12 +388,12 @@ class CommissionRule(TenantOwnedModel):
 
     def clean(self) -> None:
         if (self.product_id is None) == (self.sku_id is None):
-            raise ValidationError("Choose a product or a SKU (one of them).")
+            raise ValidationError(gettext("Choose a product or a SKU (one of them)."))
         if self.mode == self.Mode.RATE and any(
             v is not None and v > MAX_CAP_RATE
             for v in (self.tier1_value, self.tier2_value, self.tier3_value)
         ):
-            raise ValidationError("A rate is a share (0.10 = 10%) of at most 0.50.")
+            raise ValidationError(gettext("A rate is a share (0.10 = 10%) of at most 0.50."))
 
     def value_for(self, tier: int) -> Decimal:
         return {1: self.tier1_value, 2: self.tier2_value, 3: self.tier3_value}[tier]
@@ -315,38 +403,62 @@ class Commission(TenantOwnedModel):
     """One beneficiary's commission on one order line, at one tier."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending (frozen until the order completes)"
-        SETTLED = "settled", "Settled"
-        REVERSED = "reversed", "Reversed"
+        PENDING = "pending", _("Pending (frozen until the order completes)")
+        SETTLED = "settled", _("Settled")
+        REVERSED = "reversed", _("Reversed")
 
     # Indexes: every index is one more insert per settled row (1M rows in one settlement run
     # must stay well under a minute), so the single-column indexes Django adds to tenant,
     # order_line and beneficiary are left out: the composite ones below start with tenant.
     tenant = models.ForeignKey(
-        "mall.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False
+        "mall.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("tenant"),
     )
-    order = models.ForeignKey("orders.Order", on_delete=models.PROTECT, related_name="+")
+    order = models.ForeignKey(
+        "orders.Order", on_delete=models.PROTECT, related_name="+", verbose_name=_("order")
+    )
     order_line = models.ForeignKey(
-        "orders.OrderLine", on_delete=models.PROTECT, related_name="+", db_index=False
+        "orders.OrderLine",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("order line"),
     )
     beneficiary = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="+", db_index=False
+        Distributor,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("beneficiary"),
     )
-    buyer = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    tier = models.PositiveSmallIntegerField()
-    base_amount = _money()
-    rate = models.DecimalField(max_digits=6, decimal_places=4, null=True, blank=True)
-    amount = _money()
-    reversed_amount = _money()
-    reversed_base = _money()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    rule = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    settled_at = models.DateTimeField(null=True, blank=True)
+    buyer = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("buyer")
+    )
+    tier = models.PositiveSmallIntegerField(verbose_name=_("tier"))
+    base_amount = _money(verbose_name=_("base amount"))
+    rate = models.DecimalField(
+        max_digits=6, decimal_places=4, null=True, blank=True, verbose_name=_("rate")
+    )
+    amount = _money(verbose_name=_("amount"))
+    reversed_amount = _money(verbose_name=_("reversed amount"))
+    reversed_base = _money(verbose_name=_("reversed base"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
+    rule = models.JSONField(default=dict, blank=True, verbose_name=_("rule"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    settled_at = models.DateTimeField(null=True, blank=True, verbose_name=_("settled at"))
     # Token of the settlement batch that settled the row (set-based settlement).
-    settle_batch = models.CharField(max_length=32, blank=True, default="")
+    settle_batch = models.CharField(
+        max_length=32, blank=True, default="", verbose_name=_("settle batch")
+    )
 
     class Meta:
+        verbose_name = _("commission")
+        verbose_name_plural = _("commissions")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -375,7 +487,11 @@ class Commission(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"commission {self.pk} tier {self.tier} {self.amount}"
+        return gettext("commission %(id)s tier %(tier)s %(amount)s") % {
+            "id": self.pk,
+            "tier": self.tier,
+            "amount": self.amount,
+        }
 
     @property
     def net_amount(self) -> Decimal:
@@ -385,15 +501,19 @@ class Commission(TenantOwnedModel):
 class CommissionReversal(TenantOwnedModel):
     """What one refund (``refund_ref``) took back from one commission: exactly once."""
 
-    commission = models.ForeignKey(Commission, on_delete=models.PROTECT, related_name="reversals")
-    refund_ref = models.CharField(max_length=64)
-    line_refund_amount = _money()
-    amount = _money()
-    base_amount = _money()
-    after_settlement = models.BooleanField(default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    commission = models.ForeignKey(
+        Commission, on_delete=models.PROTECT, related_name="reversals", verbose_name=_("commission")
+    )
+    refund_ref = models.CharField(max_length=64, verbose_name=_("refund ref"))
+    line_refund_amount = _money(verbose_name=_("line refund amount"))
+    amount = _money(verbose_name=_("amount"))
+    base_amount = _money(verbose_name=_("base amount"))
+    after_settlement = models.BooleanField(default=False, verbose_name=_("after settlement"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("commission reversal")
+        verbose_name_plural = _("commission reversals")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -409,28 +529,37 @@ class LedgerEntry(TenantOwnedModel):
     """A signed movement of a distributor's balance. Balance = the sum of its entries."""
 
     class Kind(models.TextChoices):
-        CREDIT = "credit", "Commission settled"
-        DEBIT = "debit", "Commission reversed after settlement"
-        WITHDRAW = "withdraw", "Withdrawal requested"
-        WITHDRAW_REVERSAL = "withdraw_reversal", "Withdrawal rejected"
-        REWARD = "reward", "Team reward"
+        CREDIT = "credit", _("Commission settled")
+        DEBIT = "debit", _("Commission reversed after settlement")
+        WITHDRAW = "withdraw", _("Withdrawal requested")
+        WITHDRAW_REVERSAL = "withdraw_reversal", _("Withdrawal rejected")
+        REWARD = "reward", _("Team reward")
 
     # tenant and distributor are covered by ledger_mine / uniq_ledger_reference (see Commission).
     tenant = models.ForeignKey(
-        "mall.Tenant", on_delete=models.PROTECT, related_name="+", db_index=False
+        "mall.Tenant",
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("tenant"),
     )
     distributor = models.ForeignKey(
-        Distributor, on_delete=models.PROTECT, related_name="+", db_index=False
+        Distributor,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        verbose_name=_("distributor"),
     )
-    kind = models.CharField(max_length=20, choices=Kind.choices)
-    amount = _money()  # signed: credits > 0, debits and withdrawals < 0
-    reference = models.CharField(max_length=128)
-    note = models.CharField(max_length=200, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=Kind.choices, verbose_name=_("kind"))
+    amount = _money(verbose_name=_("amount"))  # signed: credits > 0, debits and withdrawals < 0
+    reference = models.CharField(max_length=128, verbose_name=_("reference"))
+    note = models.CharField(max_length=200, blank=True, default="", verbose_name=_("note"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("ledger entry")
         ordering = ["-id"]
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.UniqueConstraint(
                 fields=["tenant", "kind", "reference"], name="uniq_ledger_reference"
@@ -449,30 +578,42 @@ class LedgerEntry(TenantOwnedModel):
 
 class Withdrawal(TenantOwnedModel):
     class Status(models.TextChoices):
-        REQUESTED = "requested", "Requested"
-        APPROVED = "approved", "Approved"
-        PAID = "paid", "Paid"
-        REJECTED = "rejected", "Rejected"
+        REQUESTED = "requested", _("Requested")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        REJECTED = "rejected", _("Rejected")
 
     class Method(models.TextChoices):
-        OFFLINE = "offline", "Offline payout recorded by finance"
-        WECHAT = "wechat", "WeChat Pay transfer"
-        SANDBOX = "sandbox", "Sandbox transfer"
+        OFFLINE = "offline", _("Offline payout recorded by finance")
+        WECHAT = "wechat", _("WeChat Pay transfer")
+        SANDBOX = "sandbox", _("Sandbox transfer")
 
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
-    amount = _money()
-    fee = _money()
-    net_amount = _money()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.REQUESTED)
-    method = models.CharField(max_length=16, choices=Method.choices, default=Method.OFFLINE)
-    payout_reference = models.CharField(max_length=64, blank=True, default="")
-    reason = models.CharField(max_length=200, blank=True, default="")
-    reviewed_by = models.CharField(max_length=64, blank=True, default="")
-    created_at = models.DateTimeField(auto_now_add=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor")
+    )
+    amount = _money(verbose_name=_("amount"))
+    fee = _money(verbose_name=_("fee"))
+    net_amount = _money(verbose_name=_("net amount"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.REQUESTED, verbose_name=_("status")
+    )
+    method = models.CharField(
+        max_length=16, choices=Method.choices, default=Method.OFFLINE, verbose_name=_("method")
+    )
+    payout_reference = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("payout reference")
+    )
+    reason = models.CharField(max_length=200, blank=True, default="", verbose_name=_("reason"))
+    reviewed_by = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("reviewed by")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    reviewed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("reviewed at"))
+    paid_at = models.DateTimeField(null=True, blank=True, verbose_name=_("paid at"))
 
     class Meta:
+        verbose_name = _("withdrawal")
+        verbose_name_plural = _("withdrawals")
         ordering = ["-id"]
         constraints = [
             models.CheckConstraint(
@@ -492,20 +633,28 @@ class Withdrawal(TenantOwnedModel):
         indexes = [models.Index(fields=["tenant", "status", "-id"], name="withdrawal_status")]
 
     def __str__(self) -> str:
-        return f"withdrawal {self.pk} {self.amount} {self.status}"
+        return gettext("withdrawal %(id)s %(amount)s %(status)s") % {
+            "id": self.pk,
+            "amount": self.amount,
+            "status": self.get_status_display(),
+        }
 
 
 class TeamReward(TenantOwnedModel):
     """A month's team reward of one distributor (idempotent per distributor-month)."""
 
-    distributor = models.ForeignKey(Distributor, on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(help_text="First day of the month.")
-    team_sales = _money()
-    rate = _rate()
-    amount = _money()
-    created_at = models.DateTimeField(auto_now_add=True)
+    distributor = models.ForeignKey(
+        Distributor, on_delete=models.PROTECT, related_name="+", verbose_name=_("distributor")
+    )
+    month = models.DateField(help_text=_("First day of the month."), verbose_name=_("month"))
+    team_sales = _money(verbose_name=_("team sales"))
+    rate = _rate(verbose_name=_("rate"))
+    amount = _money(verbose_name=_("amount"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
 
     class Meta:
+        verbose_name = _("team reward")
+        verbose_name_plural = _("team rewards")
         ordering = ["-month", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -515,4 +664,7 @@ class TeamReward(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"reward {self.month:%Y-%m} {self.amount}"
+        return gettext("reward %(month)s %(amount)s") % {
+            "month": f"{self.month:%Y-%m}",
+            "amount": self.amount,
+        }

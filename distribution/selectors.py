@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
+from django.utils.translation import gettext_lazy as _
 
 from distribution.errors import DistributionErrorCode
 from distribution.models import Commission, Distributor
@@ -23,7 +24,7 @@ def distributor_for_member(*, tenant: Tenant, member: Member) -> Distributor:
     )
     if found is None:
         raise NotFoundError(
-            "You are not a distributor.", code=DistributionErrorCode.NOT_A_DISTRIBUTOR
+            _("You are not a distributor."), code=DistributionErrorCode.NOT_A_DISTRIBUTOR
         )
     return found
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
@@ -172,23 +173,23 @@ def _money_columns(sheet: Any, letters: str) -> None:
 def statement_xlsx(*, tenant: Tenant, statement: Statement) -> bytes:
     d = statement.distributor
     book = Workbook()
-    summary = _sheet(book, "Summary", ["item", "value"], first=True)
-    period = (
-        f"{statement.start.isoformat() if statement.start else 'beginning'} to "
-        f"{statement.end.isoformat() if statement.end else 'now'}"
-    )
+    summary = _sheet(book, gettext("Summary"), [gettext("item"), gettext("value")], first=True)
+    period = gettext("%(start)s to %(end)s") % {
+        "start": statement.start.isoformat() if statement.start else gettext("beginning"),
+        "end": statement.end.isoformat() if statement.end else gettext("now"),
+    }
     rows: list[tuple[str, Any]] = [
-        ("shop", tenant.name),
-        ("distributor", f"{d.member.nickname or '-'} ({d.share_code})"),
-        ("period", period),
-        ("time zone", str(tenant.tz)),
-        ("opening balance", statement.opening),
+        (gettext("shop"), tenant.name),
+        (gettext("distributor"), f"{d.member.nickname or '-'} ({d.share_code})"),
+        (gettext("period"), period),
+        (gettext("time zone"), str(tenant.tz)),
+        (gettext("opening balance"), statement.opening),
         *[
-            (f"{LedgerEntry.Kind(kind).label.lower()}", total)
+            (str(LedgerEntry.Kind(kind).label).lower(), total)
             for kind, total in statement.totals.items()
         ],
-        ("closing balance", statement.closing),
-        ("current balance", d.balance),
+        (gettext("closing balance"), statement.closing),
+        (gettext("current balance"), d.balance),
     ]
     for row in rows:
         summary.append(list(row))
@@ -197,7 +198,18 @@ def statement_xlsx(*, tenant: Tenant, statement: Statement) -> bytes:
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 30
 
-    ledger = _sheet(book, "Ledger", ["time", "kind", "reference", "note", "amount", "balance"])
+    ledger = _sheet(
+        book,
+        gettext("Ledger"),
+        [
+            gettext("time"),
+            gettext("kind"),
+            gettext("reference"),
+            gettext("note"),
+            gettext("amount"),
+            gettext("balance"),
+        ],
+    )
     for line in statement.lines:
         ledger.append(
             [_local(tenant, line.at), line.kind, line.reference, line.note, line.amount,
@@ -209,9 +221,10 @@ def statement_xlsx(*, tenant: Tenant, statement: Statement) -> bytes:
 
     commissions = _sheet(
         book,
-        "Commissions",
-        ["created", "order", "line", "tier", "base", "rate", "amount", "reversed", "net",
-         "status", "settled"],
+        gettext("Commissions"),
+        [gettext("created"), gettext("order"), gettext("line"), gettext("tier"),
+         gettext("base"), gettext("rate"), gettext("amount"), gettext("reversed"),
+         gettext("net"), gettext("status"), gettext("settled")],
     )  # fmt: skip
     for c in statement.commissions:
         commissions.append(

@@ -757,7 +757,7 @@ class StoreConsoleAdmin(TenantScopedModelAdmin):
     search_fields = ("name", "address")
 
 
-register_dashboard_counter("orders_today", "Orders today", selectors.orders_counter, order=10)
+register_dashboard_counter("orders_today", _("Orders today"), selectors.orders_counter, order=10)
 dashboard_register()
 
 

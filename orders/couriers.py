@@ -19,7 +19,8 @@ from typing import Protocol
 
 import requests
 from django.conf import settings
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from orders.errors import OrderErrorCode
@@ -28,46 +29,41 @@ from orders.errors import OrderErrorCode
 @dataclass(frozen=True)
 class Courier:
     code: str  # the Kuaidi100 company code
-    name_en: str  # English source of the display name (translated by ``name``)
-    name_zh: str  # the Chinese name merchants and spreadsheets use
+    name_en: str  # the English name (shown when the console is in English)
+    name_zh: str  # the Chinese name merchants and spreadsheets use (shown in Chinese)
     aliases: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return gettext(self.name_en)
+        """The name in the active language: both names are data here, not catalogue entries."""
+        return self.name_zh if (get_language() or "").startswith("zh") else self.name_en
 
     @property
     def label(self) -> str:
-        return f"{self.name_zh} {self.name} ({self.code})"
+        return f"{self.name} ({self.code})"
 
 
 # Common Chinese express companies with their Kuaidi100 codes (https://api.kuaidi100.com/manager/
 # v2/query/overview: "快递公司编码"). Keep the codes exactly as Kuaidi100 spells them.
 COURIERS: tuple[Courier, ...] = (
-    Courier("shunfeng", gettext_noop("SF Express"), "顺丰速运", ("sf", "顺丰", "sf express")),
-    Courier("zhongtong", gettext_noop("ZTO Express"), "中通快递", ("zto", "中通")),
-    Courier("yuantong", gettext_noop("YTO Express"), "圆通速递", ("yto", "圆通")),
-    Courier("shentong", gettext_noop("STO Express"), "申通快递", ("sto", "申通")),
-    Courier("yunda", gettext_noop("Yunda Express"), "韵达快递", ("韵达",)),
-    Courier("jd", gettext_noop("JD Logistics"), "京东物流", ("京东", "jdl", "jd logistics")),
-    Courier("ems", gettext_noop("EMS"), "EMS", ("中国邮政ems", "邮政ems")),
-    Courier(
-        "youzhengguonei", gettext_noop("China Post parcel"), "邮政快递包裹", ("邮政", "china post")
-    ),
-    Courier("jtexpress", gettext_noop("J&T Express"), "极兔速递", ("j&t", "jt", "极兔")),
-    Courier(
-        "debangwuliu", gettext_noop("Deppon"), "德邦物流", ("deppon", "德邦", "debang", "德邦快递")
-    ),
-    Courier(
-        "huitongkuaidi", gettext_noop("Best Express"), "百世快递", ("best", "百世", "百世汇通")
-    ),
-    Courier("danniao", gettext_noop("Danniao"), "丹鸟", ("丹鸟快递",)),
-    Courier("zhaijisong", gettext_noop("ZJS Express"), "宅急送", ("zjs",)),
-    Courier("fengwang", gettext_noop("Fengwang Express"), "丰网速运", ("丰网",)),
-    Courier("kuayue", gettext_noop("Kuayue Express"), "跨越速运", ("跨越",)),
-    Courier("annengwuliu", gettext_noop("ANE Logistics"), "安能物流", ("ane", "安能")),
-    Courier("zhongtongkuaiyun", gettext_noop("ZTO Freight"), "中通快运", ()),
-    Courier("yundakuaiyun", gettext_noop("Yunda Freight"), "韵达快运", ()),
+    Courier("shunfeng", "SF Express", "顺丰速运", ("sf", "顺丰", "sf express")),
+    Courier("zhongtong", "ZTO Express", "中通快递", ("zto", "中通")),
+    Courier("yuantong", "YTO Express", "圆通速递", ("yto", "圆通")),
+    Courier("shentong", "STO Express", "申通快递", ("sto", "申通")),
+    Courier("yunda", "Yunda Express", "韵达快递", ("韵达",)),
+    Courier("jd", "JD Logistics", "京东物流", ("京东", "jdl", "jd logistics")),
+    Courier("ems", "EMS", "EMS", ("中国邮政ems", "邮政ems")),
+    Courier("youzhengguonei", "China Post parcel", "邮政快递包裹", ("邮政", "china post")),
+    Courier("jtexpress", "J&T Express", "极兔速递", ("j&t", "jt", "极兔")),
+    Courier("debangwuliu", "Deppon", "德邦物流", ("deppon", "德邦", "debang", "德邦快递")),
+    Courier("huitongkuaidi", "Best Express", "百世快递", ("best", "百世", "百世汇通")),
+    Courier("danniao", "Danniao", "丹鸟", ("丹鸟快递",)),
+    Courier("zhaijisong", "ZJS Express", "宅急送", ("zjs",)),
+    Courier("fengwang", "Fengwang Express", "丰网速运", ("丰网",)),
+    Courier("kuayue", "Kuayue Express", "跨越速运", ("跨越",)),
+    Courier("annengwuliu", "ANE Logistics", "安能物流", ("ane", "安能")),
+    Courier("zhongtongkuaiyun", "ZTO Freight", "中通快运", ()),
+    Courier("yundakuaiyun", "Yunda Freight", "韵达快运", ()),
 )
 
 _BY_KEY: dict[str, Courier] = {}
@@ -162,9 +158,9 @@ class Kuaidi100Courier:
             )
             body = response.json()
         except (requests.RequestException, ValueError) as exc:
-            raise _error("The courier could not be reached.") from exc
+            raise _error(_("The courier could not be reached.")) from exc
         if response.status_code != 200 or "data" not in body:
-            raise _error(str(body.get("message") or "The courier refused the query."))
+            raise _error(str(body.get("message") or _("The courier refused the query.")))
         events = tuple(
             TrackingEvent(
                 time=str(item.get("ftime") or item.get("time") or ""),

@@ -6,10 +6,13 @@ import logging
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Tenant
 from orders.errors import OrderErrorCode
 from orders.models import Order
+from orders.services.common import status_word
 from payments.purposes import Payable
 
 logger = logging.getLogger(__name__)
@@ -33,12 +36,12 @@ class OrderPayableHandler:
         )
         if order is None:
             raise ApplicationError(
-                OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404
+                OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
             )
         if order.status != Order.Status.PENDING_PAYMENT:
             raise ApplicationError(
                 OrderErrorCode.INVALID_TRANSITION,
-                f"A {order.status.replace('_', ' ')} order cannot be paid.",
+                _("A %(status)s order cannot be paid.") % {"status": status_word(order.status)},
                 details={"from": order.status, "to": Order.Status.PAID},
                 status_code=409,
             )

@@ -82,14 +82,18 @@ def _detail_qs(tenant: Tenant) -> QuerySet[Order]:
 def order_get_for_member(*, tenant: Tenant, member: Member, number: str) -> Order:
     order = _detail_qs(tenant).filter(member=member, number=number).first()
     if order is None:
-        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
+        )
     return order
 
 
 def order_get(*, tenant: Tenant, number: str) -> Order:
     order = _detail_qs(tenant).filter(number=number).first()
     if order is None:
-        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
+        )
     return order
 
 
@@ -118,7 +122,7 @@ def after_sale_get(
     after_sale = qs.filter(pk=after_sale_id).first()
     if after_sale is None:
         raise ApplicationError(
-            OrderErrorCode.AFTER_SALE_NOT_FOUND, "After-sale not found.", status_code=404
+            OrderErrorCode.AFTER_SALE_NOT_FOUND, _("After-sale not found."), status_code=404
         )
     return after_sale
 

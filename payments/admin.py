@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, render_message
 from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
@@ -62,7 +62,7 @@ def payments_paid_today(tenant: Tenant, day_start: datetime, day_end: datetime) 
 
 
 register_dashboard_counter(
-    "payments_paid_today", "Paid today", payments_paid_today, roles=FINANCE_ROLES, order=30
+    "payments_paid_today", _("Paid today"), payments_paid_today, roles=FINANCE_ROLES, order=30
 )
 
 
@@ -211,7 +211,7 @@ class RefundConsoleAdmin(FinanceListMixin, ReadOnlyMixin, TenantScopedModelAdmin
     actions = ("retry_failed",)
     edit_actions = ("retry_failed",)
 
-    @admin.action(description="Retry the selected failed refunds")
+    @admin.action(description=_("Retry the selected failed refunds"))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
         from payments.services.refunds import refund_retry
 
@@ -220,13 +220,19 @@ class RefundConsoleAdmin(FinanceListMixin, ReadOnlyMixin, TenantScopedModelAdmin
             try:
                 result = refund_retry(tenant=request.tenant, refund_id=refund.pk)  # type: ignore[attr-defined]
             except ApplicationError as exc:
-                self.message_user(request, f"{refund.out_refund_no}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    f"{refund.out_refund_no}: {render_message(exc.message)}",
+                    messages.ERROR,
+                )
                 continue
             done += 1
             level = messages.ERROR if result.status == Refund.Status.FAILED else messages.INFO
-            self.message_user(request, f"{result.out_refund_no}: {result.status}", level)
+            self.message_user(
+                request, f"{result.out_refund_no}: {result.get_status_display()}", level
+            )
         if not done:
-            self.message_user(request, "No failed refund was selected.", messages.WARNING)
+            self.message_user(request, gettext("No failed refund was selected."), messages.WARNING)
 
 
 # One Alipay app, one key pair: edited on its channel (Channels), used by login and payments.
@@ -254,19 +260,19 @@ class GatewayConfigConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     )
     readonly_fields = fields
 
-    @admin.display(description="private key")
+    @admin.display(description=_("private key"))
     def private_key_masked(self, obj: GatewayConfig) -> str:
         if obj.gateway == Gateway.ALIPAY:
             return str(_ON_THE_CHANNEL).format(app_id=obj.app_id)
-        return "set (hidden)" if obj.private_key else "-"
+        return gettext("set (hidden)") if obj.private_key else "-"
 
-    @admin.display(description="public key")
+    @admin.display(description=_("public key"))
     def public_key_shown(self, obj: GatewayConfig) -> str:
         if obj.gateway == Gateway.ALIPAY:
             return str(_ON_THE_CHANNEL).format(app_id=obj.app_id)
         return obj.public_key or "-"
 
-    @admin.display(description="APIv3 key")
+    @admin.display(description=_("APIv3 key"))
     def api_v3_key_masked(self, obj: GatewayConfig) -> str:
         return obj.masked("api_v3_key") or "-"
 
@@ -371,7 +377,7 @@ class ShippingUploadConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
     actions = ("retry_now",)
     edit_actions = ("retry_now",)
 
-    @admin.action(description="Upload the selected pending or failed ones again now")
+    @admin.action(description=_("Upload the selected pending or failed ones again now"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[ShippingUpload]) -> None:
         from payments.services.shipping import shipping_upload_retry
 
@@ -380,18 +386,20 @@ class ShippingUploadConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
             try:
                 result = shipping_upload_retry(tenant=request.tenant, upload_id=upload.pk)  # type: ignore[attr-defined]
             except ApplicationError as exc:
-                self.message_user(request, f"{upload.reference}: {exc.message}", messages.ERROR)
+                self.message_user(
+                    request, f"{upload.reference}: {render_message(exc.message)}", messages.ERROR
+                )
                 continue
             done += 1
             ok = result.status == ShippingUpload.Status.ACCEPTED
             self.message_user(
                 request,
-                f"{result.reference}: {result.status} {result.last_error}".strip(),
+                f"{result.reference}: {result.get_status_display()} {result.last_error}".strip(),
                 messages.INFO if ok else messages.ERROR,
             )
         if not done:
             self.message_user(
-                request, "No pending or failed upload was selected.", messages.WARNING
+                request, gettext("No pending or failed upload was selected."), messages.WARNING
             )
 
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.db import models
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.crypto import EncryptedTextField, mask_secret
 from mall.tenancy.scoping import TenantOwnedModel
 
 
 class Gateway(models.TextChoices):
-    WECHAT = "wechat", "WeChat Pay"
-    ALIPAY = "alipay", "Alipay"
-    SANDBOX = "sandbox", "Sandbox"
+    WECHAT = "wechat", _("WeChat Pay")
+    ALIPAY = "alipay", _("Alipay")
+    SANDBOX = "sandbox", _("Sandbox")
 
 
 class GatewayConfig(TenantOwnedModel):
@@ -39,25 +41,33 @@ class GatewayConfig(TenantOwnedModel):
     through the same verification as WeChat Pay's.
     """
 
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    is_active = models.BooleanField(default=True)
-    is_sandbox = models.BooleanField(default=False)
-    app_id = models.CharField(max_length=64, blank=True, default="")
-    mch_id = models.CharField(max_length=64, blank=True, default="")
-    serial_no = models.CharField(max_length=128, blank=True, default="")
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    is_sandbox = models.BooleanField(default=False, verbose_name=_("is sandbox"))
+    app_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("app id"))
+    mch_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("mch id"))
+    serial_no = models.CharField(
+        max_length=128, blank=True, default="", verbose_name=_("serial no")
+    )
     private_key = EncryptedTextField(blank=True, default="")
     api_v3_key = EncryptedTextField(blank=True, default="")
-    public_key = models.TextField(blank=True, default="")
-    public_key_id = models.CharField(max_length=128, blank=True, default="")
+    public_key = models.TextField(blank=True, default="", verbose_name=_("public key"))
+    public_key_id = models.CharField(
+        max_length=128, blank=True, default="", verbose_name=_("public key id")
+    )
     sandbox_signing_key = EncryptedTextField(blank=True, default="")
     # The gateway's fee on paid amounts (0.0060 = 0.6%); empty = DEFAULT_FEE_RATES.
-    fee_rate = models.DecimalField(max_digits=5, decimal_places=4, null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    fee_rate = models.DecimalField(
+        max_digits=5, decimal_places=4, null=True, blank=True, verbose_name=_("fee rate")
+    )
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     SECRET_FIELDS = ("private_key", "api_v3_key", "sandbox_signing_key")
 
     class Meta:
+        verbose_name = _("payment gateway configuration")
+        verbose_name_plural = _("payment gateway configurations")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -85,40 +95,59 @@ class Payment(TenantOwnedModel):
     """One attempt to collect money for a payable (``purpose`` + ``reference``) on a gateway."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        PENDING = "pending", "Pending (waiting for the payer)"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        CLOSED = "closed", "Closed"
+        CREATED = "created", _("Created")
+        PENDING = "pending", _("Pending (waiting for the payer)")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+        CLOSED = "closed", _("Closed")
 
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
     member = models.ForeignKey(
-        "members.Member", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "members.Member",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("member"),
     )
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    out_trade_no = models.CharField(max_length=32)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    refunded_amount = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0"))
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
-    subject = models.CharField(max_length=128, blank=True, default="")
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    out_trade_no = models.CharField(max_length=32, verbose_name=_("out trade no"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    refunded_amount = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0"), verbose_name=_("refunded amount")
+    )
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.CREATED, verbose_name=_("status")
+    )
+    subject = models.CharField(max_length=128, blank=True, default="", verbose_name=_("subject"))
     # The merchant account the payment was made with (checked against notifications).
-    app_id = models.CharField(max_length=64, blank=True, default="")
-    mch_id = models.CharField(max_length=64, blank=True, default="")
+    app_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("app id"))
+    mch_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("mch id"))
     # What the gateway answered at creation (prepay_id / Alipay trade_no), to answer /pay again.
-    prepay_id = models.CharField(max_length=128, blank=True, default="")
-    transaction_id = models.CharField(max_length=64, blank=True, default="", db_index=True)
-    payer_id = models.CharField(max_length=128, blank=True, default="")
-    raw_notification = models.JSONField(null=True, blank=True)
+    prepay_id = models.CharField(
+        max_length=128, blank=True, default="", verbose_name=_("prepay id")
+    )
+    transaction_id = models.CharField(
+        max_length=64, blank=True, default="", db_index=True, verbose_name=_("transaction id")
+    )
+    payer_id = models.CharField(max_length=128, blank=True, default="", verbose_name=_("payer id"))
+    raw_notification = models.JSONField(null=True, blank=True, verbose_name=_("raw notification"))
     # Did the payable take the money (on_paid answered True)? False: refunded automatically.
-    purpose_accepted = models.BooleanField(null=True, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    closed_at = models.DateTimeField(null=True, blank=True)
-    last_queried_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    purpose_accepted = models.BooleanField(
+        null=True, blank=True, verbose_name=_("purpose accepted")
+    )
+    paid_at = models.DateTimeField(null=True, blank=True, db_index=True, verbose_name=_("paid at"))
+    closed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("closed at"))
+    last_queried_at = models.DateTimeField(null=True, blank=True, verbose_name=_("last queried at"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -174,29 +203,41 @@ class Refund(TenantOwnedModel):
     """Money going back for a payment. ``request_ref`` makes requests idempotent."""
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created"
-        PROCESSING = "processing", "Processing at the gateway"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed (retryable)"
+        CREATED = "created", _("Created")
+        PROCESSING = "processing", _("Processing at the gateway")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed (retryable)")
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    out_refund_no = models.CharField(max_length=64)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("payment")
+    )
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    out_refund_no = models.CharField(max_length=64, verbose_name=_("out refund no"))
     # "after_sale:12" for after-sales; "auto:<payment id>" for automatic refunds.
-    request_ref = models.CharField(max_length=64)
-    reason = models.CharField(max_length=200, blank=True, default="")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
-    gateway_refund_id = models.CharField(max_length=64, blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True, default="")
-    raw_notification = models.JSONField(null=True, blank=True)
-    refunded_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    request_ref = models.CharField(max_length=64, verbose_name=_("request ref"))
+    reason = models.CharField(max_length=200, blank=True, default="", verbose_name=_("reason"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.CREATED, verbose_name=_("status")
+    )
+    gateway_refund_id = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("gateway refund id")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("last error")
+    )
+    raw_notification = models.JSONField(null=True, blank=True, verbose_name=_("raw notification"))
+    refunded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refunded at"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     AUTO_PREFIX = "auto:"
 
     class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -223,18 +264,31 @@ class Refund(TenantOwnedModel):
 class PaymentEvent(TenantOwnedModel):
     """Audit trail: every state change of a payment or refund, with what caused it."""
 
-    payment = models.ForeignKey(Payment, on_delete=models.CASCADE, related_name="events")
-    refund = models.ForeignKey(
-        Refund, null=True, blank=True, on_delete=models.CASCADE, related_name="events"
+    payment = models.ForeignKey(
+        Payment, on_delete=models.CASCADE, related_name="events", verbose_name=_("payment")
     )
-    kind = models.CharField(max_length=48)
-    from_status = models.CharField(max_length=16, blank=True, default="")
-    to_status = models.CharField(max_length=16, blank=True, default="")
-    source = models.CharField(max_length=32, blank=True, default="")
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    refund = models.ForeignKey(
+        Refund,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="events",
+        verbose_name=_("refund"),
+    )
+    kind = models.CharField(max_length=48, verbose_name=_("kind"))
+    from_status = models.CharField(
+        max_length=16, blank=True, default="", verbose_name=_("from status")
+    )
+    to_status = models.CharField(max_length=16, blank=True, default="", verbose_name=_("to status"))
+    source = models.CharField(max_length=32, blank=True, default="", verbose_name=_("source"))
+    data = models.JSONField(default=dict, blank=True, verbose_name=_("data"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("payment event")
+        verbose_name_plural = _("payment events")
         ordering = ["id"]
 
     def __str__(self) -> str:
@@ -251,37 +305,55 @@ class Payout(TenantOwnedModel):
     """
 
     class Status(models.TextChoices):
-        CREATED = "created", "Created (not accepted by the gateway yet)"
-        PROCESSING = "processing", "Processing at the gateway"
-        WAITING_CONFIRMATION = "waiting_confirmation", "Waiting for the member to confirm"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed (nothing was paid)"
+        CREATED = "created", _("Created (not accepted by the gateway yet)")
+        PROCESSING = "processing", _("Processing at the gateway")
+        WAITING_CONFIRMATION = "waiting_confirmation", _("Waiting for the member to confirm")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed (nothing was paid)")
 
     FINAL = frozenset({Status.SUCCEEDED, Status.FAILED})
 
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
-    member = models.ForeignKey("members.Member", on_delete=models.PROTECT, related_name="+")
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    amount = models.DecimalField(max_digits=12, decimal_places=2)
-    reason = models.CharField(max_length=32, blank=True, default="")
-    out_bill_no = models.CharField(max_length=32)
-    status = models.CharField(max_length=24, choices=Status.choices, default=Status.CREATED)
-    app_id = models.CharField(max_length=64, blank=True, default="")
-    mch_id = models.CharField(max_length=64, blank=True, default="")
-    payee_openid = models.CharField(max_length=128, blank=True, default="")
-    transfer_bill_no = models.CharField(max_length=64, blank=True, default="")
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    member = models.ForeignKey(
+        "members.Member", on_delete=models.PROTECT, related_name="+", verbose_name=_("member")
+    )
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    amount = models.DecimalField(max_digits=12, decimal_places=2, verbose_name=_("amount"))
+    reason = models.CharField(max_length=32, blank=True, default="", verbose_name=_("reason"))
+    out_bill_no = models.CharField(max_length=32, verbose_name=_("out bill no"))
+    status = models.CharField(
+        max_length=24, choices=Status.choices, default=Status.CREATED, verbose_name=_("status")
+    )
+    app_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("app id"))
+    mch_id = models.CharField(max_length=64, blank=True, default="", verbose_name=_("mch id"))
+    payee_openid = models.CharField(
+        max_length=128, blank=True, default="", verbose_name=_("payee openid")
+    )
+    transfer_bill_no = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("transfer bill no")
+    )
     # WeChat's package_info: the mini program passes it to wx.requestMerchantTransfer.
-    package_info = models.CharField(max_length=1024, blank=True, default="")
-    fail_reason = models.CharField(max_length=200, blank=True, default="")
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True, default="")
-    raw = models.JSONField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    package_info = models.CharField(
+        max_length=1024, blank=True, default="", verbose_name=_("package info")
+    )
+    fail_reason = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("fail reason")
+    )
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("last error")
+    )
+    raw = models.JSONField(null=True, blank=True, verbose_name=_("raw"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("payout")
+        verbose_name_plural = _("payouts")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -320,34 +392,48 @@ class ShippingUpload(TenantOwnedModel):
     """
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending (to upload or retry)"
-        ACCEPTED = "accepted", "Accepted by WeChat"
-        FAILED = "failed", "Failed (refused; retry from the console)"
+        PENDING = "pending", _("Pending (to upload or retry)")
+        ACCEPTED = "accepted", _("Accepted by WeChat")
+        FAILED = "failed", _("Failed (refused; retry from the console)")
 
     class Logistics(models.IntegerChoices):
-        EXPRESS = 1, "Express"
-        SAME_CITY = 2, "Same-city delivery"
-        VIRTUAL = 3, "Virtual goods"
-        PICKUP = 4, "Store pickup"
+        EXPRESS = 1, _("Express")
+        SAME_CITY = 2, _("Same-city delivery")
+        VIRTUAL = 3, _("Virtual goods")
+        PICKUP = 4, _("Store pickup")
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="+")
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
-    logistics_type = models.PositiveSmallIntegerField(choices=Logistics.choices)
-    packages = models.JSONField(default=list, blank=True)
-    is_all_delivered = models.BooleanField(default=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="+", verbose_name=_("payment")
+    )
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    logistics_type = models.PositiveSmallIntegerField(
+        choices=Logistics.choices, verbose_name=_("logistics type")
+    )
+    packages = models.JSONField(default=list, blank=True, verbose_name=_("packages"))
+    is_all_delivered = models.BooleanField(default=True, verbose_name=_("is all delivered"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PENDING, verbose_name=_("status")
+    )
     # Bumped by every change; an upload only marks the version it sent as accepted.
-    version = models.PositiveIntegerField(default=1)
-    accepted_version = models.PositiveIntegerField(default=0)
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True, default="")
-    next_attempt_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    accepted_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
+    accepted_version = models.PositiveIntegerField(default=0, verbose_name=_("accepted version"))
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("last error")
+    )
+    next_attempt_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, verbose_name=_("next attempt at")
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("shipping upload")
+        verbose_name_plural = _("shipping uploads")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -360,27 +446,33 @@ class ShippingUpload(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"shipping of {self.purpose} {self.reference} ({self.status})"
+        return gettext("shipping of %(purpose)s %(reference)s (%(status)s)") % {
+            "purpose": self.purpose,
+            "reference": self.reference,
+            "status": self.get_status_display(),
+        }
 
 
 class ReconciliationRun(TenantOwnedModel):
     """One gateway bill of one day compared with our records (re-running replaces it)."""
 
     class Status(models.TextChoices):
-        MATCHED = "matched", "Matched"
-        MISMATCHED = "mismatched", "Mismatches found"
-        FAILED = "failed", "Bill could not be fetched"
+        MATCHED = "matched", _("Matched")
+        MISMATCHED = "mismatched", _("Mismatches found")
+        FAILED = "failed", _("Bill could not be fetched")
 
-    gateway = models.CharField(max_length=16, choices=Gateway.choices)
-    bill_date = models.DateField()
-    status = models.CharField(max_length=16, choices=Status.choices)
-    bill_rows = models.PositiveIntegerField(default=0)
-    our_rows = models.PositiveIntegerField(default=0)
-    mismatch_count = models.PositiveIntegerField(default=0)
-    error = models.CharField(max_length=500, blank=True, default="")
-    ran_at = models.DateTimeField()
+    gateway = models.CharField(max_length=16, choices=Gateway.choices, verbose_name=_("gateway"))
+    bill_date = models.DateField(verbose_name=_("bill date"))
+    status = models.CharField(max_length=16, choices=Status.choices, verbose_name=_("status"))
+    bill_rows = models.PositiveIntegerField(default=0, verbose_name=_("bill rows"))
+    our_rows = models.PositiveIntegerField(default=0, verbose_name=_("our rows"))
+    mismatch_count = models.PositiveIntegerField(default=0, verbose_name=_("mismatch count"))
+    error = models.CharField(max_length=500, blank=True, default="", verbose_name=_("error"))
+    ran_at = models.DateTimeField(verbose_name=_("ran at"))
 
     class Meta:
+        verbose_name = _("reconciliation run")
+        verbose_name_plural = _("reconciliation runs")
         ordering = ["-bill_date", "gateway"]
         constraints = [
             models.UniqueConstraint(
@@ -394,29 +486,45 @@ class ReconciliationRun(TenantOwnedModel):
 
 class ReconciliationMismatch(TenantOwnedModel):
     class Kind(models.TextChoices):
-        MISSING_OURS = "missing_ours", "In the bill, not in our records"
-        MISSING_THEIRS = "missing_theirs", "In our records, not in the bill"
-        AMOUNT_DIFFERS = "amount_differs", "Amount differs"
+        MISSING_OURS = "missing_ours", _("In the bill, not in our records")
+        MISSING_THEIRS = "missing_theirs", _("In our records, not in the bill")
+        AMOUNT_DIFFERS = "amount_differs", _("Amount differs")
 
-    run = models.ForeignKey(ReconciliationRun, on_delete=models.CASCADE, related_name="mismatches")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    entry = models.CharField(max_length=16)  # "payment" | "refund"
-    out_trade_no = models.CharField(max_length=64, blank=True, default="")
-    out_refund_no = models.CharField(max_length=64, blank=True, default="")
-    gateway_no = models.CharField(max_length=64, blank=True, default="")
-    ours = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
-    theirs = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    run = models.ForeignKey(
+        ReconciliationRun,
+        on_delete=models.CASCADE,
+        related_name="mismatches",
+        verbose_name=_("run"),
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, verbose_name=_("kind"))
+    entry = models.CharField(max_length=16, verbose_name=_("entry"))  # "payment" | "refund"
+    out_trade_no = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("out trade no")
+    )
+    out_refund_no = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("out refund no")
+    )
+    gateway_no = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("gateway no")
+    )
+    ours = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("ours")
+    )
+    theirs = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True, verbose_name=_("theirs")
+    )
 
     class Meta:
+        verbose_name = _("reconciliation mismatch")
         ordering = ["id"]
-        verbose_name_plural = "reconciliation mismatches"
+        verbose_name_plural = _("reconciliation mismatches")
 
     def __str__(self) -> str:
         return f"{self.kind} {self.entry} {self.out_refund_no or self.out_trade_no}"
 
 
-def _money() -> models.DecimalField:
-    return models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
+def _money(**kwargs: object) -> models.DecimalField:
+    return models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"), **kwargs)  # type: ignore[arg-type]
 
 
 MAX_PROFIT_SHARING_RATE = Decimal("0.30")  # WeChat Pay: at most 30% of a payment is shared
@@ -428,30 +536,35 @@ class ProfitSharingReceiver(TenantOwnedModel):
     ``share_rate`` add up to at most 30% (WeChat's rule; checked by the service)."""
 
     class Type(models.TextChoices):
-        MERCHANT_ID = "MERCHANT_ID", "Merchant id"
-        PERSONAL_OPENID = "PERSONAL_OPENID", "Personal openid"
+        MERCHANT_ID = "MERCHANT_ID", _("Merchant id")
+        PERSONAL_OPENID = "PERSONAL_OPENID", _("Personal openid")
 
     class Relation(models.TextChoices):
-        SUPPLIER = "SUPPLIER", "Supplier"
-        DISTRIBUTOR = "DISTRIBUTOR", "Distributor"
-        PARTNER = "PARTNER", "Partner"
-        BRAND = "BRAND", "Brand"
-        STORE = "STORE", "Store"
-        HEADQUARTER = "HEADQUARTER", "Headquarter"
+        SUPPLIER = "SUPPLIER", _("Supplier")
+        DISTRIBUTOR = "DISTRIBUTOR", _("Distributor")
+        PARTNER = "PARTNER", _("Partner")
+        BRAND = "BRAND", _("Brand")
+        STORE = "STORE", _("Store")
+        HEADQUARTER = "HEADQUARTER", _("Headquarter")
 
-    type = models.CharField(max_length=16, choices=Type.choices)
-    account = models.CharField(max_length=64)
-    name = models.CharField(max_length=128, blank=True, default="")
+    type = models.CharField(max_length=16, choices=Type.choices, verbose_name=_("type"))
+    account = models.CharField(max_length=64, verbose_name=_("account"))
+    name = models.CharField(max_length=128, blank=True, default="", verbose_name=_("name"))
     relation_type = models.CharField(
-        max_length=16, choices=Relation.choices, default=Relation.SUPPLIER
+        max_length=16,
+        choices=Relation.choices,
+        default=Relation.SUPPLIER,
+        verbose_name=_("relation type"),
     )
-    share_rate = models.DecimalField(max_digits=5, decimal_places=4)
-    is_active = models.BooleanField(default=True)
-    registered_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    share_rate = models.DecimalField(max_digits=5, decimal_places=4, verbose_name=_("share rate"))
+    is_active = models.BooleanField(default=True, verbose_name=_("is active"))
+    registered_at = models.DateTimeField(null=True, blank=True, verbose_name=_("registered at"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("profit sharing receiver")
+        verbose_name_plural = _("profit sharing receivers")
         ordering = ["id"]
         constraints = [
             models.UniqueConstraint(
@@ -477,28 +590,40 @@ class ProfitSharingOrder(TenantOwnedModel):
     WeChat's result for it. One per payment; ``out_order_no`` unique per tenant."""
 
     class Status(models.TextChoices):
-        PROCESSING = "processing", "Processing at WeChat Pay"
-        FINISHED = "finished", "Finished"
-        FAILED = "failed", "Failed"
+        PROCESSING = "processing", _("Processing at WeChat Pay")
+        FINISHED = "finished", _("Finished")
+        FAILED = "failed", _("Failed")
 
-    payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="+")
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
-    out_order_no = models.CharField(max_length=64)
-    transaction_id = models.CharField(max_length=64)
-    base_amount = _money()  # what the rates were applied to
-    amount = _money()  # total shared
-    receivers = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROCESSING)
-    order_id = models.CharField(max_length=64, blank=True, default="")  # WeChat's
-    attempts = models.PositiveIntegerField(default=0)
-    last_error = models.CharField(max_length=500, blank=True, default="")
-    raw = models.JSONField(null=True, blank=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    payment = models.ForeignKey(
+        Payment, on_delete=models.PROTECT, related_name="+", verbose_name=_("payment")
+    )
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    out_order_no = models.CharField(max_length=64, verbose_name=_("out order no"))
+    transaction_id = models.CharField(max_length=64, verbose_name=_("transaction id"))
+    base_amount = _money(verbose_name=_("base amount"))  # what the rates were applied to
+    amount = _money(verbose_name=_("amount"))  # total shared
+    receivers = models.JSONField(default=list, blank=True, verbose_name=_("receivers"))
+    status = models.CharField(
+        max_length=16, choices=Status.choices, default=Status.PROCESSING, verbose_name=_("status")
+    )
+    order_id = models.CharField(
+        max_length=64, blank=True, default="", verbose_name=_("order id")
+    )  # WeChat's
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("last error")
+    )
+    raw = models.JSONField(null=True, blank=True, verbose_name=_("raw"))
+    finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
+        verbose_name = _("profit sharing order")
+        verbose_name_plural = _("profit sharing orders")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(
@@ -527,18 +652,22 @@ class OrderSettlement(TenantOwnedModel):
     distributors and suppliers got, the gateway fee and the merchant's net, to the fen.
     Recomputed (same row) by ``settlement_compute_for``."""
 
-    purpose = models.CharField(max_length=32)
-    reference = models.CharField(max_length=64)
-    gateway = models.CharField(max_length=16, blank=True, default="")
-    gross = _money()
-    refunds = _money()
-    commissions = _money()
-    supplier_shares = _money()
-    fee = _money()
-    net = models.DecimalField(max_digits=12, decimal_places=2, default=Decimal("0.00"))
-    computed_at = models.DateTimeField()
+    purpose = models.CharField(max_length=32, verbose_name=_("purpose"))
+    reference = models.CharField(max_length=64, verbose_name=_("reference"))
+    gateway = models.CharField(max_length=16, blank=True, default="", verbose_name=_("gateway"))
+    gross = _money(verbose_name=_("gross"))
+    refunds = _money(verbose_name=_("refunds"))
+    commissions = _money(verbose_name=_("commissions"))
+    supplier_shares = _money(verbose_name=_("supplier shares"))
+    fee = _money(verbose_name=_("fee"))
+    net = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("0.00"), verbose_name=_("net")
+    )
+    computed_at = models.DateTimeField(verbose_name=_("computed at"))
 
     class Meta:
+        verbose_name = _("order settlement")
+        verbose_name_plural = _("order settlements")
         ordering = ["-computed_at", "-id"]
         constraints = [
             models.UniqueConstraint(
@@ -556,4 +685,8 @@ class OrderSettlement(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return f"settlement of {self.purpose} {self.reference}: {self.net}"
+        return gettext("settlement of %(purpose)s %(reference)s: %(net)s") % {
+            "purpose": self.purpose,
+            "reference": self.reference,
+            "net": self.net,
+        }

@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import quote
 
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -197,7 +198,7 @@ class PosterView(MemberAPIView):
         if distributor.status != Distributor.Status.APPROVED:
             raise ApplicationError(
                 "distributor_not_approved",
-                "Only approved distributors share posters.",
+                _("Only approved distributors share posters."),
                 status_code=409,
             )
         product = (
@@ -207,7 +208,7 @@ class PosterView(MemberAPIView):
             .first()
         )
         if product is None:
-            raise NotFoundError("Product not found.")
+            raise NotFoundError(_("Product not found."))
         png = posters.poster_for(
             distributor=distributor,
             member=self.member,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from distribution.errors import DistributionErrorCode
 from distribution.models import DistributionSettings, Distributor
@@ -30,7 +31,7 @@ def settings_require_enabled(*, tenant: Tenant) -> DistributionSettings:
     if not found.enabled:
         raise ApplicationError(
             DistributionErrorCode.DISABLED,
-            "Distribution is not open in this shop.",
+            _("Distribution is not open in this shop."),
             status_code=422,
         )
     return found
@@ -39,7 +40,8 @@ def settings_require_enabled(*, tenant: Tenant) -> DistributionSettings:
 def invalid_transition(entity: str, current: str, to: str) -> ApplicationError:
     return ApplicationError(
         DistributionErrorCode.INVALID_TRANSITION,
-        f"A {entity} cannot go from {current} to {to}.",
+        _("A %(entity)s cannot go from %(current)s to %(to)s.")
+        % {"entity": entity, "current": current, "to": to},
         details={"from": current, "to": to},
         status_code=409,
     )

@@ -9,6 +9,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from distribution.errors import DistributionErrorCode
 from distribution.models import Binding, DistributionSettings, Distributor, DistributorGrade
@@ -47,7 +48,7 @@ def distributor_by_code(*, tenant: Tenant, code: str) -> Distributor:
     )
     if found is None:
         raise NotFoundError(
-            "No distributor has this share code.", code=DistributionErrorCode.UNKNOWN_CODE
+            _("No distributor has this share code."), code=DistributionErrorCode.UNKNOWN_CODE
         )
     return found
 
@@ -98,12 +99,17 @@ def distributor_apply(
         inviter = distributor_by_code(tenant=tenant, code=invite_code)
         if inviter.member_id == member.pk:
             raise ApplicationError(
-                DistributionErrorCode.SELF_BINDING, "You cannot invite yourself.", status_code=422
+                DistributionErrorCode.SELF_BINDING,
+                _("You cannot invite yourself."),
+                status_code=422,
             )
     elif config.recruitment == R.INVITATION:
         raise ApplicationError(
             DistributionErrorCode.INVITATION_REQUIRED,
-            "This shop recruits distributors by invitation only: a distributor's code is needed.",
+            _(
+                "This shop recruits distributors by invitation only: "
+                "a distributor's code is needed."
+            ),
             status_code=422,
         )
     if config.recruitment == R.SPENDING:
@@ -111,7 +117,8 @@ def distributor_apply(
         if spent < config.recruitment_min_spent:
             raise ApplicationError(
                 DistributionErrorCode.NOT_ELIGIBLE,
-                f"Distributors must have spent at least {config.recruitment_min_spent}.",
+                _("Distributors must have spent at least %(recruitment_min_spent)s.")
+                % {"recruitment_min_spent": config.recruitment_min_spent},
                 details={"spent": str(spent), "required": str(config.recruitment_min_spent)},
                 status_code=422,
             )
@@ -123,7 +130,7 @@ def distributor_apply(
         if existing is not None and existing.status != D.REJECTED:
             raise ApplicationError(
                 DistributionErrorCode.ALREADY_DISTRIBUTOR,
-                "You already are (or asked to be) a distributor.",
+                _("You already are (or asked to be) a distributor."),
                 details={"status": existing.status},
                 status_code=409,
             )
@@ -171,7 +178,7 @@ def _approve_locked(*, tenant: Tenant, distributor: Distributor, now: datetime, 
     if parent is not None and f"/{distributor.pk}/" in parent.path:
         raise ApplicationError(
             DistributionErrorCode.BINDING_CYCLE,
-            "A distributor can never be its own ancestor.",
+            _("A distributor can never be its own ancestor."),
             status_code=422,
         )
     path = f"{parent.path if parent else '/'}{distributor.pk}/"
@@ -250,13 +257,13 @@ def _bind_locked(
     """(binding, changed). The member row is locked by the caller."""
     if distributor.member_id == member.pk:
         raise ApplicationError(
-            DistributionErrorCode.SELF_BINDING, "You cannot bind to yourself.", status_code=422
+            DistributionErrorCode.SELF_BINDING, _("You cannot bind to yourself."), status_code=422
         )
     own = Distributor.objects.for_tenant(tenant).filter(member=member).first()
     if own is not None and (f"/{own.pk}/" in distributor.path):
         raise ApplicationError(
             DistributionErrorCode.BINDING_CYCLE,
-            "You cannot bind to a distributor of your own team.",
+            _("You cannot bind to a distributor of your own team."),
             status_code=422,
         )
     current = Binding.objects.for_tenant(tenant).filter(customer=member, is_current=True).first()

@@ -26,6 +26,7 @@ from decimal import Decimal
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from distribution.errors import DistributionErrorCode
 from distribution.models import Distributor, LedgerEntry, Withdrawal
@@ -63,12 +64,13 @@ def withdrawal_request(
     distributor = Distributor.objects.for_tenant(tenant).filter(member=member).first()
     if distributor is None:
         raise NotFoundError(
-            "You are not a distributor.", code=DistributionErrorCode.NOT_A_DISTRIBUTOR
+            _("You are not a distributor."), code=DistributionErrorCode.NOT_A_DISTRIBUTOR
         )
     if amount <= 0 or amount < config.withdrawal_min_amount:
         raise ApplicationError(
             DistributionErrorCode.BELOW_MINIMUM,
-            f"The minimum withdrawal is {config.withdrawal_min_amount}.",
+            _("The minimum withdrawal is %(withdrawal_min_amount)s.")
+            % {"withdrawal_min_amount": config.withdrawal_min_amount},
             details={"minimum": str(config.withdrawal_min_amount)},
             status_code=422,
         )
@@ -78,7 +80,7 @@ def withdrawal_request(
         if locked.status != Distributor.Status.APPROVED:
             raise ApplicationError(
                 DistributionErrorCode.DISTRIBUTOR_FROZEN,
-                "This distributor account cannot withdraw now.",
+                _("This distributor account cannot withdraw now."),
                 details={"status": locked.status},
                 status_code=409,
             )
@@ -87,7 +89,8 @@ def withdrawal_request(
             if today + amount > config.withdrawal_daily_limit:
                 raise ApplicationError(
                     DistributionErrorCode.DAILY_LIMIT,
-                    f"At most {config.withdrawal_daily_limit} can be withdrawn per day.",
+                    _("At most %(withdrawal_daily_limit)s can be withdrawn per day.")
+                    % {"withdrawal_daily_limit": config.withdrawal_daily_limit},
                     details={
                         "limit": str(config.withdrawal_daily_limit),
                         "today": str(today),
@@ -97,7 +100,7 @@ def withdrawal_request(
         if locked.balance < amount:
             raise ApplicationError(
                 DistributionErrorCode.INSUFFICIENT_BALANCE,
-                "The amount exceeds your withdrawable balance.",
+                _("The amount exceeds your withdrawable balance."),
                 details={"balance": str(locked.balance)},
                 status_code=422,
             )
@@ -119,7 +122,7 @@ def _lock(tenant: Tenant, withdrawal_id: int) -> Withdrawal:
         Withdrawal.objects.for_tenant(tenant).select_for_update().filter(pk=withdrawal_id).first()
     )
     if found is None:
-        raise NotFoundError("Withdrawal not found.")
+        raise NotFoundError(_("Withdrawal not found."))
     return found
 
 
@@ -158,7 +161,9 @@ def withdrawal_approve(
 
     if method is not None and method not in Withdrawal.Method.values:
         raise ApplicationError(
-            "invalid_payout_method", f"Unknown payout method {method!r}.", status_code=400
+            "invalid_payout_method",
+            _("Unknown payout method %(method)s.") % {"method": repr(method)},
+            status_code=400,
         )
     with transaction.atomic():
         withdrawal, moved = _move(
@@ -231,13 +236,13 @@ def withdrawal_mark_paid(
     if not reference:
         raise ApplicationError(
             DistributionErrorCode.PAYOUT_REFERENCE_REQUIRED,
-            "Record the payout's transfer reference.",
+            _("Record the payout's transfer reference."),
             status_code=400,
         )
     try:
         with transaction.atomic():
             _refuse_if_gateway_payout(tenant, withdrawal_id)
-            withdrawal, _ = _move(
+            withdrawal, _created = _move(
                 tenant=tenant,
                 withdrawal_id=withdrawal_id,
                 to=W.PAID,
@@ -248,7 +253,7 @@ def withdrawal_mark_paid(
     except IntegrityError as exc:
         raise ApplicationError(
             DistributionErrorCode.PAYOUT_REFERENCE_USED,
-            "This payout reference is already recorded on another withdrawal.",
+            _("This payout reference is already recorded on another withdrawal."),
             status_code=409,
         ) from exc
     return withdrawal
@@ -259,7 +264,7 @@ def _refuse_if_gateway_payout(tenant: Tenant, withdrawal_id: int) -> None:
     if locked.status == W.APPROVED and locked.method in GATEWAY_METHODS:
         raise ApplicationError(
             "payout_in_progress",
-            "This withdrawal is being paid through the payment gateway; wait for its outcome.",
+            _("This withdrawal is being paid through the payment gateway; wait for its outcome."),
             details={"method": locked.method},
             status_code=409,
         )
@@ -267,7 +272,7 @@ def _refuse_if_gateway_payout(tenant: Tenant, withdrawal_id: int) -> None:
 
 def _payout_finished(*, tenant: Tenant, reference: str, payout: object, ok: bool) -> None:
     """Payments' outcome of a withdrawal payout (inside its transaction, payout row locked)."""
-    purpose, _, raw_id = reference.partition(":")
+    purpose, _sep, raw_id = reference.partition(":")
     if purpose != PAYOUT_PURPOSE or not raw_id.isdigit():
         return
     out_bill_no = str(getattr(payout, "out_bill_no", ""))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,7 +34,9 @@ from orders.services.common import actor_api_key
 def _order(tenant: Any, number: str) -> Order:
     order = Order.objects.for_tenant(tenant).filter(number=number).first()
     if order is None:
-        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
+        )
     return order
 
 

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from mall.api.fields import IdField
@@ -81,7 +82,7 @@ class OrderCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("lines") and not attrs.get("from_cart"):
-            raise serializers.ValidationError({"lines": "Send lines, or from_cart: true."})
+            raise serializers.ValidationError({"lines": _("Send lines, or from_cart: true.")})
         return attrs
 
 
@@ -307,7 +308,9 @@ class ShipSerializer(serializers.Serializer):
 
 def _valid_status(value: str) -> str:
     if value not in Order.Status.values:
-        raise serializers.ValidationError(f"One of: {', '.join(Order.Status.values)}.")
+        raise serializers.ValidationError(
+            _("One of: %(values)s.") % {"values": ", ".join(Order.Status.values)}
+        )
     return value
 
 

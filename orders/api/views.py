@@ -8,6 +8,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
@@ -196,7 +197,7 @@ class OrderListCreateView(MemberAPIView):
             if not lines:
                 raise ApplicationError(
                     OrderErrorCode.INVALID_LINES,
-                    "No items are selected in the cart.",
+                    _("No items are selected in the cart."),
                     status_code=422,
                 )
         order = services.order_place(
@@ -239,7 +240,9 @@ class OrderDetailView(MemberAPIView):
 def _mine(view: MemberAPIView, number: str) -> Order:
     order = Order.objects.for_tenant(view.tenant).filter(number=number, member=view.member).first()
     if order is None:
-        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
+        )
     return order
 
 

@@ -40,6 +40,7 @@ from orders.services.common import (
     invalid_transition,
     order_event_add,
     order_lock,
+    status_word,
 )
 from orders.services.sales import after_sale_sales_take_back
 from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
@@ -100,16 +101,16 @@ def refundable_lines(
     wanted: dict[int, int] = {}
     for item in lines:
         if item.line_id not in order_lines:
-            raise _not_allowed("This line is not in the order.", line_id=item.line_id)
+            raise _not_allowed(_("This line is not in the order."), line_id=item.line_id)
         wanted[item.line_id] = wanted.get(item.line_id, 0) + item.quantity
     if not lines:
         wanted = {pk: q for pk, q in remaining.items() if q > 0}
     if not wanted:
-        raise _not_allowed("Nothing in this order can be refunded any more.")
+        raise _not_allowed(_("Nothing in this order can be refunded any more."))
     for pk, qty in wanted.items():
         if qty < 1 or qty > remaining[pk]:
             raise _not_allowed(
-                "More than can still be refunded on this line.",
+                _("More than can still be refunded on this line."),
                 line_id=pk,
                 requested=qty,
                 refundable=max(remaining[pk], 0),
@@ -124,7 +125,7 @@ def refundable_lines(
     result: dict[int, tuple[int, Decimal]] = {}
     for pk, qty in sorted(wanted.items()):
         line = order_lines[pk]
-        _, held_a = held.get(pk, (0, ZERO))
+        _held_q, held_a = held.get(pk, (0, ZERO))
         if includes_shipping:
             amount = line.payable - line.refunded_amount - held_a
         else:
@@ -153,11 +154,12 @@ def after_sale_request(
         locked = order_lock(tenant=tenant, order_id=order.pk)
         if locked.member_id != member.pk:
             raise ApplicationError(
-                OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404
+                OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
             )
         if locked.status not in AFTER_SALE_STATUSES:
             raise _not_allowed(
-                f"A {locked.status.replace('_', ' ')} order takes no after-sale request.",
+                _("A %(status)s order takes no after-sale request.")
+                % {"status": status_word(locked.status)},
                 status=locked.status,
             )
         if (
@@ -166,7 +168,7 @@ def after_sale_request(
             .filter(order=locked, shipped_quantity__gt=0)
             .exists()
         ):
-            raise _not_allowed("Nothing was shipped yet: ask for a refund instead of a return.")
+            raise _not_allowed(_("Nothing was shipped yet: ask for a refund instead of a return."))
         maxima, includes_shipping = refundable_lines(tenant=tenant, order=locked, lines=lines)
         total_max = sum((a for _, a in maxima.values()), ZERO)
         held_total = sum((a for _, a in _held(tenant, locked).values()), ZERO)
@@ -185,7 +187,7 @@ def after_sale_request(
         if amount > total_max:
             raise ApplicationError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
-                "The amount is more than can be refunded.",
+                _("The amount is more than can be refunded."),
                 details={"requested": str(amount), "refundable": str(total_max)},
                 status_code=422,
             )
@@ -249,7 +251,7 @@ def _lock(tenant: Tenant, after_sale_id: int) -> AfterSale:
     )
     if after_sale is None:
         raise ApplicationError(
-            OrderErrorCode.AFTER_SALE_NOT_FOUND, "After-sale not found.", status_code=404
+            OrderErrorCode.AFTER_SALE_NOT_FOUND, _("After-sale not found."), status_code=404
         )
     return after_sale
 
@@ -355,7 +357,7 @@ def after_sale_return_ship(
     if not carrier.strip() or not tracking_no.strip():
         raise ApplicationError(
             OrderErrorCode.INVALID_LINES,
-            "Carrier and tracking number are required.",
+            _("Carrier and tracking number are required."),
             status_code=400,
         )
     with transaction.atomic():
@@ -466,7 +468,7 @@ def after_sale_mark_refunded(
         if amount is not None and amount != locked.amount:
             raise ApplicationError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
-                "The refunded amount differs from the approved amount.",
+                _("The refunded amount differs from the approved amount."),
                 details={"approved": str(locked.amount), "refunded": str(amount)},
                 status_code=409,
             )
@@ -474,7 +476,7 @@ def after_sale_mark_refunded(
         if order.refunded_amount + locked.amount > order.paid_amount:
             raise ApplicationError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
-                "A refund can never exceed what was paid.",
+                _("A refund can never exceed what was paid."),
                 details={
                     "paid": str(order.paid_amount),
                     "refunded": str(order.refunded_amount),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Sku
 from mall.api.errors import ApplicationError
@@ -28,7 +29,8 @@ def _quantity(quantity: int) -> int:
     if not isinstance(quantity, int) or not 1 <= quantity <= CartItem.MAX_QUANTITY:
         raise ApplicationError(
             OrderErrorCode.INVALID_LINES,
-            f"Quantity must be between 1 and {CartItem.MAX_QUANTITY}.",
+            _("Quantity must be between 1 and %(MAX_QUANTITY)s.")
+            % {"MAX_QUANTITY": CartItem.MAX_QUANTITY},
             status_code=400,
         )
     return quantity
@@ -38,7 +40,7 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
     """Add ``quantity`` of a SKU (merged with the same SKU already in the cart)."""
     _quantity(quantity)
     if not Sku.objects.for_tenant(tenant).filter(pk=sku_id).exists():
-        raise ApplicationError(OrderErrorCode.SKU_NOT_FOUND, "SKU not found.", status_code=404)
+        raise ApplicationError(OrderErrorCode.SKU_NOT_FOUND, _("SKU not found."), status_code=404)
     cart = cart_get_or_create(tenant=tenant, member=member)
     with transaction.atomic():
         updated = (
@@ -52,7 +54,8 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
             if CartItem.objects.for_tenant(tenant).filter(cart=cart).count() >= CartItem.MAX_ITEMS:
                 raise ApplicationError(
                     OrderErrorCode.CART_FULL,
-                    f"A cart holds at most {CartItem.MAX_ITEMS} items.",
+                    _("A cart holds at most %(MAX_ITEMS)s items.")
+                    % {"MAX_ITEMS": CartItem.MAX_ITEMS},
                     status_code=422,
                 )
             try:
@@ -72,7 +75,7 @@ def _item(tenant: Tenant, member: Member, item_id: int) -> CartItem:
     item = CartItem.objects.for_tenant(tenant).filter(pk=item_id, cart__member=member).first()
     if item is None:
         raise ApplicationError(
-            OrderErrorCode.CART_ITEM_NOT_FOUND, "Cart item not found.", status_code=404
+            OrderErrorCode.CART_ITEM_NOT_FOUND, _("Cart item not found."), status_code=404
         )
     return item
 

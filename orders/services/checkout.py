@@ -22,10 +22,11 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
 from distribution.services import attribution_snapshot
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, render_message
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel, Tenant
 from members.models import Address, Member
@@ -54,8 +55,10 @@ def order_number_new(*, now: datetime) -> str:
     return f"{day}{secrets.randbelow(10**10):010d}"
 
 
-def _problem(code: str, message: str, **refs: Any) -> dict[str, Any]:
-    return {"code": code, "message": message, **{k: v for k, v in refs.items() if v is not None}}
+def _problem(code: str, message: Any, **refs: Any) -> dict[str, Any]:
+    # The message in the active language, as a plain string (details are rendered as JSON).
+    text = render_message(message)
+    return {"code": code, "message": text, **{k: v for k, v in refs.items() if v is not None}}
 
 
 def _fail(problems: list[dict[str, Any]]) -> ApplicationError:
@@ -74,7 +77,7 @@ def _fail(problems: list[dict[str, Any]]) -> ApplicationError:
         }
         else 422
     )
-    message = problems[0]["message"] if len(problems) == 1 else "The order cannot be placed."
+    message = problems[0]["message"] if len(problems) == 1 else _("The order cannot be placed.")
     return ApplicationError(code, message, details={"problems": problems}, status_code=status)
 
 
@@ -91,7 +94,7 @@ def same_city_fee(*, store: Store, address: Address) -> tuple[Decimal, Decimal]:
     if address.latitude is None or address.longitude is None:
         raise ApplicationError(
             OrderErrorCode.OUT_OF_DELIVERY_RANGE,
-            "This address has no location; same-city delivery needs one.",
+            _("This address has no location; same-city delivery needs one."),
             status_code=422,
         )
     distance = haversine_km(store.latitude, store.longitude, address.latitude, address.longitude)
@@ -101,7 +104,7 @@ def same_city_fee(*, store: Store, address: Address) -> tuple[Decimal, Decimal]:
             return distance, Decimal(str(band["fee"])).quantize(Decimal("0.01"))
     raise ApplicationError(
         OrderErrorCode.OUT_OF_DELIVERY_RANGE,
-        "This address is beyond the store's delivery range.",
+        _("This address is beyond the store's delivery range."),
         details={"distance_km": str(distance), "store_id": store.pk},
         status_code=422,
     )
@@ -113,19 +116,21 @@ def _address(tenant: Tenant, member: Member, address_id: int | None) -> Address 
     address = address_of_member(tenant=tenant, member=member, address_id=address_id)
     if address is None:
         raise ApplicationError(
-            OrderErrorCode.ADDRESS_NOT_FOUND, "Address not found.", status_code=404
+            OrderErrorCode.ADDRESS_NOT_FOUND, _("Address not found."), status_code=404
         )
     return address
 
 
 def _store(tenant: Tenant, store_id: int | None, *, pickup: bool) -> Store:
     if not store_id:
-        raise ApplicationError(OrderErrorCode.STORE_REQUIRED, "Choose a store.", status_code=422)
+        raise ApplicationError(OrderErrorCode.STORE_REQUIRED, _("Choose a store."), status_code=422)
     qs = Store.objects.for_tenant(tenant).filter(pk=store_id, is_active=True)
     qs = qs.filter(pickup_enabled=True) if pickup else qs.filter(same_city_enabled=True)
     store = qs.first()
     if store is None:
-        raise ApplicationError(OrderErrorCode.STORE_NOT_FOUND, "Store not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.STORE_NOT_FOUND, _("Store not found."), status_code=404
+        )
     return store
 
 
@@ -193,7 +198,7 @@ def order_place(
     platform = channel.platform if channel is not None else ""
     if not lines:
         raise ApplicationError(
-            OrderErrorCode.INVALID_LINES, "The order has no lines.", status_code=400
+            OrderErrorCode.INVALID_LINES, _("The order has no lines."), status_code=400
         )
     address = _address(tenant, member, address_id)
     store: Store | None = None
@@ -205,7 +210,7 @@ def order_place(
     else:
         if address is None:
             raise ApplicationError(
-                OrderErrorCode.ADDRESS_REQUIRED, "Choose a delivery address.", status_code=422
+                OrderErrorCode.ADDRESS_REQUIRED, _("Choose a delivery address."), status_code=422
             )
         if fulfillment == Fulfillment.SAME_CITY:
             store = _store(tenant, store_id, pickup=False)
@@ -245,7 +250,7 @@ def order_place(
         problems.append(
             _problem(
                 "coupon_not_usable",
-                "This coupon cannot be used on this order.",
+                _("This coupon cannot be used on this order."),
                 coupon_id=coupon_id,
             )
         )
@@ -253,7 +258,7 @@ def order_place(
         problems.append(
             _problem(
                 OrderErrorCode.INSUFFICIENT_POINTS,
-                "Not enough points.",
+                _("Not enough points."),
                 requested=use_points,
                 available=member.points,
             )
@@ -262,7 +267,7 @@ def order_place(
         problems.append(
             _problem(
                 OrderErrorCode.PRICE_CHANGED,
-                "The price changed; please review it.",
+                _("The price changed; please review it."),
                 expected=str(expected_payable),
                 payable=str(result.payable),
             )
@@ -299,7 +304,7 @@ def _stock_problems(details: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         _problem(
             "out_of_stock",
-            f"Only {short['available']} left in stock.",
+            _("Only %(available)s left in stock.") % {"available": short["available"]},
             sku_id=short["sku_id"],
             requested=short["requested"],
             available=short["available"],
@@ -404,7 +409,7 @@ def _write_once(
                 .update(points=F("points") - result.points_used)
             )
             if not taken:
-                raise _fail([_problem(OrderErrorCode.INSUFFICIENT_POINTS, "Not enough points.")])
+                raise _fail([_problem(OrderErrorCode.INSUFFICIENT_POINTS, _("Not enough points."))])
             PointsUse.objects.create(
                 tenant=tenant, order=order, member=member, points=result.points_used
             )

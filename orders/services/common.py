@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Tenant
 from orders.errors import OrderErrorCode
@@ -72,14 +74,34 @@ def order_lock(*, tenant: Tenant | int, order_id: int) -> Order:
     """The order row, locked until the end of the transaction (404 when not this tenant's)."""
     order = Order.objects.for_tenant(tenant).select_for_update().filter(pk=order_id).first()
     if order is None:
-        raise ApplicationError(OrderErrorCode.ORDER_NOT_FOUND, "Order not found.", status_code=404)
+        raise ApplicationError(
+            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
+        )
     return order
+
+
+def status_word(value: str) -> str:
+    """An order or after-sale status as a word inside a sentence, in the active language."""
+    labels = {**dict(Order.Status.choices), **dict(AfterSale.Status.choices)}
+    label = labels.get(value)
+    if label is None:
+        return value.replace("_", " ")
+    text = str(label)
+    return text[:1].lower() + text[1:]
+
+
+KINDS = {"order": _("order"), "after-sale": _("after-sale")}
 
 
 def invalid_transition(kind: str, current: str, target: str) -> ApplicationError:
     return ApplicationError(
         OrderErrorCode.INVALID_TRANSITION,
-        f"A {current.replace('_', ' ')} {kind} cannot become {target.replace('_', ' ')}.",
+        _("A %(current)s %(kind)s cannot become %(target)s.")
+        % {
+            "current": status_word(current),
+            "kind": str(KINDS.get(kind, kind)),
+            "target": status_word(target),
+        },
         details={"from": current, "to": target},
         status_code=409,
     )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
@@ -58,7 +59,7 @@ def order_ship(
         if locked.fulfillment == Fulfillment.PICKUP:
             raise ApplicationError(
                 OrderErrorCode.INVALID_TRANSITION,
-                "A store pickup order is not shipped; verify its pickup code instead.",
+                _("A store pickup order is not shipped; verify its pickup code instead."),
                 details={"from": locked.status, "to": S.SHIPPED},
                 status_code=409,
             )
@@ -66,9 +67,9 @@ def order_ship(
             raise invalid_transition("order", locked.status, S.SHIPPED)
         is_express = locked.fulfillment == Fulfillment.EXPRESS
         if is_express and not (carrier.strip() and tracking_no.strip()):
-            raise _invalid("Express shipments need a carrier and a tracking number.")
+            raise _invalid(_("Express shipments need a carrier and a tracking number."))
         if not is_express and not (courier_name.strip() and courier_phone.strip()):
-            raise _invalid("Same-city deliveries need the courier's name and phone.")
+            raise _invalid(_("Same-city deliveries need the courier's name and phone."))
         order_lines = {
             line.pk: line
             for line in OrderLine.objects.for_tenant(tenant).filter(order=locked).order_by("pk")
@@ -81,19 +82,19 @@ def order_ship(
         if lines:
             for item in lines:
                 if item.line_id not in order_lines:
-                    raise _invalid("This line is not in the order.", line_id=item.line_id)
+                    raise _invalid(_("This line is not in the order."), line_id=item.line_id)
                 if item.quantity < 1:
-                    raise _invalid("Quantities must be at least 1.", line_id=item.line_id)
+                    raise _invalid(_("Quantities must be at least 1."), line_id=item.line_id)
                 wanted[item.line_id] = wanted.get(item.line_id, 0) + item.quantity
         else:
             wanted = {pk: qty for pk, qty in left.items() if qty > 0}
         for pk, qty in wanted.items():
             if qty > left[pk]:
                 raise _invalid(
-                    "More than is left to ship.", line_id=pk, requested=qty, left=left[pk]
+                    _("More than is left to ship."), line_id=pk, requested=qty, left=left[pk]
                 )
         if not wanted:
-            raise _invalid("Nothing is left to ship.")
+            raise _invalid(_("Nothing is left to ship."))
         shipment = Shipment.objects.create(
             tenant=tenant,
             order=locked,
@@ -169,7 +170,7 @@ def order_pickup_verify(
         if locked.fulfillment != Fulfillment.PICKUP:
             raise ApplicationError(
                 OrderErrorCode.INVALID_TRANSITION,
-                "This order is not a store pickup order.",
+                _("This order is not a store pickup order."),
                 details={"from": locked.status, "to": S.RECEIVED},
                 status_code=409,
             )
@@ -180,7 +181,7 @@ def order_pickup_verify(
         if locked.pickup_attempts >= Order.PICKUP_MAX_ATTEMPTS:
             raise ApplicationError(
                 OrderErrorCode.PICKUP_LOCKED,
-                "Too many wrong codes; the buyer must show the code again after a reset.",
+                _("Too many wrong codes; the buyer must show the code again after a reset."),
                 status_code=409,
             )
         import hmac
@@ -217,7 +218,7 @@ def order_pickup_verify(
         locked.refresh_from_db(fields=["pickup_attempts"])
         raise ApplicationError(
             OrderErrorCode.WRONG_PICKUP_CODE,
-            "Wrong pickup code.",
+            _("Wrong pickup code."),
             details={"attempts_left": max(Order.PICKUP_MAX_ATTEMPTS - locked.pickup_attempts, 0)},
             status_code=422,
         )

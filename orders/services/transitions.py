@@ -17,6 +17,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
@@ -276,7 +277,7 @@ def order_complete(
         ):
             raise ApplicationError(
                 OrderErrorCode.INVALID_TRANSITION,
-                "The order has an open after-sale request.",
+                _("The order has an open after-sale request."),
                 details={"from": locked.status, "to": S.COMPLETED},
                 status_code=409,
             )

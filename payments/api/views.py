@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.request import Request
@@ -251,7 +252,7 @@ class SandboxCompleteView(MemberAPIView):
     def post(self, request: Request, out_trade_no: str) -> Response:
         if not sandbox_allowed():
             raise ApplicationError(
-                PaymentErrorCode.SANDBOX_DISABLED, "The sandbox is disabled.", status_code=403
+                PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."), status_code=403
             )
         payment = (
             Payment.objects.for_tenant(request.tenant)
@@ -259,7 +260,7 @@ class SandboxCompleteView(MemberAPIView):
             .first()
         )
         if payment is None:
-            raise NotFoundError("No such sandbox payment.", code=ErrorCode.NOT_FOUND)
+            raise NotFoundError(_("No such sandbox payment."), code=ErrorCode.NOT_FOUND)
         answer = services.sandbox_payment_complete(tenant=request.tenant, payment=payment)
         if not answer.ok:
             raise ApplicationError("sandbox_failed", answer.message, status_code=409)
@@ -292,7 +293,7 @@ class PayoutDetailView(MemberAPIView):
             .first()
         )
         if payout is None:
-            raise NotFoundError("No such payout.", code=ErrorCode.NOT_FOUND)
+            raise NotFoundError(_("No such payout."), code=ErrorCode.NOT_FOUND)
         body = {
             "out_bill_no": payout.out_bill_no,
             "amount": payout.amount,

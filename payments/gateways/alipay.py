@@ -19,6 +19,7 @@ from alipay.utils import AliPayConfig
 from django.conf import settings
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext_lazy as _
 
 from mall.money import quantize, to_fen
 from mall.tenancy.models import Channel
@@ -214,7 +215,7 @@ class AlipayAdapter:
                 amount_fen=_fen(result.get("refund_amount")),
                 raw=result,
             )
-        return RefundState(state="failed", message="refund not found at Alipay", raw=result)
+        return RefundState(state="failed", message=_("refund not found at Alipay"), raw=result)
 
 
 def notification_verify(config: GatewayConfig, form: dict[str, str]) -> dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Tenant
@@ -56,7 +57,7 @@ def handler_for(purpose: str) -> PurposeHandler:
     except LookupError:
         raise ApplicationError(
             PaymentErrorCode.PURPOSE_UNKNOWN,
-            f"Nothing can be paid for {purpose!r}.",
+            _("Nothing can be paid for %(purpose)s.") % {"purpose": repr(purpose)},
             status_code=404,
         ) from None
 
@@ -65,18 +66,18 @@ def gateway_application_error(exc: GatewayError) -> ApplicationError:
     if exc.kind == GatewayError.REFUSED:
         return ApplicationError(
             PaymentErrorCode.GATEWAY_REFUSED,
-            "The payment gateway refused the request.",
+            _("The payment gateway refused the request."),
             details={"gateway_code": exc.code, "message": exc.message[:200]},
             status_code=422,
         )
     if exc.kind == GatewayError.UNAVAILABLE:
         return ApplicationError(
             PaymentErrorCode.GATEWAY_UNAVAILABLE,
-            "The payment gateway could not be reached; try again.",
+            _("The payment gateway could not be reached; try again."),
             status_code=502,
         )
     return ApplicationError(
         PaymentErrorCode.GATEWAY_INVALID_RESPONSE,
-        "The payment gateway answered something we cannot trust; try again.",
+        _("The payment gateway answered something we cannot trust; try again."),
         status_code=502,
     )

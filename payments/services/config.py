@@ -6,6 +6,7 @@ import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
@@ -39,7 +40,7 @@ def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> Gatewa
     the login and phone numbers read them too, never on the configuration.
     """
     if gateway not in (Gateway.WECHAT, Gateway.ALIPAY):
-        raise InvalidInputError("invalid_gateway", "Gateway must be wechat or alipay.")
+        raise InvalidInputError("invalid_gateway", _("Gateway must be wechat or alipay."))
     alipay_keys: dict[str, str | None] = {}
     if gateway == Gateway.ALIPAY:
         alipay_keys = {
@@ -57,7 +58,7 @@ def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> Gatewa
         elif name == "public_key":
             value = normalize_public_key(value)
         elif name == "api_v3_key" and len(value.encode()) != 32:
-            raise InvalidInputError("invalid_key", "The APIv3 key must be exactly 32 bytes.")
+            raise InvalidInputError("invalid_key", _("The APIv3 key must be exactly 32 bytes."))
         elif isinstance(value, str):
             value = value.strip()
         setattr(config, name, value)
@@ -76,7 +77,8 @@ def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> Gatewa
     if missing:
         raise InvalidInputError(
             "missing_values",
-            f"Missing for {gateway}: {', '.join(missing)}.",
+            _("Missing for %(gateway)s: %(missing)s.")
+            % {"gateway": gateway, "missing": ", ".join(missing)},
             details={"missing": missing},
         )
     config.save()
@@ -92,7 +94,7 @@ def sandbox_config_ensure(*, tenant: Tenant) -> GatewayConfig:
     if not sandbox_allowed():
         raise ApplicationError(
             PaymentErrorCode.SANDBOX_DISABLED,
-            "The sandbox gateway is disabled on this server (set MALL_ALLOW_SANDBOX=1).",
+            _("The sandbox gateway is disabled on this server (set MALL_ALLOW_SANDBOX=1)."),
             status_code=403,
         )
     config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.SANDBOX).first()

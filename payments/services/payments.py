@@ -10,6 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.money import to_fen
@@ -55,7 +56,7 @@ def config_for_gateway(*, tenant: Tenant, gateway: str) -> GatewayConfig:
     if config is None:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-            f"This shop does not accept {gateway} payments.",
+            _("This shop does not accept %(gateway)s payments.") % {"gateway": gateway},
             status_code=422,
         )
     return config
@@ -76,7 +77,7 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
     ):
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-            "This mini program is not bound to the shop's payment account.",
+            _("This mini program is not bound to the shop's payment account."),
             status_code=422,
         )
     identity = (
@@ -88,7 +89,8 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
     if identity is None:
         raise ApplicationError(
             PaymentErrorCode.PAYER_UNKNOWN,
-            f"Log in through the {config.gateway} mini program to pay with {config.gateway}.",
+            _("Log in through the %(gateway)s mini program to pay with %(gateway)s.")
+            % {"gateway": config.gateway},
             status_code=422,
         )
     return identity.openid

@@ -19,6 +19,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
@@ -97,13 +98,13 @@ def payout_request(
     try:
         amount = quantize(Decimal(str(amount)))
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInputError(PaymentErrorCode.PAYOUT_INVALID, "Invalid amount.") from None
+        raise InvalidInputError(PaymentErrorCode.PAYOUT_INVALID, _("Invalid amount.")) from None
     if amount <= 0:
-        raise InvalidInputError(PaymentErrorCode.PAYOUT_INVALID, "A payout must be positive.")
-    purpose, sep, _ = reference.partition(":")
+        raise InvalidInputError(PaymentErrorCode.PAYOUT_INVALID, _("A payout must be positive."))
+    purpose, sep, _rest = reference.partition(":")
     if not sep or not purpose or len(reference) > 64 or len(purpose) > 32:
         raise InvalidInputError(
-            PaymentErrorCode.PAYOUT_INVALID, "A payout reference is '<purpose>:<id>'."
+            PaymentErrorCode.PAYOUT_INVALID, _("A payout reference is '<purpose>:<id>'.")
         )
     existing = _existing(tenant, reference, member, amount)
     if existing is not None:
@@ -120,21 +121,21 @@ def payout_request(
     if config is None:
         raise ApplicationError(
             PaymentErrorCode.PAYOUT_NOT_CONFIGURED,
-            "This shop cannot pay out through a gateway (no WeChat Pay configuration).",
+            _("This shop cannot pay out through a gateway (no WeChat Pay configuration)."),
             status_code=422,
         )
     if config.gateway == Gateway.WECHAT and amount >= WECHAT_REAL_NAME_FROM:
         raise ApplicationError(
             PaymentErrorCode.PAYOUT_NEEDS_REAL_NAME,
-            f"WeChat transfers from {WECHAT_REAL_NAME_FROM} need the payee's real name; "
-            "pay this one offline.",
+            _("WeChat transfers from %(amount)s need the payee's real name; pay this one offline.")
+            % {"amount": WECHAT_REAL_NAME_FROM},
             status_code=422,
         )
     openid = _payee_openid(tenant=tenant, member=member, config=config)
     if openid is None:
         raise ApplicationError(
             PaymentErrorCode.PAYER_UNKNOWN,
-            "The member has no WeChat identity under the shop's payment app.",
+            _("The member has no WeChat identity under the shop's payment app."),
             status_code=422,
         )
     try:
@@ -168,7 +169,7 @@ def _existing(tenant: Tenant, reference: str, member: Member, amount: Decimal) -
     if found.member_id != member.pk or found.amount != amount:
         raise ConflictError(
             PaymentErrorCode.PAYOUT_REFERENCE_REUSED,
-            "This payout reference was already used for another payout.",
+            _("This payout reference was already used for another payout."),
             details={"out_bill_no": found.out_bill_no},
         )
     return found

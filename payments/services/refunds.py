@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
@@ -38,7 +39,7 @@ def _reserve(payment: Payment, amount: Decimal) -> None:
     if not updated:
         raise ConflictError(
             PaymentErrorCode.REFUND_EXCEEDS_PAID,
-            "The refund would exceed the amount paid.",
+            _("The refund would exceed the amount paid."),
             details={
                 "paid": str(payment.amount),
                 "already_refunded": str(payment.refunded_amount),
@@ -72,7 +73,8 @@ def refund_request(
             )
             if not payments:
                 raise ConflictError(
-                    PaymentErrorCode.NOTHING_PAID, "Nothing was paid for this; nothing to refund."
+                    PaymentErrorCode.NOTHING_PAID,
+                    _("Nothing was paid for this; nothing to refund."),
                 )
             payment = payments[-1]
             _reserve(payment, amount)
@@ -105,15 +107,17 @@ def _valid_request(amount: Decimal, request_ref: str) -> Decimal:
     try:
         amount = quantize(Decimal(str(amount)))
     except (InvalidOperation, ValueError, TypeError):
-        raise InvalidInputError(PaymentErrorCode.REFUND_INVALID_AMOUNT, "Invalid amount.") from None
+        raise InvalidInputError(
+            PaymentErrorCode.REFUND_INVALID_AMOUNT, _("Invalid amount.")
+        ) from None
     if amount <= 0:
         raise InvalidInputError(
             PaymentErrorCode.REFUND_INVALID_AMOUNT,
-            "A refund amount must be positive.",
+            _("A refund amount must be positive."),
             details={"amount": str(amount)},
         )
     if not request_ref or len(request_ref) > 64 or request_ref.startswith(Refund.AUTO_PREFIX):
-        raise InvalidInputError("invalid_request_ref", "Invalid request_ref.")
+        raise InvalidInputError("invalid_request_ref", _("Invalid request_ref."))
     return amount
 
 
@@ -140,12 +144,12 @@ def refund_check(
     )
     if payment is None:
         raise ConflictError(
-            PaymentErrorCode.NOTHING_PAID, "Nothing was paid for this; nothing to refund."
+            PaymentErrorCode.NOTHING_PAID, _("Nothing was paid for this; nothing to refund.")
         )
     if payment.refunded_amount + amount > payment.amount:
         raise ConflictError(
             PaymentErrorCode.REFUND_EXCEEDS_PAID,
-            "The refund would exceed the amount paid.",
+            _("The refund would exceed the amount paid."),
             details={
                 "paid": str(payment.amount),
                 "already_refunded": str(payment.refunded_amount),
@@ -182,7 +186,7 @@ def _existing(
     ):
         raise ConflictError(
             PaymentErrorCode.REFUND_REF_REUSED,
-            "This request_ref was already used for another refund.",
+            _("This request_ref was already used for another refund."),
             details={"refund_id": existing.pk},
         )
     return existing
@@ -324,7 +328,8 @@ def refund_retry(*, tenant: Tenant, refund_id: int) -> Refund:
         if refund.status != Refund.Status.FAILED:
             raise ConflictError(
                 PaymentErrorCode.REFUND_NOT_RETRYABLE,
-                f"Only failed refunds can be retried (this one is {refund.status}).",
+                _("Only failed refunds can be retried (this one is %(status)s).")
+                % {"status": refund.status},
             )
         if refund.gateway_refund_id:
             refund.out_refund_no = new_out_no("R")

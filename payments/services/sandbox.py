@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy as _
+
 from mall.api.errors import ApplicationError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
@@ -18,11 +20,11 @@ def sandbox_payment_complete(*, tenant: Tenant, payment: Payment) -> Notificatio
     and transition code as WeChat Pay's."""
     config = sandbox_config_ensure(tenant=tenant)
     if payment.tenant_id != tenant.pk or payment.gateway != Gateway.SANDBOX:
-        raise NotFoundError("No such sandbox payment.", code=PaymentErrorCode.PAYMENT_NOT_FOUND)
+        raise NotFoundError(_("No such sandbox payment."), code=PaymentErrorCode.PAYMENT_NOT_FOUND)
     if payment.status == Payment.Status.CLOSED:
         # As at WeChat Pay: a closed trade can no longer be paid.
         raise ApplicationError(
-            "payment_closed", "This trade was closed and cannot be paid.", status_code=409
+            "payment_closed", _("This trade was closed and cannot be paid."), status_code=409
         )
     headers, body = sandbox_notification(config, payment)
     return notification_handle_wechat(
@@ -49,7 +51,10 @@ def sandbox_pay(*, tenant: Tenant, purpose: str, reference: str) -> Payment:
     if payment is None:
         payable = handler_for(purpose).payable_get(tenant=tenant, reference=reference)
         if payable is None:
-            raise NotFoundError(f"Nothing payable for {purpose} {reference}.")
+            raise NotFoundError(
+                _("Nothing payable for %(purpose)s %(reference)s.")
+                % {"purpose": purpose, "reference": reference}
+            )
         member = Member.objects.for_tenant(tenant).get(pk=payable.member_id)
         payment = payment_start(
             tenant=tenant,

@@ -24,6 +24,7 @@ from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.money import ZERO, quantize, quantize_down, to_fen
@@ -140,7 +141,7 @@ def settlement_compute_for(*, tenant: Tenant, purpose: str, reference: str) -> O
     with transaction.atomic():
         try:
             with transaction.atomic():
-                settlement, _ = OrderSettlement.objects.update_or_create(
+                settlement, _created = OrderSettlement.objects.update_or_create(
                     tenant=tenant, purpose=purpose, reference=reference, defaults=values
                 )
         except IntegrityError:  # created concurrently: update that row
@@ -172,7 +173,7 @@ def profit_sharing_receiver_add(
     if type not in ProfitSharingReceiver.Type.values or not account:
         raise ApplicationError(
             PaymentErrorCode.PROFIT_SHARING_RECEIVER_INVALID,
-            "Unknown receiver type or empty account.",
+            _("Unknown receiver type or empty account."),
             status_code=422,
         )
     if not Decimal("0") < share_rate <= MAX_PROFIT_SHARING_RATE:
@@ -181,13 +182,13 @@ def profit_sharing_receiver_add(
     if config is None:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-            "WeChat Pay is not configured.",
+            _("WeChat Pay is not configured."),
             status_code=422,
         )
     with transaction.atomic():
         # The WeChat configuration row serialises receiver changes of the tenant (the 30% sum).
         GatewayConfig.objects.select_for_update().filter(pk=config.pk).first()
-        receiver, _ = ProfitSharingReceiver.objects.select_for_update().get_or_create(
+        receiver, _created = ProfitSharingReceiver.objects.select_for_update().get_or_create(
             tenant=tenant,
             type=type,
             account=account,
@@ -233,7 +234,7 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
     if receiver is None:
         raise ApplicationError(
             PaymentErrorCode.PROFIT_SHARING_RECEIVER_NOT_FOUND,
-            "No such profit sharing receiver.",
+            _("No such profit sharing receiver."),
             status_code=404,
         )
     if not receiver.is_active:
@@ -243,7 +244,7 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
         if config is None:
             raise ApplicationError(
                 PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-                "WeChat Pay is not configured.",
+                _("WeChat Pay is not configured."),
                 status_code=422,
             )
         try:
@@ -260,7 +261,7 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
 def _rate_exceeded(rate: Decimal) -> ApplicationError:
     return ApplicationError(
         PaymentErrorCode.PROFIT_SHARING_RATE_EXCEEDED,
-        "The receivers' share rates may add up to at most 30%.",
+        _("The receivers' share rates may add up to at most 30%."),
         details={"rate": str(rate), "max": str(MAX_PROFIT_SHARING_RATE)},
         status_code=409,
     )

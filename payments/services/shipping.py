@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from wechatpy.exceptions import WeChatClientException
 
 from mall.api.errors import ApplicationError, InvalidInputError
@@ -77,7 +78,7 @@ def _package(shipment: dict[str, Any], payment: Payment) -> dict[str, Any]:
         if not carrier or not tracking_no:
             raise InvalidInputError(
                 PaymentErrorCode.SHIPPING_NOT_APPLICABLE,
-                "An express shipment needs a carrier and a tracking number.",
+                _("An express shipment needs a carrier and a tracking number."),
             )
         package["tracking_no"] = tracking_no[:128]
         package["express_company"] = EXPRESS_COMPANIES.get(carrier.lower(), carrier.upper())[:32]
@@ -100,7 +101,7 @@ def shipping_info_upload_for(
     if kind not in LOGISTICS:
         raise InvalidInputError(
             PaymentErrorCode.SHIPPING_NOT_APPLICABLE,
-            "Shipment kind must be express, same_city or pickup.",
+            _("Shipment kind must be express, same_city or pickup."),
         )
     payment = (
         Payment.objects.for_tenant(tenant)
@@ -117,7 +118,7 @@ def shipping_info_upload_for(
         return None
     package = _package(shipment, payment)
     complete = bool(shipment.get("complete", True))
-    for _ in range(2):
+    for _attempt in range(2):
         try:
             with transaction.atomic():
                 upload = _record(tenant, purpose, reference, payment, kind, package, complete)
@@ -308,6 +309,6 @@ def shipping_upload_retry(*, tenant: Tenant, upload_id: int) -> ShippingUpload:
     )
     if not updated:
         raise ApplicationError(
-            "shipping_upload_not_retryable", "Only pending or failed uploads can be retried."
+            "shipping_upload_not_retryable", _("Only pending or failed uploads can be retried.")
         )
     return shipping_upload_submit(upload_id=upload_id)
