@@ -1,4 +1,4 @@
-"""The refund of an approved after-sale is a call into payments (``payments.services``)."""
+"""The refund of an approved after-sale is a call into payments (``payments.refunds.services``)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ def request_refund_for_after_sale(*, after_sale: Any) -> None:
 
     Payments answers later through ``OrderPayableHandler.on_refunded`` (the after-sale then
     becomes ``refunded``). ``request_ref`` is stable, so asking twice is one refund."""
-    from payments.services import refund_request  # lands with the payments issue
+    from payments.refunds.services import refund_request
 
     order = after_sale.order
     refund_request(
@@ -27,7 +27,7 @@ def check_refund_for_after_sale(*, after_sale: Any) -> None:
     """Raise now (inside the caller's transaction, before any state change) what payments
     would refuse the refund with after commit: an amount <= 0, nothing paid, more than is
     left of the payment. A refusal leaves the after-sale where it was."""
-    from payments.services import refund_check
+    from payments.refunds.services import refund_check
 
     order = after_sale.order
     refund_check(
@@ -41,6 +41,6 @@ def check_refund_for_after_sale(*, after_sale: Any) -> None:
 
 def refund_status_for_after_sale(*, after_sale: Any) -> str | None:
     """The payments refund of the after-sale: its status, or None when it was never created."""
-    from payments.services import refund_status_for
+    from payments.refunds.services import refund_status_for
 
     return refund_status_for(tenant=after_sale.tenant_id, request_ref=f"after_sale:{after_sale.pk}")

@@ -213,7 +213,7 @@ class RefundConsoleAdmin(FinanceListMixin, ReadOnlyMixin, TenantScopedModelAdmin
 
     @admin.action(description=_("Retry the selected failed refunds"))
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Refund]) -> None:
-        from payments.services.refunds import refund_retry
+        from payments.refunds.services import refund_retry
 
         done = 0
         for refund in queryset.filter(status=Refund.Status.FAILED):
@@ -379,7 +379,7 @@ class ShippingUploadConsoleAdmin(ReadOnlyMixin, TenantScopedModelAdmin):
 
     @admin.action(description=_("Upload the selected pending or failed ones again now"))
     def retry_now(self, request: HttpRequest, queryset: QuerySet[ShippingUpload]) -> None:
-        from payments.services.shipping import shipping_upload_retry
+        from payments.shipping.services import shipping_upload_retry
 
         done = 0
         for upload in queryset.exclude(status=ShippingUpload.Status.ACCEPTED):
@@ -616,7 +616,7 @@ class ProfitSharingReceiverConsoleAdmin(TenantScopedModelAdmin):
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        from payments.services.settlement import profit_sharing_receiver_add
+        from payments.profit_sharing.services import profit_sharing_receiver_add
 
         if not self.has_add_permission(request):
             raise PermissionDenied
@@ -669,7 +669,7 @@ class ProfitSharingReceiverConsoleAdmin(TenantScopedModelAdmin):
     def remove_receivers(
         self, request: HttpRequest, queryset: QuerySet[ProfitSharingReceiver]
     ) -> None:
-        from payments.services.settlement import profit_sharing_receiver_remove
+        from payments.profit_sharing.services import profit_sharing_receiver_remove
 
         for receiver in queryset.order_by("id"):
             try:

@@ -11,12 +11,12 @@ Payments call these hooks around the gateway flow:
   (cancelled meanwhile, already paid by another payment): payments then refunds automatically.
 - ``payable_get``: the payable while it can still be paid; ``None`` once it is gone (cancelled,
   paid, unknown). The fallback query closes pending gateway payments of a gone payable.
-- ``on_refunded``: a refund requested through ``payments.services.refund_request`` finished
+- ``on_refunded``: a refund requested through ``payments.refunds.services.refund_request`` finished
   (state ``succeeded``). Not called for the automatic refund of a payment ``on_paid`` refused
   (``request_ref`` ``auto:<payment id>``): the payable never took that money.
 
-Entry points for the apps: ``payments.services.refund_request(*, tenant, purpose, reference,
-amount, reason, request_ref)`` and ``payments.services.payment_close_for(tenant, purpose,
+Entry points for the apps: ``payments.refunds.services.refund_request(*, tenant, purpose, reference,
+amount, reason, request_ref)`` and ``payments.collection.services.payment_close_for(tenant, purpose,
 reference)`` (see docs/payments.md).
 """
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
-from payments.services.config import sandbox_config_ensure
+from payments.gateways.config import sandbox_config_ensure
 
 
 def seed(*, tenant: Tenant, stdout: Any) -> None:

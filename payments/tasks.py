@@ -7,7 +7,7 @@ from celery import shared_task
 
 @shared_task(name="payments.tasks.refund_submit")
 def refund_submit_task(*, refund_id: int) -> str:
-    from payments.services.refunds import refund_submit
+    from payments.refunds.services import refund_submit
 
     return refund_submit(refund_id=refund_id).status
 
@@ -16,9 +16,9 @@ def refund_submit_task(*, refund_id: int) -> str:
 def sync_pending() -> dict[str, int]:
     """Fallback query: pending payments, processing refunds and unfinished payouts the
     notifications missed."""
-    from payments.services.payments import payments_sync_pending
-    from payments.services.payouts import payouts_sync
-    from payments.services.refunds import refunds_sync_processing
+    from payments.collection.services import payments_sync_pending
+    from payments.payouts.services import payouts_sync
+    from payments.refunds.services import refunds_sync_processing
 
     return {
         "payments": payments_sync_pending(),
@@ -29,7 +29,7 @@ def sync_pending() -> dict[str, int]:
 
 @shared_task(name="payments.tasks.payout_submit")
 def payout_submit_task(*, payout_id: int) -> str:
-    from payments.services.payouts import payout_submit
+    from payments.payouts.services import payout_submit
 
     return payout_submit(payout_id=payout_id).status
 
@@ -38,7 +38,7 @@ def payout_submit_task(*, payout_id: int) -> str:
 def close_for_payable(*, tenant_id: int, purpose: str, reference: str) -> int:
     """The payable was cancelled: close its unpaid gateway trades (called after commit)."""
     from mall.tenancy.models import Tenant
-    from payments.services.payments import payment_close_for
+    from payments.collection.services import payment_close_for
 
     tenant = Tenant.objects.get(pk=tenant_id)
     return len(payment_close_for(tenant, purpose, reference))
@@ -46,7 +46,7 @@ def close_for_payable(*, tenant_id: int, purpose: str, reference: str) -> int:
 
 @shared_task(name="payments.tasks.shipping_upload")
 def shipping_upload_task(*, upload_id: int) -> str:
-    from payments.services.shipping import shipping_upload_submit
+    from payments.shipping.services import shipping_upload_submit
 
     return shipping_upload_submit(upload_id=upload_id).status
 
@@ -54,7 +54,7 @@ def shipping_upload_task(*, upload_id: int) -> str:
 @shared_task(name="payments.tasks.shipping_uploads_retry")
 def shipping_uploads_retry() -> int:
     """Beat: upload the WeChat shipping information still pending and due (backoff)."""
-    from payments.services.shipping import shipping_uploads_retry as retry
+    from payments.shipping.services import shipping_uploads_retry as retry
 
     return retry()
 
@@ -62,7 +62,7 @@ def shipping_uploads_retry() -> int:
 @shared_task(name="payments.tasks.reconcile_daily")
 def reconcile_daily() -> int:
     """Beat (hourly): reconcile yesterday's gateway bills once they are published."""
-    from payments.services.reconciliation import reconcile_yesterday_all
+    from payments.reconciliation.services import reconcile_yesterday_all
 
     return reconcile_yesterday_all()
 
@@ -70,6 +70,6 @@ def reconcile_daily() -> int:
 @shared_task(name="payments.tasks.settle_completed")
 def settle_completed() -> int:
     """Beat: profit sharing and the settlement ledger of completed orders."""
-    from payments.services.settlement import settlements_run
+    from payments.profit_sharing.services import settlements_run
 
     return settlements_run()

@@ -6,8 +6,8 @@ Balance = settled − withdrawn − pending withdrawals, always, because a reque
 Payout, chosen on approval (``method``):
 
 - ``wechat`` / ``sandbox``: when the shop can pay out through a gateway
-  (``payments.services.payout_gateway_for``), approval requests a payout of the net amount
-  (``payments.services.payout_request``, reference ``withdrawal:<id>``) in the same
+  (``payments.payouts.services.payout_gateway_for``), approval requests a payout of the net amount
+  (``payments.payouts.services.payout_request``, reference ``withdrawal:<id>``) in the same
   transaction; it is submitted after commit. Payments then tells us the outcome exactly once
   (:class:`WithdrawalPayoutHandler`): succeeded → ``paid`` (``payout_reference`` = the
   transfer's ``out_bill_no``); failed → ``rejected`` and the amount returns to the balance
@@ -157,7 +157,7 @@ def withdrawal_approve(
     """Approve a requested withdrawal. ``method`` None: pay through the shop's gateway when it
     can (WeChat Pay transfer, or the sandbox), else offline; ``"offline"`` forces the offline
     path; ``"wechat"``/``"sandbox"`` require that gateway (422 otherwise)."""
-    from payments.services import payout_gateway_for, payout_request
+    from payments.payouts.services import payout_gateway_for, payout_request
 
     if method is not None and method not in Withdrawal.Method.values:
         raise ApplicationError(

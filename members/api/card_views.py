@@ -17,8 +17,8 @@ from members.api.card_serializers import CardPurchaseOutputSerializer, MemberCar
 from members.cards.selectors import card_plan_list_active
 from members.models import MemberCardPlan
 from members.services import cards
-from payments import services as payment_services
 from payments.api.serializers import PayInputSerializer
+from payments.collection.services import payment_start
 
 
 class MemberCardPlanListView(generics.GenericAPIView):
@@ -70,7 +70,7 @@ class MemberCardPurchaseView(MemberAPIView):
         purchase = cards.card_purchase_create(
             tenant=request.tenant, member=self.member, plan_id=plan_id
         )
-        started = payment_services.payment_start(
+        started = payment_start(
             tenant=request.tenant,
             member=self.member,
             purpose=cards.CARD_PURPOSE,

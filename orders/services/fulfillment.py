@@ -21,7 +21,7 @@ from orders.errors import OrderErrorCode
 from orders.models import Fulfillment, Order, OrderLine, Shipment, ShipmentLine
 from orders.services.common import invalid_transition, order_event_add, order_lock
 from orders.services.transitions import order_transition
-from payments.services import shipping_info_upload_for
+from payments.shipping.services import shipping_info_upload_for
 
 S = Order.Status
 SHIPPABLE = frozenset({S.PAID, S.PARTIALLY_SHIPPED, S.PARTIALLY_REFUNDED})

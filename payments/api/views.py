@@ -22,16 +22,23 @@ from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
 from mall.tenancy.middleware import sandbox_allowed
-from payments import services
 from payments.api.serializers import (
     PayInputSerializer,
     PayoutOutputSerializer,
     PayOutputSerializer,
     SandboxCompleteOutputSerializer,
 )
+from payments.collection.notifications import (
+    NotificationAnswer,
+    notification_handle_alipay,
+    notification_handle_wechat,
+    notification_handle_wechat_transfer,
+)
+from payments.collection.sandbox import sandbox_payment_complete
+from payments.collection.services import payment_start
 from payments.errors import PaymentErrorCode
 from payments.models import Gateway, Payment, Payout
-from payments.services.notifications import NotificationAnswer
+from payments.payouts.services import payout_confirmation_params
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +69,7 @@ class OrderPayView(MemberAPIView):
     def post(self, request: Request, number: str) -> Response:
         data = PayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        started = services.payment_start(
+        started = payment_start(
             tenant=request.tenant,
             member=self.member,
             purpose=ORDER_PURPOSE,
@@ -141,7 +148,7 @@ class WeChatNotifyView(CallbackView):
         body = _body(request)
         if body is None:
             return _wechat_fail("body is not UTF-8", 400)
-        answer = services.notification_handle_wechat(
+        answer = notification_handle_wechat(
             tenant_slug=slug,
             headers=_headers(request),
             body=body,
@@ -181,7 +188,7 @@ class WeChatTransferNotifyView(CallbackView):
         body = _body(request)
         if body is None:
             return _wechat_fail("body is not UTF-8", 400)
-        answer = services.notification_handle_wechat_transfer(
+        answer = notification_handle_wechat_transfer(
             tenant_slug=slug, headers=_headers(request), body=body
         )
         return _wechat_answer(answer)
@@ -233,7 +240,7 @@ class AlipayNotifyView(CallbackView):
     )
     def post(self, request: Request, slug: str) -> HttpResponse:
         form = request._request.POST.dict()
-        answer = services.notification_handle_alipay(tenant_slug=slug, form=form)
+        answer = notification_handle_alipay(tenant_slug=slug, form=form)
         if answer.ok:
             return HttpResponse("success", content_type="text/plain")
         return HttpResponse("fail", status=answer.status, content_type="text/plain")
@@ -261,7 +268,7 @@ class SandboxCompleteView(MemberAPIView):
         )
         if payment is None:
             raise NotFoundError(_("No such sandbox payment."), code=ErrorCode.NOT_FOUND)
-        answer = services.sandbox_payment_complete(tenant=request.tenant, payment=payment)
+        answer = sandbox_payment_complete(tenant=request.tenant, payment=payment)
         if not answer.ok:
             raise ApplicationError("sandbox_failed", answer.message, status_code=409)
         payment.refresh_from_db()
@@ -300,6 +307,6 @@ class PayoutDetailView(MemberAPIView):
             "status": payout.status,
             "reference": payout.reference,
             "fail_reason": payout.fail_reason,
-            "confirmation": services.payout_confirmation_params(payout=payout),
+            "confirmation": payout_confirmation_params(payout=payout),
         }
         return Response(PayoutOutputSerializer(body).data)

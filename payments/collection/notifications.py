@@ -10,11 +10,12 @@ from typing import Any
 
 from mall.money import to_fen
 from mall.tenancy.models import Tenant
+from payments.collection.services import TradeMismatch, payment_apply_state
 from payments.gateways import alipay, wechat
 from payments.gateways.wechat import NotificationRejected
 from payments.models import Gateway, GatewayConfig, Payment, Payout, Refund
-from payments.services.payments import TradeMismatch, payment_apply_state
-from payments.services.refunds import refund_finalise
+from payments.payouts.services import PayoutMismatch, payout_apply_state
+from payments.refunds.services import refund_finalise
 
 logger = logging.getLogger("payments.notifications")
 
@@ -163,8 +164,6 @@ def notification_handle_wechat_transfer(
 ) -> NotificationAnswer:
     """A WeChat Pay merchant transfer notification (``MCHTRANSFER.BILL.FINISHED``): same
     verification as payments, then mch id, out_bill_no (known), amount and payee checked."""
-    from payments.services.payouts import PayoutMismatch, payout_apply_state
-
     gateway = Gateway.WECHAT
     config = _config(tenant_slug, gateway)
     if config is None:

@@ -7,12 +7,13 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
+from payments.collection.notifications import NotificationAnswer, notification_handle_wechat
+from payments.collection.services import payment_start
+from payments.common import handler_for
 from payments.errors import PaymentErrorCode
+from payments.gateways.config import sandbox_config_ensure
 from payments.gateways.sandbox import sandbox_notification
 from payments.models import Gateway, Payment
-from payments.services.config import sandbox_config_ensure
-from payments.services.notifications import NotificationAnswer, notification_handle_wechat
-from payments.services.payments import payment_start
 
 
 def sandbox_payment_complete(*, tenant: Tenant, payment: Payment) -> NotificationAnswer:
@@ -35,8 +36,6 @@ def sandbox_payment_complete(*, tenant: Tenant, payment: Payment) -> Notificatio
 def sandbox_pay(*, tenant: Tenant, purpose: str, reference: str) -> Payment:
     """Pay a payable through the sandbox: reuse its pending sandbox payment or start one for
     the payable's member, then complete it."""
-    from payments.services.common import handler_for
-
     payment = (
         Payment.objects.for_tenant(tenant)
         .filter(

@@ -17,18 +17,19 @@ from mall.money import to_fen
 from mall.tenancy.models import Channel, Tenant
 from members.models import Member, MemberIdentity
 from payments import lock_objects
-from payments.errors import PaymentErrorCode
-from payments.gateways import adapter_for
-from payments.gateways.base import AlreadyPaid, GatewayError, TradeState
-from payments.models import TRANSITIONS, Gateway, GatewayConfig, Payment, Refund
-from payments.services.common import (
+from payments.common import (
     event_add,
     gateway_application_error,
     handler_for,
     new_out_no,
     notify_url,
 )
-from payments.services.config import gateway_config_get, sandbox_config_ensure
+from payments.errors import PaymentErrorCode
+from payments.gateways import adapter_for
+from payments.gateways.base import AlreadyPaid, GatewayError, TradeState
+from payments.gateways.config import config_for_gateway
+from payments.models import TRANSITIONS, Gateway, GatewayConfig, Payment, Refund
+from payments.refunds.services import refund_auto_create, refund_submit_later
 
 logger = logging.getLogger(__name__)
 
@@ -47,19 +48,6 @@ class PayStarted:
     payment: Payment
     answer: dict[str, Any]
     reused: bool
-
-
-def config_for_gateway(*, tenant: Tenant, gateway: str) -> GatewayConfig:
-    if gateway == Gateway.SANDBOX:
-        return sandbox_config_ensure(tenant=tenant)
-    config = gateway_config_get(tenant=tenant, gateway=gateway)
-    if config is None:
-        raise ApplicationError(
-            PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-            _("This shop does not accept %(gateway)s payments.") % {"gateway": gateway},
-            status_code=422,
-        )
-    return config
 
 
 def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel: Any) -> str:
@@ -249,8 +237,6 @@ def payment_apply_success(
     still recorded as succeeded and an automatic refund is requested exactly once (created
     here, submitted to the gateway after commit, outside the locks).
     """
-    from payments.services.refunds import refund_auto_create, refund_submit_later
-
     with transaction.atomic():
         payment = lock_objects.payment_for_update(tenant=tenant, pk=payment_id)
         if payment.status == Payment.Status.SUCCEEDED:

@@ -118,3 +118,16 @@ def sandbox_config_ensure(*, tenant: Tenant) -> GatewayConfig:
             )
     except IntegrityError:  # created concurrently
         return GatewayConfig.objects.for_tenant(tenant).get(gateway=Gateway.SANDBOX)
+
+
+def config_for_gateway(*, tenant: Tenant, gateway: str) -> GatewayConfig:
+    if gateway == Gateway.SANDBOX:
+        return sandbox_config_ensure(tenant=tenant)
+    config = gateway_config_get(tenant=tenant, gateway=gateway)
+    if config is None:
+        raise ApplicationError(
+            PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
+            _("This shop does not accept %(gateway)s payments.") % {"gateway": gateway},
+            status_code=422,
+        )
+    return config

@@ -27,13 +27,13 @@ from mall.money import quantize, to_fen
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
 from members.models import Member, MemberIdentity
+from payments.common import new_out_no, notify_url
 from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
 from payments.gateways.base import GatewayError, PayoutState
+from payments.gateways.config import gateway_config_get
 from payments.models import Gateway, GatewayConfig, Payout
 from payments.purposes import payout_handler
-from payments.services.common import new_out_no, notify_url
-from payments.services.config import gateway_config_get
 
 logger = logging.getLogger(__name__)
 

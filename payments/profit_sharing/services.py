@@ -29,8 +29,10 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError
 from mall.money import ZERO, quantize, quantize_down, to_fen
 from mall.tenancy.models import Tenant
+from payments.common import gateway_application_error, new_out_no
 from payments.errors import PaymentErrorCode
 from payments.gateways.base import GatewayError
+from payments.gateways.wechat import WeChatPayAdapter
 from payments.models import (
     MAX_PROFIT_SHARING_RATE,
     Gateway,
@@ -40,7 +42,6 @@ from payments.models import (
     ProfitSharingOrder,
     ProfitSharingReceiver,
 )
-from payments.services.common import new_out_no
 
 logger = logging.getLogger(__name__)
 
@@ -167,9 +168,6 @@ def profit_sharing_receiver_add(
     relation_type: str = ProfitSharingReceiver.Relation.SUPPLIER,
 ) -> ProfitSharingReceiver:
     """Register a receiver with WeChat Pay and keep it; the active rates stay <= 30%."""
-    from payments.gateways.wechat import WeChatPayAdapter
-    from payments.services.common import gateway_application_error
-
     if type not in ProfitSharingReceiver.Type.values or not account:
         raise ApplicationError(
             PaymentErrorCode.PROFIT_SHARING_RECEIVER_INVALID,
@@ -227,9 +225,6 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
     Idempotent: an inactive receiver is answered as it is, without calling WeChat. When
     WeChat refuses or cannot be reached, nothing changes here (the error says why).
     """
-    from payments.gateways.wechat import WeChatPayAdapter
-    from payments.services.common import gateway_application_error
-
     receiver = ProfitSharingReceiver.objects.for_tenant(tenant).filter(pk=receiver_id).first()
     if receiver is None:
         raise ApplicationError(
@@ -283,8 +278,6 @@ def _apply(order: ProfitSharingOrder, state: str, order_id: str, raw: dict, erro
 
 
 def _submit(order: ProfitSharingOrder, config: GatewayConfig) -> ProfitSharingOrder:
-    from payments.gateways.wechat import WeChatPayAdapter
-
     adapter = WeChatPayAdapter(config)
     try:
         result = adapter.profit_share(order=order)
@@ -376,8 +369,6 @@ def profit_sharing_sync(
     runs and retries never send it twice: an order already sent (``attempts`` > 0) is queried,
     and sent again only when WeChat answers that it never received it.
     """
-    from payments.gateways.wechat import WeChatPayAdapter
-
     if order.status != ProfitSharingOrder.Status.PROCESSING:
         return order
     config = config or (

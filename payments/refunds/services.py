@@ -22,11 +22,12 @@ from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.models import Tenant
 from payments import lock_objects
+from payments.common import event_add, handler_for, new_out_no, notify_url
 from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
 from payments.gateways.base import GatewayError, RefundState
+from payments.gateways.config import config_for_gateway
 from payments.models import Gateway, Payment, Refund
-from payments.services.common import event_add, handler_for, new_out_no, notify_url
 
 logger = logging.getLogger(__name__)
 
@@ -231,8 +232,6 @@ def refund_submit_later(refund: Refund) -> None:
 
 def refund_submit(*, refund_id: int) -> Refund:
     """Send a created (or failed, on retry) refund to its gateway and apply the answer."""
-    from payments.services.payments import config_for_gateway
-
     refund = Refund.objects.select_related("payment", "tenant").get(pk=refund_id)
     claimed = Refund.objects.filter(
         pk=refund.pk, status__in=[Refund.Status.CREATED, Refund.Status.FAILED]
@@ -342,8 +341,6 @@ def refund_retry(*, tenant: Tenant, refund_id: int) -> Refund:
 def refunds_sync_processing(*, older_than_minutes: int = 5, limit: int = 200) -> int:
     """Query refunds still processing (lost refund notifications)."""
     from datetime import timedelta
-
-    from payments.services.payments import config_for_gateway
 
     due = Refund.objects.select_related("payment", "tenant").filter(
         status=Refund.Status.PROCESSING,

@@ -20,8 +20,9 @@ from distribution.services import (
 )
 from distribution.services.ledger import ledger_add
 from mall.api.errors import ApplicationError
+from payments.gateways.config import sandbox_config_ensure
 from payments.models import Payout
-from payments.services import payouts_sync, sandbox_config_ensure
+from payments.payouts.services import payouts_sync
 from tests.distribution import factories as f
 from tests.members.factories import MemberIdentityFactory
 from tests.payments.conftest import (  # noqa: F401 - fixtures

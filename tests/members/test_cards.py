@@ -17,10 +17,10 @@ from members.models import CardPurchase, Member, MemberCard, MemberCardPlan
 from members.services import member_bind_phone
 from members.services.cards import merge_member_cards
 from payments import purposes
-from payments import services as payment_services
+from payments.gateways.config import sandbox_config_ensure
 from payments.gateways.sandbox import sandbox_notification
 from payments.models import Payment
-from payments.services.config import sandbox_config_ensure
+from payments.refunds.services import refund_request
 from tests.conftest import shopper_client
 from tests.members.factories import MemberFactory, MemberIdentityFactory, access_token_for
 
@@ -262,7 +262,7 @@ def test_refund_marks_the_purchase_refunded_and_shortens_the_card(
     card = MemberCard.objects.get(member=buyer)
     full_end = card.ends_at
     with django_capture_on_commit_callbacks(execute=True):
-        refund = payment_services.refund_request(
+        refund = refund_request(
             tenant=tenant,
             purpose="card",
             reference=second["reference"],
@@ -277,7 +277,7 @@ def test_refund_marks_the_purchase_refunded_and_shortens_the_card(
     assert MemberCard.objects.get(member=buyer).ends_at == full_end - timedelta(days=30)
 
     with django_capture_on_commit_callbacks(execute=True):
-        payment_services.refund_request(
+        refund_request(
             tenant=tenant,
             purpose="card",
             reference=first["reference"],

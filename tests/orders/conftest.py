@@ -97,15 +97,15 @@ def refunds(monkeypatch: Any) -> list[dict[str, Any]]:
     """Replace payments' ``refund_request`` (the callee of orders.refunds) and record calls;
     its up-front ``refund_check`` then checks only the amount (these orders are paid through
     ``order_mark_paid`` without a payment row)."""
-    import payments.services
-    from payments.services.refunds import _valid_request
+    import payments.refunds.services
+    from payments.refunds.services import _valid_request
 
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(
-        payments.services, "refund_request", lambda **kw: calls.append(kw), raising=False
+        payments.refunds.services, "refund_request", lambda **kw: calls.append(kw), raising=False
     )
     monkeypatch.setattr(
-        payments.services,
+        payments.refunds.services,
         "refund_check",
         lambda **kw: _valid_request(kw["amount"], kw["request_ref"]),
         raising=False,

@@ -30,9 +30,9 @@ from mall.money import to_fen
 from mall.tenancy.models import Tenant
 from members.models import Member
 from payments import purposes
+from payments.gateways.config import gateway_config_set
 from payments.models import GatewayConfig, Payment
 from payments.purposes import Payable
-from payments.services.config import gateway_config_set
 from tests.conftest import shopper_client
 from tests.mall.factories import ChannelFactory
 from tests.members.factories import MemberFactory, MemberIdentityFactory, access_token_for

@@ -142,7 +142,7 @@ def test_paid_twice_wechat_then_alipay_refunds_the_second_exactly_once(
 
 
 def test_close_on_cancel(ali_pending: Payment, alipay: FakeAlipay, tenant: Any) -> None:
-    from payments.services import payment_close_for
+    from payments.collection.services import payment_close_for
 
     payment_close_for(tenant, "order", "NO2001")
     ali_pending.refresh_from_db()

@@ -220,7 +220,7 @@ def test_retry_action_resubmits_a_failed_refund(
         Refund.objects.filter(pk=refund_id).update(status="processing")
         return Refund.objects.get(pk=refund_id)
 
-    monkeypatch.setattr("payments.services.refunds.refund_submit", fake_submit)
+    monkeypatch.setattr("payments.refunds.services.refund_submit", fake_submit)
     client = _client(tenant, Staff.Role.FINANCE)
     response = client.post(
         "/console/payments/refund/",

@@ -102,7 +102,7 @@ def test_settlement_and_profit_sharing_computed_five_times_at_once(
     from decimal import Decimal
 
     from payments.models import OrderSettlement, ProfitSharingOrder
-    from payments.services.settlement import (
+    from payments.profit_sharing.services import (
         profit_sharing_receiver_add,
         profit_sharing_request_for,
         settlement_compute_for,

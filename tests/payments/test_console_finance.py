@@ -27,7 +27,7 @@ from payments.models import (
     ReconciliationRun,
     Refund,
 )
-from payments.services.settlement import profit_sharing_receiver_add
+from payments.profit_sharing.services import profit_sharing_receiver_add
 from tests.mall.factories import StaffFactory, TenantFactory, UserFactory
 from tests.members.factories import MemberFactory
 from tests.payments.conftest import FakeWeChatPay

@@ -13,13 +13,13 @@ from rest_framework.test import APIClient
 from mall.api.errors import ApplicationError
 from mall.money import to_fen
 from payments import purposes
+from payments.gateways.config import sandbox_config_ensure
 from payments.models import Payout
-from payments.services import (
+from payments.payouts.services import (
     payout_confirmation_params,
     payout_gateway_for,
     payout_request,
     payouts_sync,
-    sandbox_config_ensure,
 )
 from tests.members.factories import MemberFactory
 from tests.payments.conftest import MCH_ID, FakeWeChatPay, Keys

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from mall.api.errors import ApplicationError
 from orders.models import Order
 from payments.models import OrderSettlement, Payment, ProfitSharingOrder, ProfitSharingReceiver
-from payments.services.settlement import (
+from payments.profit_sharing.services import (
     profit_sharing_receiver_add,
     profit_sharing_request_for,
     profit_sharing_sync,
@@ -234,7 +234,7 @@ def test_prepay_freezes_funds_for_sharing_once_receivers_exist(
 def test_removing_a_receiver_of_another_tenant_is_not_found(
     receivers: list[Any], wechatpay: FakeWeChatPay
 ) -> None:
-    from payments.services.settlement import profit_sharing_receiver_remove
+    from payments.profit_sharing.services import profit_sharing_receiver_remove
     from tests.mall.factories import TenantFactory
 
     with pytest.raises(ApplicationError) as exc:

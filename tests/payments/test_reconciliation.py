@@ -15,7 +15,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from payments.models import Payment, ReconciliationRun, Refund
-from payments.services.reconciliation import reconcile, reconcile_yesterday_all
+from payments.reconciliation.services import reconcile, reconcile_yesterday_all
 from tests.payments.conftest import MCH_ID, WECHAT_APP_ID, FakeAlipay, FakeWeChatPay
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 
 from mall.api.errors import ApplicationError
 from payments.models import Payment, Refund
-from payments.services import refund_request, refund_retry
+from payments.refunds.services import refund_request, refund_retry
 from tests.payments.conftest import (
     MCH_ID,
     FakeOrders,

@@ -15,7 +15,7 @@ from mall.tenancy.models import Staff
 from members.models import Member
 from orders.models import Order, OrderLine
 from payments.models import GatewayConfig, OrderSettlement, Payment
-from payments.services.settlement import settlement_compute_for, settlements_run
+from payments.profit_sharing.services import settlement_compute_for, settlements_run
 from payments.tasks import settle_completed
 from tests.distribution.factories import complete, distributor, paid_order
 from tests.mall.factories import StaffFactory, TenantFactory, UserFactory

@@ -16,8 +16,8 @@ from werkzeug import Request, Response
 
 from mall.api.errors import ApplicationError
 from payments.models import Payment, ShippingUpload
-from payments.services import shipping as shipping_service
-from payments.services import (
+from payments.shipping import services as shipping_service
+from payments.shipping.services import (
     shipping_info_upload_for,
     shipping_upload_retry,
     shipping_uploads_retry,

@@ -14,8 +14,8 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from payments.collection.services import payment_close_for, payments_sync_pending
 from payments.models import Payment, PaymentEvent
-from payments.services import payment_close_for, payments_sync_pending
 from tests.mall.factories import TenantFactory
 from tests.payments.conftest import (
     MCH_ID,

@@ -19,8 +19,8 @@ from mall.management.commands.create_tenant import application_error_text
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.models import Channel, Tenant
 from mall.tenancy.selectors import channel_app_ids
+from payments.gateways.config import gateway_config_set
 from payments.models import GatewayConfig
-from payments.services.config import gateway_config_set
 
 
 def _default_app_id(tenant: Tenant, gateway: str) -> str:

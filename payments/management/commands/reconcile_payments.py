@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mall.tenancy.models import Tenant
 from payments.models import ReconciliationRun
-from payments.services.reconciliation import reconcile
+from payments.reconciliation.services import reconcile
 
 
 class Command(BaseCommand):

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mall.api.errors import ApplicationError
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
-from payments.services.sandbox import sandbox_pay
+from payments.collection.sandbox import sandbox_pay
 
 
 class Command(BaseCommand):
