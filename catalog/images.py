@@ -21,6 +21,7 @@ from django.db.models import Max
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import Product, ProductImage
 from catalog.selectors import catalog_cache_changed
@@ -212,7 +213,7 @@ def product_image_add(
             f"{stem}_{THUMB_SIZES[name]}.{clean.ext}", ContentFile(data)
         )
     with transaction.atomic():
-        locked = Product.objects.for_tenant(tenant).select_for_update().get(pk=product.pk)
+        locked = lock_objects.product_qs_for_update(tenant=tenant, pk=product.pk).get()
         if position is None:
             top = (
                 ProductImage.objects.for_tenant(tenant)

@@ -31,6 +31,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import Sku, StockMovement
 from catalog.selectors import catalog_cache_changed
@@ -455,7 +456,7 @@ def stock_set(
         )
     with transaction.atomic():
         scoped = Sku.objects.for_tenant(tenant).filter(pk=sku_id)
-        row = scoped.select_for_update().values(*_ROW_FIELDS).first()
+        row = lock_objects.sku_qs_for_update(tenant=tenant, pk=sku_id).values(*_ROW_FIELDS).first()
         if row is None:
             raise _sku_missing(sku_id)
         if expected_version is not None and row["version"] != expected_version:

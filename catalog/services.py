@@ -16,6 +16,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import (
     PLATFORM_FIELDS,
@@ -299,7 +300,7 @@ def product_update(
     """Update fields; ``specs`` add names/values, ``skus`` upsert by id or code (stock untouched
     for existing SKUs: use the inventory endpoints)."""
     with transaction.atomic():
-        product = Product.objects.for_tenant(tenant).select_for_update().get(pk=product.pk)
+        product = lock_objects.product_qs_for_update(tenant=tenant, pk=product.pk).get()
         category_id = fields.pop("category_id", _MISSING)
         template_id = fields.pop("freight_template_id", _MISSING)
         _apply_fields(product, fields)
@@ -534,7 +535,7 @@ def product_specs_replace(
     created, the ones left out deleted (only if no SKU uses them; see ``product_specs_check``)."""
     specs = specs_normalise(specs)
     with transaction.atomic():
-        Product.objects.for_tenant(tenant).select_for_update().filter(pk=product.pk).first()
+        lock_objects.product_qs_for_update(tenant=tenant, pk=product.pk).first()
         product_specs_check(tenant=tenant, product=product, specs=specs)
         wanted = {s["name"]: s["values"] for s in specs}
         names = {n.name: n for n in SpecName.objects.for_tenant(tenant).filter(product=product)}

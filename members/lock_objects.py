@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from mall.tenancy.models import Tenant
-from members.models import Member
+from members.models import CardPurchase, Member, MemberCard
 
 
 def members_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[Member]:
@@ -17,3 +17,11 @@ def members_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[
         .filter(pk__in=sorted(set(ids)))
         .order_by("pk")
     )
+
+
+def card_purchase_qs_for_update(*, tenant: Tenant | int, reference: str) -> QuerySet[CardPurchase]:
+    return CardPurchase.objects.for_tenant(tenant).select_for_update().filter(reference=reference)
+
+
+def member_card_qs_for_update(*, tenant: Tenant | int, member_id: int) -> QuerySet[MemberCard]:
+    return MemberCard.objects.for_tenant(tenant).select_for_update().filter(member_id=member_id)

@@ -10,6 +10,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.db.models import Sum
 
+from distribution import lock_objects
 from distribution.models import (
     Binding,
     Commission,
@@ -203,6 +204,7 @@ def _rule_snapshot(rule: CommissionRule | None, distributor: Distributor, tier: 
 def commissions_create_for_order(*, order_id: int) -> int:
     """The order was paid: one pending commission per line and beneficiary tier. Idempotent
     (the order row lock serialises repeats; ``(order_line, tier)`` is unique)."""
+    from orders.lock_objects import order_qs_for_update
     from orders.models import Order, OrderLine
 
     tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
@@ -210,7 +212,7 @@ def commissions_create_for_order(*, order_id: int) -> int:
         return 0
     config = settings_get(tenant=tenant_id)
     with transaction.atomic():
-        order = Order.objects.for_tenant(tenant_id).select_for_update().get(pk=order_id)
+        order = order_qs_for_update(tenant=tenant_id, pk=order_id).get()
         if order.paid_at is None or order.status in (
             Order.Status.CANCELLED,
             Order.Status.REFUNDED,
@@ -328,6 +330,7 @@ def commissions_reverse_for_refund(
     line payable), so a line refunded in full reverses its commissions in full, to the fen.
     A settled commission is debited on the ledger (the balance may go negative and is offset
     by later commissions). Returns the number of commissions touched."""
+    from orders.lock_objects import order_qs_for_update
     from orders.models import Order
 
     tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
@@ -336,7 +339,7 @@ def commissions_reverse_for_refund(
     with transaction.atomic():
         # The order's lock orders this against the creation of its commissions: whichever
         # comes second sees the other (creation applies the refunds it finds).
-        Order.objects.for_tenant(tenant_id).select_for_update().filter(pk=order_id).first()
+        order_qs_for_update(tenant=tenant_id, pk=order_id).first()
         return _reverse_locked(
             tenant_id=tenant_id, order_id=order_id, line_refunds=line_refunds, refund_ref=refund_ref
         )
@@ -349,10 +352,9 @@ def _reverse_locked(
     from orders.models import OrderLine
 
     commissions = list(
-        Commission.objects.for_tenant(tenant_id)
-        .select_for_update()
-        .filter(order_id=order_id, order_line_id__in=list(line_refunds))
-        .order_by("pk")
+        lock_objects.commissions_of_lines_for_update(
+            tenant=tenant_id, order_id=order_id, line_ids=line_refunds
+        )
     )
     if not commissions:
         return 0

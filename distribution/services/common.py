@@ -7,6 +7,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from distribution import lock_objects
 from distribution.errors import DistributionErrorCode
 from distribution.models import DistributionSettings, Distributor
 from mall.api.errors import ApplicationError
@@ -48,8 +49,7 @@ def invalid_transition(entity: str, current: str, to: str) -> ApplicationError:
 
 
 def distributor_lock(*, tenant: Tenant | int, distributor_id: int) -> Distributor:
-    tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    return Distributor.objects.for_tenant(tenant_id).select_for_update().get(pk=distributor_id)
+    return lock_objects.distributor_for_update(tenant=tenant, pk=distributor_id)
 
 
 def plain(value: Any) -> Any:

@@ -21,6 +21,7 @@ from distribution.services.common import (
 )
 from mall.api.errors import ApplicationError, NotFoundError
 from mall.tenancy.models import Tenant
+from members.lock_objects import members_for_update
 from members.models import Member
 
 D = Distributor.Status
@@ -125,7 +126,7 @@ def distributor_apply(
     parent = inviter or _current_owner(tenant, member)
     status = D.PENDING if config.recruitment == R.APPROVAL else D.APPROVED
     with transaction.atomic():
-        Member.objects.for_tenant(tenant).select_for_update().filter(pk=member.pk).first()
+        members_for_update(tenant=tenant, ids=[member.pk]).first()
         existing = Distributor.objects.for_tenant(tenant).filter(member=member).first()
         if existing is not None and existing.status != D.REJECTED:
             raise ApplicationError(
@@ -308,7 +309,7 @@ def binding_bind(
     config = settings_require_enabled(tenant=tenant)
     distributor = distributor_by_code(tenant=tenant, code=code)
     with transaction.atomic():
-        Member.objects.for_tenant(tenant).select_for_update().filter(pk=member.pk).first()
+        members_for_update(tenant=tenant, ids=[member.pk]).first()
         return _bind_locked(
             tenant=tenant,
             config=config,

@@ -28,6 +28,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from distribution import lock_objects
 from distribution.errors import DistributionErrorCode
 from distribution.models import Distributor, LedgerEntry, Withdrawal
 from distribution.services.common import distributor_lock, invalid_transition, settings_get
@@ -118,9 +119,7 @@ def withdrawal_request(
 
 
 def _lock(tenant: Tenant, withdrawal_id: int) -> Withdrawal:
-    found = (
-        Withdrawal.objects.for_tenant(tenant).select_for_update().filter(pk=withdrawal_id).first()
-    )
+    found = lock_objects.withdrawal_qs_for_update(tenant=tenant, pk=withdrawal_id).first()
     if found is None:
         raise NotFoundError(_("Withdrawal not found."))
     return found

@@ -23,6 +23,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from mall import lock_objects
 from mall.followups.models import FollowUp
 from mall.tenancy.models import Tenant
 
@@ -69,7 +70,7 @@ def follow_up(
     now = timezone.now()
     values = {"task": task, "kwargs": kwargs or {}}
     with transaction.atomic():
-        row = FollowUp.objects.for_tenant(tenant_id).select_for_update().filter(key=key).first()
+        row = lock_objects.followup_qs_for_update(tenant=tenant_id, key=key).first()
         if row is None:
             try:
                 with transaction.atomic():
@@ -77,7 +78,7 @@ def follow_up(
                         tenant_id=tenant_id, key=key, due_at=now, **values
                     )
             except IntegrityError:  # recorded meanwhile by a concurrent transaction
-                row = FollowUp.objects.for_tenant(tenant_id).select_for_update().get(key=key)
+                row = lock_objects.followup_qs_for_update(tenant=tenant_id, key=key).get()
         if row.status != S.PENDING or row.kwargs != values["kwargs"] or row.task != task:
             if row.status != S.PENDING:
                 row.attempts = 0

@@ -27,6 +27,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from mall import lock_objects
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Staff, StaffInvitation, Tenant
 
@@ -159,12 +160,9 @@ def _invalid() -> ApplicationError:
 
 def _accept_locked(*, raw_token: str, user_for: Callable[[StaffInvitation], Any]) -> Staff:
     with transaction.atomic():
-        invitation = (
-            StaffInvitation.objects.select_for_update()
-            .select_related("tenant")
-            .filter(token_hash=StaffInvitation.hash_token(raw_token))
-            .first()
-        )
+        invitation = lock_objects.invitation_qs_for_update(
+            token_hash=StaffInvitation.hash_token(raw_token)
+        ).first()
         now = timezone.now()
         if (
             invitation is None

@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from mall import lock_objects
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
@@ -113,12 +114,7 @@ def tenant_create(
 
 def alipay_channel_for_update(*, tenant: Tenant | int, app_id: str) -> Channel:
     """The tenant's Alipay channel with this app id, locked (call inside a transaction)."""
-    channel = (
-        Channel.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(platform=Channel.Platform.ALIPAY, app_id=app_id)
-        .first()
-    )
+    channel = lock_objects.alipay_channel_qs_for_update(tenant=tenant, app_id=app_id).first()
     if channel is None:
         raise InvalidInputError(
             "channel_not_found",

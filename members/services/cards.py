@@ -97,12 +97,9 @@ def card_purchase_mark_paid(
     """
     now = timezone.now()
     with transaction.atomic():
-        purchase = (
-            CardPurchase.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(reference=reference)
-            .first()
-        )
+        purchase = lock_objects.card_purchase_qs_for_update(
+            tenant=tenant, reference=reference
+        ).first()
         if purchase is None:
             return False
         if purchase.status == CardPurchase.Status.PAID:
@@ -117,12 +114,9 @@ def card_purchase_mark_paid(
         if amount is not None and amount != purchase.price:
             return False
         lock_objects.members_for_update(tenant=tenant, ids=[purchase.member_id]).first()
-        card = (
-            MemberCard.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(member_id=purchase.member_id)
-            .first()
-        )
+        card = lock_objects.member_card_qs_for_update(
+            tenant=tenant, member_id=purchase.member_id
+        ).first()
         length = timedelta(days=purchase.duration_days)
         if card is None:
             start = now
@@ -163,21 +157,15 @@ def card_purchase_mark_refunded(*, tenant: Tenant, reference: str) -> CardPurcha
     is taken off the member's card (which ends now if nothing is left)."""
     now = timezone.now()
     with transaction.atomic():
-        purchase = (
-            CardPurchase.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(reference=reference)
-            .first()
-        )
+        purchase = lock_objects.card_purchase_qs_for_update(
+            tenant=tenant, reference=reference
+        ).first()
         if purchase is None or purchase.status != CardPurchase.Status.PAID:
             return purchase  # unknown, or already refunded: nothing (more) to take back
         lock_objects.members_for_update(tenant=tenant, ids=[purchase.member_id]).first()
-        card = (
-            MemberCard.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(member_id=purchase.member_id)
-            .first()
-        )
+        card = lock_objects.member_card_qs_for_update(
+            tenant=tenant, member_id=purchase.member_id
+        ).first()
         if card is not None:
             card.ends_at = max(card.ends_at - timedelta(days=purchase.duration_days), now)
             card.save(update_fields=["ends_at", "updated_at"])

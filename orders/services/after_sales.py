@@ -33,6 +33,7 @@ from mall.followups.services import follow_up
 from mall.money import allocate
 from mall.tenancy.models import Tenant
 from members.models import Member
+from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.models import AfterSale, AfterSaleLine, Order, OrderLine
 from orders.services.common import (
@@ -246,9 +247,7 @@ def _capped_allocation(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:
 
 
 def _lock(tenant: Tenant, after_sale_id: int) -> AfterSale:
-    after_sale = (
-        AfterSale.objects.for_tenant(tenant).select_for_update().filter(pk=after_sale_id).first()
-    )
+    after_sale = lock_objects.after_sale_qs_for_update(tenant=tenant, pk=after_sale_id).first()
     if after_sale is None:
         raise ApplicationError(
             OrderErrorCode.AFTER_SALE_NOT_FOUND, _("After-sale not found."), status_code=404

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError
 from mall.tenancy.models import Tenant
+from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.models import AfterSale, AfterSaleEvent, Order, OrderEvent
 
@@ -72,7 +73,7 @@ def after_sale_event_add(
 
 def order_lock(*, tenant: Tenant | int, order_id: int) -> Order:
     """The order row, locked until the end of the transaction (404 when not this tenant's)."""
-    order = Order.objects.for_tenant(tenant).select_for_update().filter(pk=order_id).first()
+    order = lock_objects.order_qs_for_update(tenant=tenant, pk=order_id).first()
     if order is None:
         raise ApplicationError(
             OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404

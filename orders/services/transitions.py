@@ -25,6 +25,7 @@ from mall.followups.services import follow_up
 from mall.money import quantize
 from mall.tenancy.models import Tenant
 from members.models import Member
+from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.models import AfterSale, Fulfillment, Order, PointsUse
 from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
@@ -126,7 +127,7 @@ def order_mark_paid(
 
     now = now or timezone.now()
     with transaction.atomic():
-        order = Order.objects.for_tenant(tenant).select_for_update().filter(number=number).first()
+        order = lock_objects.order_by_number_qs_for_update(tenant=tenant, number=number).first()
         if order is None:
             return False
         if order.status != S.PENDING_PAYMENT:

@@ -13,6 +13,7 @@ from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
 from mall.tenancy.services import channel_alipay_keys_set
+from payments import lock_objects
 from payments.errors import PaymentErrorCode
 from payments.gateways.sandbox import generate_private_key_pem, public_pem_of
 from payments.models import Gateway, GatewayConfig
@@ -47,8 +48,8 @@ def gateway_config_set(*, tenant: Tenant, gateway: str, **values: Any) -> Gatewa
             "app_private_key": values.pop("private_key", None),
             "alipay_public_key": values.pop("public_key", None),
         }
-    config = GatewayConfig.objects.for_tenant(tenant).select_for_update().filter(
-        gateway=gateway
+    config = lock_objects.gateway_config_qs_for_update(
+        tenant=tenant, gateway=gateway
     ).first() or GatewayConfig(tenant=tenant, gateway=gateway)
     for name, value in values.items():
         if value is None:

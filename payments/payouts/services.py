@@ -27,6 +27,7 @@ from mall.money import quantize, to_fen
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
 from members.models import Member, MemberIdentity
+from payments import lock_objects
 from payments.common import new_out_no, notify_url
 from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
@@ -240,7 +241,7 @@ def payout_submit(*, payout_id: int) -> Payout:
 def payout_apply_state(*, payout_id: int, state: PayoutState, source: str) -> Payout:
     """Apply what the gateway says about a payout; final states apply exactly once."""
     with transaction.atomic():
-        payout = Payout.objects.select_for_update().select_related("tenant").get(pk=payout_id)
+        payout = lock_objects.payout_for_update(pk=payout_id)
         if payout.status in Payout.FINAL or state.state == "not_found":
             return payout
         if state.out_bill_no and state.out_bill_no != payout.out_bill_no:

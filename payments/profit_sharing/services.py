@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError
 from mall.money import ZERO, quantize, quantize_down, to_fen
 from mall.tenancy.models import Tenant
+from payments import lock_objects
 from payments.common import gateway_application_error, new_out_no
 from payments.errors import PaymentErrorCode
 from payments.gateways.base import GatewayError
@@ -185,19 +186,15 @@ def profit_sharing_receiver_add(
         )
     with transaction.atomic():
         # The WeChat configuration row serialises receiver changes of the tenant (the 30% sum).
-        GatewayConfig.objects.select_for_update().filter(pk=config.pk).first()
-        receiver, _created = ProfitSharingReceiver.objects.select_for_update().get_or_create(
+        lock_objects.gateway_config_qs_for_update(tenant=tenant, gateway=config.gateway).first()
+        receivers = lock_objects.profit_sharing_receivers_for_update(tenant=tenant)
+        receiver, _created = receivers.get_or_create(
             tenant=tenant,
             type=type,
             account=account,
             defaults={"name": name, "relation_type": relation_type, "share_rate": share_rate},
         )
-        others = (
-            ProfitSharingReceiver.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(is_active=True)
-            .exclude(pk=receiver.pk)
-        )
+        others = receivers.filter(is_active=True).exclude(pk=receiver.pk)
         total = sum((r.share_rate for r in others), Decimal("0")) + share_rate
         if total > MAX_PROFIT_SHARING_RATE:
             raise _rate_exceeded(total)
@@ -377,10 +374,8 @@ def profit_sharing_sync(
     if config is None:
         return order
     with transaction.atomic():
-        locked = (
-            ProfitSharingOrder.objects.select_for_update(skip_locked=True)
-            .filter(pk=order.pk, status=ProfitSharingOrder.Status.PROCESSING)
-            .first()
+        locked = lock_objects.profit_sharing_order_processing_skip_locked(
+            tenant=order.tenant_id, pk=order.pk
         )
         if locked is None:  # finished meanwhile, or another worker is talking to WeChat
             order.refresh_from_db()

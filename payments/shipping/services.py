@@ -28,6 +28,7 @@ from wechatpy.exceptions import WeChatClientException
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.tenancy.models import Channel, Tenant
+from payments import lock_objects
 from payments.errors import PaymentErrorCode
 from payments.models import Gateway, Payment, ShippingUpload
 
@@ -139,12 +140,9 @@ def _record(
     package: dict[str, Any],
     complete: bool,
 ) -> ShippingUpload:
-    upload = (
-        ShippingUpload.objects.for_tenant(tenant)
-        .select_for_update()
-        .filter(purpose=purpose, reference=reference)
-        .first()
-    )
+    upload = lock_objects.shipping_upload_qs_for_update(
+        tenant=tenant, purpose=purpose, reference=reference
+    ).first()
     if upload is None:
         upload = ShippingUpload.objects.create(
             tenant=tenant,

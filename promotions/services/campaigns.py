@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError
 from mall.money import quantize
 from mall.tenancy.models import Tenant
+from promotions import lock_objects
 from promotions.errors import PromotionErrorCode
 from promotions.models import Campaign, FlashSaleSku
 
@@ -34,7 +35,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 
 def _transition(*, tenant: Tenant, campaign: Campaign, to: str) -> Campaign:
     with transaction.atomic():
-        current = Campaign.objects.for_tenant(tenant).select_for_update().get(pk=campaign.pk)
+        current = lock_objects.campaign_qs_for_update(tenant=tenant, pk=campaign.pk).get()
         if current.status == to:
             return current  # idempotent
         if to not in TRANSITIONS[current.status]:
