@@ -498,6 +498,15 @@ class Commission(TenantOwnedModel):
         return self.amount - self.reversed_amount
 
 
+_C = Commission.Status
+COMMISSION_TRANSITIONS: dict[str, frozenset[str]] = {
+    _C.PENDING: frozenset({_C.SETTLED, _C.REVERSED}),
+    # A refund after settlement reverses a settled commission (debited on the ledger).
+    _C.SETTLED: frozenset({_C.REVERSED}),
+    _C.REVERSED: frozenset(),
+}
+
+
 class CommissionReversal(TenantOwnedModel):
     """What one refund (``refund_ref``) took back from one commission: exactly once."""
 

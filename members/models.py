@@ -255,6 +255,15 @@ class CardPurchase(TenantOwnedModel):
         return f"{self.reference} {self.plan_name} ({self.status})"
 
 
+_C = CardPurchase.Status
+CARD_PURCHASE_TRANSITIONS: dict[str, frozenset[str]] = {
+    _C.PENDING_PAYMENT: frozenset({_C.PAID, _C.CANCELLED}),
+    _C.PAID: frozenset({_C.REFUNDED}),
+    _C.CANCELLED: frozenset(),
+    _C.REFUNDED: frozenset(),
+}
+
+
 class MemberCard(TenantOwnedModel):
     """A member's paid membership: one per member; buying again extends it from its end."""
 

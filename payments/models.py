@@ -91,6 +91,23 @@ class GatewayConfig(TenantOwnedModel):
         return mask_secret(getattr(self, field) or "")
 
 
+class GatewayExchange(TenantOwnedModel):
+    """The fields every record of an exchange with a gateway carries (refunds, payouts,
+    shipping uploads, profit sharing): how often we asked, the last error, when."""
+
+    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
+    last_error = models.CharField(
+        max_length=500, blank=True, default="", verbose_name=_("last error")
+    )
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
+
+    class Meta:
+        abstract = True
+
+
 class Payment(TenantOwnedModel):
     """One attempt to collect money for a payable (``purpose`` + ``reference``) on a gateway."""
 
@@ -179,7 +196,7 @@ class Payment(TenantOwnedModel):
         return self.amount - self.refunded_amount
 
 
-TRANSITIONS: dict[str, frozenset[str]] = {
+PAYMENT_TRANSITIONS: dict[str, frozenset[str]] = {
     Payment.Status.CREATED: frozenset(
         {
             Payment.Status.PENDING,
@@ -199,7 +216,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
-class Refund(TenantOwnedModel):
+class Refund(GatewayExchange):
     """Money going back for a payment. ``request_ref`` makes requests idempotent."""
 
     class Status(models.TextChoices):
@@ -222,16 +239,8 @@ class Refund(TenantOwnedModel):
     gateway_refund_id = models.CharField(
         max_length=64, blank=True, default="", verbose_name=_("gateway refund id")
     )
-    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
-    last_error = models.CharField(
-        max_length=500, blank=True, default="", verbose_name=_("last error")
-    )
     raw_notification = models.JSONField(null=True, blank=True, verbose_name=_("raw notification"))
     refunded_at = models.DateTimeField(null=True, blank=True, verbose_name=_("refunded at"))
-    created_at = models.DateTimeField(
-        auto_now_add=True, db_index=True, verbose_name=_("created at")
-    )
-    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     AUTO_PREFIX = "auto:"
 
@@ -259,6 +268,17 @@ class Refund(TenantOwnedModel):
     @property
     def is_automatic(self) -> bool:
         return self.request_ref.startswith(self.AUTO_PREFIX)
+
+
+_R = Refund.Status
+REFUND_TRANSITIONS: dict[str, frozenset[str]] = {
+    _R.CREATED: frozenset({_R.PROCESSING, _R.SUCCEEDED, _R.FAILED}),
+    _R.PROCESSING: frozenset({_R.SUCCEEDED, _R.FAILED}),
+    # Retried (console, or a new submission); a gateway that reports success after we marked
+    # the refund failed is believed: the money went back.
+    _R.FAILED: frozenset({_R.PROCESSING, _R.SUCCEEDED}),
+    _R.SUCCEEDED: frozenset(),
+}
 
 
 class PaymentEvent(TenantOwnedModel):
@@ -295,7 +315,7 @@ class PaymentEvent(TenantOwnedModel):
         return f"{self.kind} {self.from_status}->{self.to_status}"
 
 
-class Payout(TenantOwnedModel):
+class Payout(GatewayExchange):
     """Money going out to a member (distributor withdrawals): WeChat Pay's merchant transfer
     to the member's balance (``mch_transfer_bills``) or the sandbox.
 
@@ -340,16 +360,8 @@ class Payout(TenantOwnedModel):
     fail_reason = models.CharField(
         max_length=200, blank=True, default="", verbose_name=_("fail reason")
     )
-    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
-    last_error = models.CharField(
-        max_length=500, blank=True, default="", verbose_name=_("last error")
-    )
     raw = models.JSONField(null=True, blank=True, verbose_name=_("raw"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
-    created_at = models.DateTimeField(
-        auto_now_add=True, db_index=True, verbose_name=_("created at")
-    )
-    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("payout")
@@ -382,7 +394,18 @@ class Payout(TenantOwnedModel):
         return f"{self.out_bill_no} {self.amount} ({self.status})"
 
 
-class ShippingUpload(TenantOwnedModel):
+_P = Payout.Status
+PAYOUT_TRANSITIONS: dict[str, frozenset[str]] = {
+    _P.CREATED: frozenset({_P.PROCESSING, _P.WAITING_CONFIRMATION, _P.SUCCEEDED, _P.FAILED}),
+    # WeChat's transfer states move between these until the member confirms (or it times out).
+    _P.PROCESSING: frozenset({_P.WAITING_CONFIRMATION, _P.SUCCEEDED, _P.FAILED}),
+    _P.WAITING_CONFIRMATION: frozenset({_P.PROCESSING, _P.SUCCEEDED, _P.FAILED}),
+    _P.SUCCEEDED: frozenset(),
+    _P.FAILED: frozenset(),
+}
+
+
+class ShippingUpload(GatewayExchange):
     """The shipping of a WeChat-paid payable, uploaded to WeChat's order shipping management
     (``/wxa/sec/order/upload_shipping_info``): WeChat keeps the merchant's funds until then.
 
@@ -418,18 +441,10 @@ class ShippingUpload(TenantOwnedModel):
     # Bumped by every change; an upload only marks the version it sent as accepted.
     version = models.PositiveIntegerField(default=1, verbose_name=_("version"))
     accepted_version = models.PositiveIntegerField(default=0, verbose_name=_("accepted version"))
-    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
-    last_error = models.CharField(
-        max_length=500, blank=True, default="", verbose_name=_("last error")
-    )
     next_attempt_at = models.DateTimeField(
         null=True, blank=True, db_index=True, verbose_name=_("next attempt at")
     )
     accepted_at = models.DateTimeField(null=True, blank=True, verbose_name=_("accepted at"))
-    created_at = models.DateTimeField(
-        auto_now_add=True, db_index=True, verbose_name=_("created at")
-    )
-    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("shipping upload")
@@ -451,6 +466,15 @@ class ShippingUpload(TenantOwnedModel):
             "reference": self.reference,
             "status": self.get_status_display(),
         }
+
+
+_U = ShippingUpload.Status
+SHIPPING_UPLOAD_TRANSITIONS: dict[str, frozenset[str]] = {
+    _U.PENDING: frozenset({_U.ACCEPTED, _U.FAILED}),
+    # A new shipment (or a retry from the console) makes it pending again.
+    _U.ACCEPTED: frozenset({_U.PENDING}),
+    _U.FAILED: frozenset({_U.PENDING}),
+}
 
 
 class ReconciliationRun(TenantOwnedModel):
@@ -584,7 +608,7 @@ class ProfitSharingReceiver(TenantOwnedModel):
         return f"{self.name or self.account} ({self.share_rate:.2%})"
 
 
-class ProfitSharingOrder(TenantOwnedModel):
+class ProfitSharingOrder(GatewayExchange):
     """The profit sharing of one paid WeChat payment of a completed payable
     (``/v3/profitsharing/orders``); ``receivers`` holds what each receiver gets (fen) and
     WeChat's result for it. One per payment; ``out_order_no`` unique per tenant."""
@@ -610,16 +634,8 @@ class ProfitSharingOrder(TenantOwnedModel):
     order_id = models.CharField(
         max_length=64, blank=True, default="", verbose_name=_("order id")
     )  # WeChat's
-    attempts = models.PositiveIntegerField(default=0, verbose_name=_("attempts"))
-    last_error = models.CharField(
-        max_length=500, blank=True, default="", verbose_name=_("last error")
-    )
     raw = models.JSONField(null=True, blank=True, verbose_name=_("raw"))
     finished_at = models.DateTimeField(null=True, blank=True, verbose_name=_("finished at"))
-    created_at = models.DateTimeField(
-        auto_now_add=True, db_index=True, verbose_name=_("created at")
-    )
-    updated_at = models.DateTimeField(auto_now=True, verbose_name=_("updated at"))
 
     class Meta:
         verbose_name = _("profit sharing order")
@@ -645,6 +661,14 @@ class ProfitSharingOrder(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.out_order_no} {self.amount} ({self.status})"
+
+
+_S = ProfitSharingOrder.Status
+PROFIT_SHARING_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.PROCESSING: frozenset({_S.FINISHED, _S.FAILED}),
+    _S.FINISHED: frozenset(),
+    _S.FAILED: frozenset(),
+}
 
 
 class OrderSettlement(TenantOwnedModel):

@@ -12,6 +12,7 @@ from django.db.models import Sum
 
 from distribution import lock_objects
 from distribution.models import (
+    COMMISSION_TRANSITIONS,
     Binding,
     Commission,
     CommissionReversal,
@@ -23,6 +24,7 @@ from distribution.services.common import settings_get
 from distribution.services.ledger import ledger_add
 from mall.money import ZERO, allocate, quantize, quantize_down
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply
 from members.models import Member
 
 SNAPSHOT_VERSION = 1
@@ -345,6 +347,13 @@ def commissions_reverse_for_refund(
         )
 
 
+def commission_transition(commission: Commission, to: str) -> bool:
+    """The one status change of a (locked) commission, checked against
+    ``COMMISSION_TRANSITIONS`` (409 when not allowed; ``False`` when already there). Settlement
+    moves many at once through the same table (``distribution.services.settlement``)."""
+    return transition_apply(commission, COMMISSION_TRANSITIONS, to, entity="commission")
+
+
 def _reverse_locked(
     *, tenant_id: int, order_id: int, line_refunds: dict[int, Decimal], refund_ref: str
 ) -> int:
@@ -403,8 +412,10 @@ def _reverse_locked(
             "reversed_amount": c.reversed_amount + delta,
             "reversed_base": c.reversed_base + delta_base,
         }
-        if c.reversed_amount + delta >= c.amount:
-            fields["status"] = Commission.Status.REVERSED
+        if c.reversed_amount + delta >= c.amount and commission_transition(
+            c, Commission.Status.REVERSED
+        ):
+            fields["status"] = c.status
         Commission.objects.filter(pk=c.pk).update(**fields)
         if was_settled and delta > 0:
             ledger_add(

@@ -29,10 +29,11 @@ from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from distribution.models import Commission, Distributor, LedgerEntry
+from distribution.models import COMMISSION_TRANSITIONS, Commission, Distributor, LedgerEntry
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
 from mall.money import ZERO, quantize
+from mall.transitions import transition_update
 
 DEFAULT_BATCH = 50_000
 
@@ -112,8 +113,12 @@ def _portable_pick_and_settle(
 ) -> list[tuple[int, int, int, Decimal]]:
     """Other databases (SQLite: one writer at a time): the same steps in three statements."""
     ids = commissions_due(tenant_id=tenant_id).order_by("pk").values("pk")[:batch_size]
-    settled = Commission.objects.filter(pk__in=ids, status=Commission.Status.PENDING).update(
-        status=Commission.Status.SETTLED, settled_at=now, settle_batch=token
+    settled = transition_update(
+        Commission.objects.filter(pk__in=ids),
+        COMMISSION_TRANSITIONS,
+        Commission.Status.SETTLED,
+        settled_at=now,
+        settle_batch=token,
     )
     if not settled:
         return []

@@ -18,8 +18,15 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import ApplicationError, NotFoundError
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply
 from members import lock_objects
-from members.models import CardPurchase, Member, MemberCard, MemberCardPlan
+from members.models import (
+    CARD_PURCHASE_TRANSITIONS,
+    CardPurchase,
+    Member,
+    MemberCard,
+    MemberCardPlan,
+)
 
 CARD_PURPOSE = "card"
 REFERENCE_PREFIX = "card:"
@@ -82,6 +89,12 @@ def card_purchase_create(*, tenant: Tenant, member: Member, plan_id: int) -> Car
     return purchase
 
 
+def card_purchase_transition(purchase: CardPurchase, to: str) -> bool:
+    """The one status change of a (locked) purchase, checked against
+    ``CARD_PURCHASE_TRANSITIONS`` (409 when not allowed; ``False`` when already there)."""
+    return transition_apply(purchase, CARD_PURCHASE_TRANSITIONS, to, entity="card purchase")
+
+
 def _is_expired(purchase: CardPurchase, now: datetime) -> bool:
     return purchase.status == CardPurchase.Status.PENDING_PAYMENT and purchase.expires_at <= now
 
@@ -107,7 +120,7 @@ def card_purchase_mark_paid(
         if purchase.status != CardPurchase.Status.PENDING_PAYMENT:
             return False
         if _is_expired(purchase, now):
-            purchase.status = CardPurchase.Status.CANCELLED
+            card_purchase_transition(purchase, CardPurchase.Status.CANCELLED)
             purchase.cancelled_at = now
             purchase.save(update_fields=["status", "cancelled_at", "updated_at"])
             return False
@@ -134,7 +147,7 @@ def card_purchase_mark_paid(
             card.ends_at = start + length
             card.plan_id = purchase.plan_id
         card.save()
-        purchase.status = CardPurchase.Status.PAID
+        card_purchase_transition(purchase, CardPurchase.Status.PAID)
         purchase.paid_at = now
         purchase.payment_reference = payment_reference[:64]
         purchase.period_start = start
@@ -169,7 +182,7 @@ def card_purchase_mark_refunded(*, tenant: Tenant, reference: str) -> CardPurcha
         if card is not None:
             card.ends_at = max(card.ends_at - timedelta(days=purchase.duration_days), now)
             card.save(update_fields=["ends_at", "updated_at"])
-        purchase.status = CardPurchase.Status.REFUNDED
+        card_purchase_transition(purchase, CardPurchase.Status.REFUNDED)
         purchase.refunded_at = now
         purchase.save(update_fields=["status", "refunded_at", "updated_at"])
     return purchase

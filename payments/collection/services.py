@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError
 from mall.money import to_fen
 from mall.tenancy.models import Channel, Tenant
+from mall.transitions import transition_allowed
 from members.models import Member, MemberIdentity
 from payments import lock_objects
 from payments.common import (
@@ -28,7 +29,7 @@ from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
 from payments.gateways.base import AlreadyPaid, GatewayError, TradeState
 from payments.gateways.config import config_for_gateway
-from payments.models import TRANSITIONS, Gateway, GatewayConfig, Payment, Refund
+from payments.models import PAYMENT_TRANSITIONS, Gateway, GatewayConfig, Payment, Refund
 from payments.refunds.services import refund_auto_create, refund_submit_later
 
 logger = logging.getLogger(__name__)
@@ -176,7 +177,7 @@ def _transition_simple(
     """A non-success transition (failed/closed) if allowed from the current status."""
     with transaction.atomic():
         locked = lock_objects.payment_for_update(tenant=payment.tenant_id, pk=payment.pk)
-        if to_status not in TRANSITIONS[locked.status]:
+        if not transition_allowed(PAYMENT_TRANSITIONS, locked.status, to_status):
             return False
         from_status = locked.status
         locked.status = to_status

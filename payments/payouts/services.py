@@ -26,6 +26,7 @@ from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply
 from members.models import Member, MemberIdentity
 from payments import lock_objects
 from payments.common import new_out_no, notify_url
@@ -33,7 +34,7 @@ from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
 from payments.gateways.base import GatewayError, PayoutState
 from payments.gateways.config import gateway_config_get
-from payments.models import Gateway, GatewayConfig, Payout
+from payments.models import PAYOUT_TRANSITIONS, Gateway, GatewayConfig, Payout
 from payments.purposes import payout_handler
 
 logger = logging.getLogger(__name__)
@@ -238,6 +239,12 @@ def payout_submit(*, payout_id: int) -> Payout:
         return payout
 
 
+def payout_transition(payout: Payout, to: str) -> bool:
+    """The one status change of a (locked) payout, checked against ``PAYOUT_TRANSITIONS``
+    (409 when not allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(payout, PAYOUT_TRANSITIONS, to, entity="payout")
+
+
 def payout_apply_state(*, payout_id: int, state: PayoutState, source: str) -> Payout:
     """Apply what the gateway says about a payout; final states apply exactly once."""
     with transaction.atomic():
@@ -258,7 +265,7 @@ def payout_apply_state(*, payout_id: int, state: PayoutState, source: str) -> Pa
             payout.raw = {**(payout.raw or {}), source: state.raw}
         handler = payout_handler(payout.purpose)
         if state.state == "succeeded":
-            payout.status = Payout.Status.SUCCEEDED
+            payout_transition(payout, Payout.Status.SUCCEEDED)
             payout.finished_at = timezone.now()
             payout.save()
             if handler is not None:
@@ -266,7 +273,7 @@ def payout_apply_state(*, payout_id: int, state: PayoutState, source: str) -> Pa
                     tenant=payout.tenant, reference=payout.reference, payout=payout
                 )
         elif state.state == "failed":
-            payout.status = Payout.Status.FAILED
+            payout_transition(payout, Payout.Status.FAILED)
             payout.fail_reason = state.fail_reason or "failed"
             payout.finished_at = timezone.now()
             payout.save()
@@ -275,11 +282,11 @@ def payout_apply_state(*, payout_id: int, state: PayoutState, source: str) -> Pa
                     tenant=payout.tenant, reference=payout.reference, payout=payout
                 )
         elif state.state == "waiting_confirmation":
-            payout.status = Payout.Status.WAITING_CONFIRMATION
+            payout_transition(payout, Payout.Status.WAITING_CONFIRMATION)
             payout.package_info = state.package_info or payout.package_info
             payout.save()
         else:
-            payout.status = Payout.Status.PROCESSING
+            payout_transition(payout, Payout.Status.PROCESSING)
             payout.save()
         if handler is None and payout.status in Payout.FINAL:
             logger.error("payout %s finished but no handler for %r", payout.pk, payout.purpose)

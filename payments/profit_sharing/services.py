@@ -29,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from mall.api.errors import ApplicationError
 from mall.money import ZERO, quantize, quantize_down, to_fen
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_update
 from payments import lock_objects
 from payments.common import gateway_application_error, new_out_no
 from payments.errors import PaymentErrorCode
@@ -36,6 +37,7 @@ from payments.gateways.base import GatewayError
 from payments.gateways.wechat import WeChatPayAdapter
 from payments.models import (
     MAX_PROFIT_SHARING_RATE,
+    PROFIT_SHARING_TRANSITIONS,
     Gateway,
     GatewayConfig,
     OrderSettlement,
@@ -260,17 +262,20 @@ def _rate_exceeded(rate: Decimal) -> ApplicationError:
 
 
 def _apply(order: ProfitSharingOrder, state: str, order_id: str, raw: dict, error: str) -> None:
+    """The one status change of a sharing order: a conditional UPDATE guarded by
+    ``PROFIT_SHARING_TRANSITIONS`` (a finished or failed order stays as it is)."""
     fields: dict = {"attempts": F("attempts") + 1, "last_error": error[:500]}
     if raw:
         fields["raw"] = raw
     if order_id:
         fields["order_id"] = order_id
+    mine = ProfitSharingOrder.objects.filter(pk=order.pk)
     if state in {"finished", "failed"}:
-        fields["status"] = state
-        fields["finished_at"] = timezone.now()
-    ProfitSharingOrder.objects.filter(
-        pk=order.pk, status=ProfitSharingOrder.Status.PROCESSING
-    ).update(**fields)
+        transition_update(
+            mine, PROFIT_SHARING_TRANSITIONS, state, finished_at=timezone.now(), **fields
+        )
+    else:
+        mine.filter(status=ProfitSharingOrder.Status.PROCESSING).update(**fields)
     order.refresh_from_db()
 
 

@@ -21,13 +21,14 @@ from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply, transition_update
 from payments import lock_objects
 from payments.common import event_add, handler_for, new_out_no, notify_url
 from payments.errors import PaymentErrorCode
 from payments.gateways import adapter_for
 from payments.gateways.base import GatewayError, RefundState
 from payments.gateways.config import config_for_gateway
-from payments.models import Gateway, Payment, Refund
+from payments.models import REFUND_TRANSITIONS, Gateway, Payment, Refund
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +48,12 @@ def _reserve(payment: Payment, amount: Decimal) -> None:
                 "requested": str(amount),
             },
         )
+
+
+def refund_transition(refund: Refund, to: str) -> bool:
+    """The one status change of a (locked) refund, checked against ``REFUND_TRANSITIONS``
+    (409 when not allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(refund, REFUND_TRANSITIONS, to, entity="refund")
 
 
 def refund_request(
@@ -233,9 +240,13 @@ def refund_submit_later(refund: Refund) -> None:
 def refund_submit(*, refund_id: int) -> Refund:
     """Send a created (or failed, on retry) refund to its gateway and apply the answer."""
     refund = Refund.objects.select_related("payment", "tenant").get(pk=refund_id)
-    claimed = Refund.objects.filter(
-        pk=refund.pk, status__in=[Refund.Status.CREATED, Refund.Status.FAILED]
-    ).update(status=Refund.Status.PROCESSING, attempts=F("attempts") + 1, last_error="")
+    claimed = transition_update(
+        Refund.objects.filter(pk=refund.pk),
+        REFUND_TRANSITIONS,
+        Refund.Status.PROCESSING,
+        attempts=F("attempts") + 1,
+        last_error="",
+    )
     if not claimed:
         return refund  # in flight or done
     refund.refresh_from_db()
@@ -280,7 +291,7 @@ def refund_finalise(
         if state.state == "succeeded":
             if state.amount_fen is not None and state.amount_fen != to_fen(refund.amount):
                 raise ValueError("refund amount differs from our record")
-            refund.status = Refund.Status.SUCCEEDED
+            refund_transition(refund, Refund.Status.SUCCEEDED)
             refund.refunded_at = timezone.now()
             refund.gateway_refund_id = state.gateway_refund_id or refund.gateway_refund_id
             refund.raw_notification = state.raw or refund.raw_notification
@@ -303,7 +314,7 @@ def refund_finalise(
         elif state.state == "failed":
             if refund.status == Refund.Status.FAILED:
                 return refund
-            refund.status = Refund.Status.FAILED
+            refund_transition(refund, Refund.Status.FAILED)
             refund.last_error = (state.message or "failed")[:500]
             refund.gateway_refund_id = state.gateway_refund_id or refund.gateway_refund_id
             refund.save()

@@ -28,9 +28,10 @@ from wechatpy.exceptions import WeChatClientException
 from mall.api.errors import ApplicationError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.tenancy.models import Channel, Tenant
+from mall.transitions import transition_apply, transition_update
 from payments import lock_objects
 from payments.errors import PaymentErrorCode
-from payments.models import Gateway, Payment, ShippingUpload
+from payments.models import SHIPPING_UPLOAD_TRANSITIONS, Gateway, Payment, ShippingUpload
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +88,12 @@ def _package(shipment: dict[str, Any], payment: Payment) -> dict[str, Any]:
     if phone:
         package["receiver_contact"] = phone
     return package
+
+
+def shipping_upload_transition(upload: ShippingUpload, to: str) -> bool:
+    """The one status change of a (locked) upload, checked against
+    ``SHIPPING_UPLOAD_TRANSITIONS`` (409 when not allowed; ``False`` when already there)."""
+    return transition_apply(upload, SHIPPING_UPLOAD_TRANSITIONS, to, entity="shipping upload")
 
 
 def shipping_info_upload_for(
@@ -163,7 +170,7 @@ def _record(
         upload.is_all_delivered = complete
         upload.logistics_type = LOGISTICS[kind]
         upload.payment = payment
-        upload.status = ShippingUpload.Status.PENDING
+        shipping_upload_transition(upload, ShippingUpload.Status.PENDING)
         upload.version += 1
         upload.attempts = 0
         upload.last_error = ""
@@ -267,15 +274,25 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
         logger.warning("shipping upload %s failed (attempt %s): %s", upload.pk, attempts, exc)
         final = attempts >= SHIPPING_MAX_ATTEMPTS
         delay = timedelta(minutes=min(2**attempts, 360))
-        ShippingUpload.objects.filter(pk=upload.pk, version=version).update(
-            status=ShippingUpload.Status.FAILED if final else ShippingUpload.Status.PENDING,
-            last_error=str(exc)[:500],
-            next_attempt_at=None if final else now + delay,
-        )
+        mine = ShippingUpload.objects.filter(pk=upload.pk, version=version)
+        if final:
+            transition_update(
+                mine,
+                SHIPPING_UPLOAD_TRANSITIONS,
+                ShippingUpload.Status.FAILED,
+                last_error=str(exc)[:500],
+                next_attempt_at=None,
+            )
+        else:
+            mine.filter(status=ShippingUpload.Status.PENDING).update(
+                last_error=str(exc)[:500], next_attempt_at=now + delay
+            )
     else:
         # Only the version we sent is accepted; a newer shipment keeps it pending.
-        ShippingUpload.objects.filter(pk=upload.pk, version=version).update(
-            status=ShippingUpload.Status.ACCEPTED,
+        transition_update(
+            ShippingUpload.objects.filter(pk=upload.pk, version=version),
+            SHIPPING_UPLOAD_TRANSITIONS,
+            ShippingUpload.Status.ACCEPTED,
             accepted_version=version,
             accepted_at=now,
             last_error="",

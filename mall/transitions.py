@@ -1,0 +1,76 @@
+"""Status machines: one ``TRANSITIONS`` table per status-bearing model and the one check that
+every transition service calls.
+
+A table maps each status to the statuses it may move to. A transition service (one per model,
+``<entity>_transition``) locks or holds the row, calls ``transition_apply`` and saves: a move to
+the status the row already has is a no-op (``False``: applying the same transition twice has
+no second effect), a move the table does not list is refused with a 409 ``ApplicationError``.
+Set-based moves (a guarded ``UPDATE``) take their guard from ``transition_sources``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.utils.translation import gettext_lazy as _
+
+from mall.api.errors import ConflictError
+
+Transitions = Mapping[str, frozenset[str]]
+
+INVALID_TRANSITION = "invalid_transition"
+
+
+def transition_allowed(transitions: Transitions, current: str, to: str) -> bool:
+    return to in transitions.get(current, frozenset())
+
+
+def transition_sources(transitions: Transitions, to: str) -> list[str]:
+    """The statuses a row may move to ``to`` from (the guard of a conditional ``UPDATE``)."""
+    return sorted(status for status, targets in transitions.items() if to in targets)
+
+
+def transition_check(
+    transitions: Transitions,
+    *,
+    entity: str,
+    current: str,
+    to: str,
+    code: str = INVALID_TRANSITION,
+) -> bool:
+    """``True``: a legal move; ``False``: already there; raises ``ConflictError`` otherwise."""
+    if current == to:
+        return False
+    if not transition_allowed(transitions, current, to):
+        raise ConflictError(
+            code,
+            _("A %(entity)s cannot go from %(current)s to %(to)s.")
+            % {"entity": entity, "current": current, "to": to},
+            details={"from": current, "to": to},
+        )
+    return True
+
+
+def transition_apply(
+    obj: Any,
+    transitions: Transitions,
+    to: str,
+    *,
+    entity: str,
+    code: str = INVALID_TRANSITION,
+) -> bool:
+    """Check the move of ``obj.status`` to ``to`` and set it (the caller saves, with the other
+    fields the move changes). Returns whether the status changed."""
+    changed = transition_check(transitions, entity=entity, current=obj.status, to=to, code=code)
+    if changed:
+        obj.status = to
+    return changed
+
+
+def transition_update(queryset: Any, transitions: Transitions, to: str, **fields: Any) -> int:
+    """The set-based move: a conditional ``UPDATE`` of the rows whose status may go to ``to``
+    (rows already there, or elsewhere, are left alone). Returns the number of rows moved."""
+    return queryset.filter(status__in=transition_sources(transitions, to)).update(
+        status=to, **fields
+    )
