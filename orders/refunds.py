@@ -41,6 +41,6 @@ def check_refund_for_after_sale(*, after_sale: Any) -> None:
 
 def refund_status_for_after_sale(*, after_sale: Any) -> str | None:
     """The payments refund of the after-sale: its status, or None when it was never created."""
-    from payments.refunds.services import refund_status_for
+    from payments.selectors import refund_status_for
 
     return refund_status_for(tenant=after_sale.tenant_id, request_ref=f"after_sale:{after_sale.pk}")

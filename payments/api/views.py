@@ -37,8 +37,9 @@ from payments.collection.notifications import (
 from payments.collection.sandbox import sandbox_payment_complete
 from payments.collection.services import payment_start
 from payments.errors import PaymentErrorCode
-from payments.models import Gateway, Payment, Payout
+from payments.models import Gateway
 from payments.payouts.services import payout_confirmation_params
+from payments.selectors import payout_for_member, sandbox_payment_for_member
 
 logger = logging.getLogger(__name__)
 
@@ -261,10 +262,8 @@ class SandboxCompleteView(MemberAPIView):
             raise ApplicationError(
                 PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."), status_code=403
             )
-        payment = (
-            Payment.objects.for_tenant(request.tenant)
-            .filter(out_trade_no=out_trade_no, member=self.member, gateway=Gateway.SANDBOX)
-            .first()
+        payment = sandbox_payment_for_member(
+            tenant=request.tenant, member=self.member, out_trade_no=out_trade_no
         )
         if payment is None:
             raise NotFoundError(_("No such sandbox payment."), code=ErrorCode.NOT_FOUND)
@@ -294,10 +293,8 @@ class PayoutDetailView(MemberAPIView):
         responses={200: PayoutOutputSerializer, 404: OpenApiResponse(description="no such payout")},
     )
     def get(self, request: Request, out_bill_no: str) -> Response:
-        payout = (
-            Payout.objects.for_tenant(request.tenant)
-            .filter(out_bill_no=out_bill_no, member=self.member)
-            .first()
+        payout = payout_for_member(
+            tenant=request.tenant, member=self.member, out_bill_no=out_bill_no
         )
         if payout is None:
             raise NotFoundError(_("No such payout."), code=ErrorCode.NOT_FOUND)

@@ -45,6 +45,7 @@ from payments.models import (
     ProfitSharingOrder,
     ProfitSharingReceiver,
 )
+from payments.selectors import payments_accepted
 
 logger = logging.getLogger(__name__)
 
@@ -77,16 +78,7 @@ def fee_rate_for(*, tenant: Tenant, gateway: str) -> Decimal:
 
 
 def _paid(tenant: Tenant, purpose: str, reference: str) -> list[Payment]:
-    return list(
-        Payment.objects.for_tenant(tenant)
-        .filter(
-            purpose=purpose,
-            reference=reference,
-            status=Payment.Status.SUCCEEDED,
-            purpose_accepted=True,
-        )
-        .order_by("id")
-    )
+    return list(payments_accepted(tenant=tenant, purpose=purpose, reference=reference))
 
 
 def _commissions(tenant: Tenant, purpose: str, reference: str) -> Decimal:

@@ -29,6 +29,7 @@ from payments.gateways import adapter_for
 from payments.gateways.base import GatewayError, RefundState
 from payments.gateways.config import config_for_gateway
 from payments.models import REFUND_TRANSITIONS, Gateway, Payment, Refund
+from payments.selectors import payment_accepted_last
 
 logger = logging.getLogger(__name__)
 
@@ -139,17 +140,7 @@ def refund_check(
     amount = _valid_request(amount, request_ref)
     if _existing(tenant, request_ref, purpose, reference, amount) is not None:
         return  # asking again is the same refund
-    payment = (
-        Payment.objects.for_tenant(tenant)
-        .filter(
-            purpose=purpose,
-            reference=reference,
-            status=Payment.Status.SUCCEEDED,
-            purpose_accepted=True,
-        )
-        .order_by("pk")
-        .last()
-    )
+    payment = payment_accepted_last(tenant=tenant, purpose=purpose, reference=reference)
     if payment is None:
         raise ConflictError(
             PaymentErrorCode.NOTHING_PAID, _("Nothing was paid for this; nothing to refund.")
@@ -164,16 +155,6 @@ def refund_check(
                 "requested": str(amount),
             },
         )
-
-
-def refund_status_for(*, tenant: Tenant | int, request_ref: str) -> str | None:
-    """The status of the refund asked for with ``request_ref`` (None: never created)."""
-    return (
-        Refund.objects.for_tenant(tenant)
-        .filter(request_ref=request_ref)
-        .values_list("status", flat=True)
-        .first()
-    )
 
 
 def _existing(

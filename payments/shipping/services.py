@@ -32,6 +32,7 @@ from mall.transitions import transition_apply, transition_update
 from payments import lock_objects
 from payments.errors import PaymentErrorCode
 from payments.models import SHIPPING_UPLOAD_TRANSITIONS, Gateway, Payment, ShippingUpload
+from payments.selectors import payment_accepted_last
 
 logger = logging.getLogger(__name__)
 
@@ -111,17 +112,7 @@ def shipping_info_upload_for(
             PaymentErrorCode.SHIPPING_NOT_APPLICABLE,
             _("Shipment kind must be express, same_city or pickup."),
         )
-    payment = (
-        Payment.objects.for_tenant(tenant)
-        .filter(
-            purpose=purpose,
-            reference=reference,
-            status=Payment.Status.SUCCEEDED,
-            purpose_accepted=True,
-        )
-        .order_by("-pk")
-        .first()
-    )
+    payment = payment_accepted_last(tenant=tenant, purpose=purpose, reference=reference)
     if payment is None or payment.gateway not in (Gateway.WECHAT, Gateway.SANDBOX):
         return None
     package = _package(shipment, payment)
