@@ -19,7 +19,7 @@ from distribution.services.common import (
     settings_get,
     settings_require_enabled,
 )
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 
@@ -99,9 +99,7 @@ def distributor_apply(
         inviter = distributor_by_code(tenant=tenant, code=invite_code)
         if inviter.member_id == member.pk:
             raise ApplicationError(
-                DistributionErrorCode.SELF_BINDING,
-                _("You cannot invite yourself."),
-                status_code=422,
+                DistributionErrorCode.SELF_BINDING, _("You cannot invite yourself.")
             )
     elif config.recruitment == R.INVITATION:
         raise ApplicationError(
@@ -110,7 +108,6 @@ def distributor_apply(
                 "This shop recruits distributors by invitation only: "
                 "a distributor's code is needed."
             ),
-            status_code=422,
         )
     if config.recruitment == R.SPENDING:
         spent = member_spent(tenant=tenant, member=member)
@@ -120,7 +117,6 @@ def distributor_apply(
                 _("Distributors must have spent at least %(recruitment_min_spent)s.")
                 % {"recruitment_min_spent": config.recruitment_min_spent},
                 details={"spent": str(spent), "required": str(config.recruitment_min_spent)},
-                status_code=422,
             )
     parent = inviter or _current_owner(tenant, member)
     status = D.PENDING if config.recruitment == R.APPROVAL else D.APPROVED
@@ -128,11 +124,10 @@ def distributor_apply(
         Member.objects.for_tenant(tenant).select_for_update().filter(pk=member.pk).first()
         existing = Distributor.objects.for_tenant(tenant).filter(member=member).first()
         if existing is not None and existing.status != D.REJECTED:
-            raise ApplicationError(
+            raise ConflictError(
                 DistributionErrorCode.ALREADY_DISTRIBUTOR,
                 _("You already are (or asked to be) a distributor."),
                 details={"status": existing.status},
-                status_code=409,
             )
         if existing is None:
             for _attempt in range(5):
@@ -177,9 +172,7 @@ def _approve_locked(*, tenant: Tenant, distributor: Distributor, now: datetime, 
     parent = distributor.parent
     if parent is not None and f"/{distributor.pk}/" in parent.path:
         raise ApplicationError(
-            DistributionErrorCode.BINDING_CYCLE,
-            _("A distributor can never be its own ancestor."),
-            status_code=422,
+            DistributionErrorCode.BINDING_CYCLE, _("A distributor can never be its own ancestor.")
         )
     path = f"{parent.path if parent else '/'}{distributor.pk}/"
     Distributor.objects.filter(pk=distributor.pk).update(
@@ -257,14 +250,13 @@ def _bind_locked(
     """(binding, changed). The member row is locked by the caller."""
     if distributor.member_id == member.pk:
         raise ApplicationError(
-            DistributionErrorCode.SELF_BINDING, _("You cannot bind to yourself."), status_code=422
+            DistributionErrorCode.SELF_BINDING, _("You cannot bind to yourself.")
         )
     own = Distributor.objects.for_tenant(tenant).filter(member=member).first()
     if own is not None and (f"/{own.pk}/" in distributor.path):
         raise ApplicationError(
             DistributionErrorCode.BINDING_CYCLE,
             _("You cannot bind to a distributor of your own team."),
-            status_code=422,
         )
     current = Binding.objects.for_tenant(tenant).filter(customer=member, is_current=True).first()
     if current is not None:

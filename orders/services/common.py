@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from orders.errors import OrderErrorCode
 from orders.models import AfterSale, AfterSaleEvent, Order, OrderEvent
@@ -74,9 +74,7 @@ def order_lock(*, tenant: Tenant | int, order_id: int) -> Order:
     """The order row, locked until the end of the transaction (404 when not this tenant's)."""
     order = Order.objects.for_tenant(tenant).select_for_update().filter(pk=order_id).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 
@@ -94,7 +92,7 @@ KINDS = {"order": _("order"), "after-sale": _("after-sale")}
 
 
 def invalid_transition(kind: str, current: str, target: str) -> ApplicationError:
-    return ApplicationError(
+    return ConflictError(
         OrderErrorCode.INVALID_TRANSITION,
         _("A %(current)s %(kind)s cannot become %(target)s.")
         % {
@@ -103,5 +101,4 @@ def invalid_transition(kind: str, current: str, target: str) -> ApplicationError
             "target": status_word(target),
         },
         details={"from": current, "to": target},
-        status_code=409,
     )

@@ -17,7 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
+from mall.api.errors import (
+    ConflictError,
+    ErrorCode,
+    ForbiddenError,
+    NotFoundError,
+)
 from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
@@ -251,9 +256,7 @@ class SandboxCompleteView(MemberAPIView):
     )
     def post(self, request: Request, out_trade_no: str) -> Response:
         if not sandbox_allowed():
-            raise ApplicationError(
-                PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."), status_code=403
-            )
+            raise ForbiddenError(PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."))
         payment = (
             Payment.objects.for_tenant(request.tenant)
             .filter(out_trade_no=out_trade_no, member=self.member, gateway=Gateway.SANDBOX)
@@ -263,7 +266,7 @@ class SandboxCompleteView(MemberAPIView):
             raise NotFoundError(_("No such sandbox payment."), code=ErrorCode.NOT_FOUND)
         answer = services.sandbox_payment_complete(tenant=request.tenant, payment=payment)
         if not answer.ok:
-            raise ApplicationError("sandbox_failed", answer.message, status_code=409)
+            raise ConflictError("sandbox_failed", answer.message)
         payment.refresh_from_db()
         return Response(
             SandboxCompleteOutputSerializer(

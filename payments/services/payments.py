@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.money import to_fen
 from mall.tenancy.models import Channel, Tenant
 from members.models import Member, MemberIdentity
@@ -57,7 +57,6 @@ def config_for_gateway(*, tenant: Tenant, gateway: str) -> GatewayConfig:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
             _("This shop does not accept %(gateway)s payments.") % {"gateway": gateway},
-            status_code=422,
         )
     return config
 
@@ -78,7 +77,6 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
             _("This mini program is not bound to the shop's payment account."),
-            status_code=422,
         )
     identity = (
         MemberIdentity.objects.for_tenant(tenant)
@@ -91,7 +89,6 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
             PaymentErrorCode.PAYER_UNKNOWN,
             _("Log in through the %(gateway)s mini program to pay with %(gateway)s.")
             % {"gateway": config.gateway},
-            status_code=422,
         )
     return identity.openid
 
