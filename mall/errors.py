@@ -1,9 +1,9 @@
 """Domain errors: what went wrong, never how it travels.
 
 Services, selectors, gateways, tasks, commands and the console raise these; nothing here knows
-HTTP (no DRF, no ``django.http``). The API's one exception handler
-(``mall.api.errors.exception_handler``) maps each kind to its status and renders the contract's
-shape ``{"error": {"code", "message", "details"}}``; the console shows ``message``.
+HTTP (no DRF, no ``django.http``). The API's one exception handler (``exception_handler`` in
+``mall/api/errors.py``) maps each kind to its status and renders the contract's shape
+``{"error": {"code", "message", "details"}}``; the console shows ``message``.
 
 An error is one of a few *kinds* (a subclass), chosen by meaning:
 
