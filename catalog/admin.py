@@ -38,7 +38,6 @@ from catalog.models import (
     Sku,
     StockMovement,
 )
-from mall.api.errors import ApplicationError
 from mall.console.admin import (
     ALL_ROLES,
     FORMFIELD_OVERRIDES,
@@ -46,6 +45,7 @@ from mall.console.admin import (
     TenantScopedTabularInline,
 )
 from mall.console.site import console_site
+from mall.errors import ApplicationError
 from mall.tenancy.models import Staff
 
 Role = Staff.Role

@@ -25,7 +25,7 @@ from catalog.images import _read_bounded, image_clean
 from catalog.inventory import MAX_QUANTITY
 from catalog.models import Product, Sku
 from catalog.richtext import description_sanitize
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 
 MAX_UPLOAD_FILES = 10
 

@@ -1,4 +1,4 @@
-"""Error codes of the catalog (rendered by mall.api.errors)."""
+"""Error codes of the catalog (raised with the kinds of ``mall.errors``)."""
 
 from __future__ import annotations
 

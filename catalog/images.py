@@ -25,7 +25,7 @@ from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import Product, ProductImage
 from catalog.selectors import catalog_cache_changed
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, InvalidInputError
 from mall.tenancy.models import Tenant
 
 ALLOWED_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "png"}
@@ -61,16 +61,13 @@ class CleanImage:
 
 
 def _too_large(message: str, **details: object) -> ApplicationError:
-    return ApplicationError(
-        CatalogErrorCode.IMAGE_TOO_LARGE, message, details=dict(details), status_code=400
-    )
+    return InvalidInputError(CatalogErrorCode.IMAGE_TOO_LARGE, message, details=dict(details))
 
 
 def _invalid() -> ApplicationError:
-    return ApplicationError(
+    return InvalidInputError(
         CatalogErrorCode.INVALID_IMAGE,
         _("The file is not a supported image (JPEG, PNG, WebP or GIF)."),
-        status_code=400,
     )
 
 

@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from catalog.errors import CatalogErrorCode
 from catalog.models import PLATFORM_FIELDS, Category, Product, Sku
 from catalog.services import product_create, product_update
-from mall.api.errors import ApplicationError
+from mall.errors import InvalidInputError
 from mall.tenancy.models import Tenant
 
 REQUIRED = ("product_ref", "title", "sku_code", "price")
@@ -54,13 +54,12 @@ class ImportResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-class ImportInvalid(ApplicationError):
+class ImportInvalid(InvalidInputError):
     def __init__(self, errors: list[RowError]) -> None:
         super().__init__(
             CatalogErrorCode.IMPORT_INVALID,
             f"{len(errors)} problem(s) found; nothing was imported.",
             details={"errors": [e.as_dict() for e in errors]},
-            status_code=400,
         )
         self.errors = errors
 

@@ -35,7 +35,7 @@ from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import Sku, StockMovement
 from catalog.selectors import catalog_cache_changed
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
 from mall.tenancy.models import Tenant
@@ -61,9 +61,7 @@ def _lines(lines: Iterable[StockLine | tuple[int, int]] | Mapping[int, int]) -> 
         _check_quantity(quantity)
         merged[int(sku_id)] = merged.get(int(sku_id), 0) + quantity
     if not merged:
-        raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY, _("No lines to move."), status_code=400
-        )
+        raise InvalidInputError(CatalogErrorCode.INVALID_QUANTITY, _("No lines to move."))
     return [StockLine(sku_id, qty) for sku_id, qty in sorted(merged.items())]
 
 
@@ -73,20 +71,16 @@ def _check_quantity(quantity: int) -> None:
         or isinstance(quantity, bool)
         or not 0 < quantity <= MAX_QUANTITY
     ):
-        raise ApplicationError(
+        raise InvalidInputError(
             CatalogErrorCode.INVALID_QUANTITY,
             _("Quantity must be a whole number between 1 and %(max)d.") % {"max": MAX_QUANTITY},
             details={"quantity": quantity},
-            status_code=400,
         )
 
 
 def _sku_missing(sku_id: int) -> ApplicationError:
-    return ApplicationError(
-        CatalogErrorCode.SKU_NOT_FOUND,
-        _("SKU not found."),
-        details={"sku_id": sku_id},
-        status_code=404,
+    return NotFoundError(
+        _("SKU not found."), code=CatalogErrorCode.SKU_NOT_FOUND, details={"sku_id": sku_id}
     )
 
 
@@ -115,11 +109,10 @@ def _out_of_stock(short: list[tuple[int, int, int]]) -> ApplicationError:
         {"sku_id": sku_id, "requested": requested, "available": available}
         for sku_id, requested, available in short
     ]
-    return ApplicationError(
+    return ConflictError(
         CatalogErrorCode.OUT_OF_STOCK,
         _("Not enough stock."),
         details={**skus[0], "skus": skus} if len(skus) > 1 else skus[0],
-        status_code=409,
     )
 
 
@@ -356,10 +349,8 @@ def stock_reserve(
 ) -> list[StockMovement]:
     """Reserve stock for an order (all lines or none); repeat-safe per ``reference``."""
     if not reference:
-        raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY,
-            _("A reservation needs a reference."),
-            status_code=400,
+        raise InvalidInputError(
+            CatalogErrorCode.INVALID_QUANTITY, _("A reservation needs a reference.")
         )
     return _move_lines(
         tenant=tenant, lines=lines, sign=-1, reason=Reason.RESERVE, reference=reference
@@ -376,11 +367,10 @@ def stock_release(*, tenant: Tenant, reference: str, note: str = "") -> list[Sto
             .values_list("sku_id", "quantity")
         )
         if not reference or not reserved:
-            raise ApplicationError(
+            raise ConflictError(
                 CatalogErrorCode.NOTHING_TO_RELEASE,
                 _("Nothing is reserved under this reference."),
                 details={"reference": reference},
-                status_code=409,
             )
         return _move_many(
             tenant_id=tenant.pk,
@@ -422,10 +412,11 @@ def stock_adjust(
 ) -> StockMovement:
     """A manual +/- correction with a reason; never below zero."""
     if not isinstance(delta, int) or isinstance(delta, bool) or delta == 0:
-        raise ApplicationError(
-            CatalogErrorCode.INVALID_QUANTITY, _("The change must be a non-zero whole number."),
-            details={"delta": delta}, status_code=400,
-        )  # fmt: skip
+        raise InvalidInputError(
+            CatalogErrorCode.INVALID_QUANTITY,
+            _("The change must be a non-zero whole number."),
+            details={"delta": delta},
+        )
     _check_quantity(abs(delta))
     [movement] = _move_many(
         tenant_id=tenant.pk, deltas={int(sku_id): delta}, reason=Reason.ADJUST,
@@ -448,11 +439,10 @@ def stock_set(
     Returns the SKU's new ``{id, stock, version}`` and the movement (None if unchanged).
     """
     if not isinstance(stock, int) or isinstance(stock, bool) or not 0 <= stock <= MAX_QUANTITY:
-        raise ApplicationError(
+        raise InvalidInputError(
             CatalogErrorCode.INVALID_QUANTITY,
             _("Stock must be a whole number between 0 and %(max)d.") % {"max": MAX_QUANTITY},
             details={"stock": stock},
-            status_code=400,
         )
     with transaction.atomic():
         scoped = Sku.objects.for_tenant(tenant).filter(pk=sku_id)
@@ -460,7 +450,7 @@ def stock_set(
         if row is None:
             raise _sku_missing(sku_id)
         if expected_version is not None and row["version"] != expected_version:
-            raise ApplicationError(
+            raise ConflictError(
                 CatalogErrorCode.VERSION_CONFLICT,
                 _("The SKU changed since you read it; read it again and retry."),
                 details={
@@ -469,7 +459,6 @@ def stock_set(
                     "current_version": row["version"],
                     "stock": row["stock"],
                 },
-                status_code=409,
             )
         delta = stock - row["stock"]
         if delta == 0:

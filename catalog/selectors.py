@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -23,7 +23,6 @@ from catalog.models import (
     SpecValue,
     specs_label_of,
 )
-from mall.api.renderers import JSONRenderer
 from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
 from mall.tenancy.models import Tenant
 from mall.versions import cache_version, version_bump
@@ -289,22 +288,15 @@ def _money(value: Decimal | None) -> str | None:
 
 @dataclass(frozen=True)
 class ProductListPage:
-    """One page of the shopper list: ``items`` as cached, ``items_json`` the same items as the
-    API answers them when no item-level price applies (each with ``original_price`` equal to
-    its ``price``), JSON-encoded once when the page is cached; ``versions`` the values of the
-    extra version keys asked for, read in the same round trip as the page."""
+    """One page of the shopper list: ``items`` as cached; ``items_json`` the caller's encoding
+    of them (``encode(items)``, computed once when the page is cached and cached with it; None
+    without ``encode``); ``versions`` the values of the extra version keys asked for, read in
+    the same round trip as the page."""
 
     count: int
     items: list[dict[str, Any]]
-    items_json: bytes
+    items_json: bytes | None
     versions: tuple[int, ...] = ()
-
-
-_json_renderer = JSONRenderer()
-
-
-def _items_json(items: list[dict[str, Any]]) -> bytes:
-    return _json_renderer.render([{**item, "original_price": item["price"]} for item in items])
 
 
 def product_list_page_for_shopper(
@@ -319,12 +311,15 @@ def product_list_page_for_shopper(
     page: int = 1,
     page_size: int = 20,
     version_keys: Sequence[str] = (),
+    encode: Callable[[list[dict[str, Any]]], bytes] | None = None,
 ) -> ProductListPage:
     """The page (count, items, encoded items). Pages are cached under the tenant's listing
     version, which product/category changes and stock reaching or leaving zero bump (see
     catalog.inventory); sales counts and sort order may lag by up to ``PRODUCT_PAGE_CACHE_TTL``
     seconds. ``version_keys`` (e.g. the pricing versions the caller needs next) are read in the
-    same ``MGET`` as the page, so a warm list costs one Redis round trip."""
+    same ``MGET`` as the page, so a warm list costs one Redis round trip. ``encode`` (the API's
+    encoding of the items as it answers them) runs when the page is cached, and its bytes are
+    cached with the page, so a warm list does not encode the items again."""
     filters = f"{platform}|{category_id}|{q}|{min_price}|{max_price}"
     digest = hashlib.sha1(filters.encode(), usedforsecurity=False).hexdigest()
     version_key = _listing_version_key(tenant.pk)
@@ -339,8 +334,9 @@ def product_list_page_for_shopper(
         version = cache.get_or_set(version_key, 1, None)
     cached = found.get(page_key)
     if cached is not None and len(cached) == 4 and cached[0] == version:
+        encoded = cached[3] if cached[3] is not None or encode is None else encode(cached[2])
         return ProductListPage(
-            count=cached[1], items=cached[2], items_json=cached[3], versions=versions
+            count=cached[1], items=cached[2], items_json=encoded, versions=versions
         )
     qs = product_filter_for_shopper(
         tenant=tenant,
@@ -351,7 +347,8 @@ def product_list_page_for_shopper(
         max_price=max_price,
     )
     if qs is None:
-        return ProductListPage(count=0, items=[], items_json=b"[]", versions=versions)
+        encoded = encode([]) if encode is not None else None
+        return ProductListPage(count=0, items=[], items_json=encoded, versions=versions)
     count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
     offset = (page - 1) * page_size
     items = (
@@ -359,7 +356,7 @@ def product_list_page_for_shopper(
         if offset < count
         else []
     )
-    items_json = _items_json(items)
+    items_json = encode(items) if encode is not None else None
     cache.set(page_key, (version, count, items, items_json), PRODUCT_PAGE_CACHE_TTL)
     return ProductListPage(count=count, items=items, items_json=items_json, versions=versions)
 

@@ -30,7 +30,7 @@ from catalog.models import (
 )
 from catalog.richtext import description_sanitize
 from catalog.selectors import catalog_cache_changed
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.tenancy.models import Tenant
 
 PRODUCT_FIELDS = (
@@ -45,7 +45,7 @@ NULLABLE_SKU_FIELDS = ("market_price", "cost_price")
 
 
 def _invalid(error_code: str, message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(error_code, message, details=details, status_code=400)
+    return InvalidInputError(error_code, message, details=details)
 
 
 def _category(tenant: Tenant, category_id: int | None) -> Category | None:
@@ -160,11 +160,10 @@ def _check_codes(tenant: Tenant, codes: Iterable[str], exclude_ids: Iterable[int
     )
     clash = sorted(set(duplicates) | set(taken))
     if clash:
-        raise ApplicationError(
+        raise ConflictError(
             CatalogErrorCode.DUPLICATE_SKU_CODE,
             _("SKU codes must be unique in the shop."),
             details={"codes": clash},
-            status_code=409,
         )
 
 
@@ -218,11 +217,10 @@ def _write_skus(
             with transaction.atomic():
                 sku.save()
         except IntegrityError as exc:  # a concurrent writer took the code meanwhile
-            raise ApplicationError(
+            raise ConflictError(
                 CatalogErrorCode.DUPLICATE_SKU_CODE,
                 _("SKU codes must be unique in the shop."),
                 details={"codes": [sku.code]},
-                status_code=409,
             ) from exc
         sku.spec_values.set(picked)
         if is_new and sku.stock:
@@ -255,11 +253,10 @@ def _save_product(product: Product) -> None:
         with transaction.atomic():
             product.save()
     except IntegrityError as exc:
-        raise ApplicationError(
+        raise ConflictError(
             "duplicate_product_ref",
             _("Another product already uses this ref."),
             details={"ref": product.ref},
-            status_code=409,
         ) from exc
 
 

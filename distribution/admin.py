@@ -26,9 +26,9 @@ from distribution.models import (
     TeamReward,
     Withdrawal,
 )
-from mall.api.errors import ApplicationError, render_message
 from mall.console.admin import ALL_ROLES, TenantScopedModelAdmin
 from mall.console.site import console_site
+from mall.errors import ApplicationError, render_message
 from mall.tenancy.models import Staff
 from payments.console import Column, FinanceListMixin, Total, date_range_filter, money_column
 

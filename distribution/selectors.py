@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from distribution.errors import DistributionErrorCode
 from distribution.models import Commission, Distributor
 from distribution.services.distributors import team_queryset
-from mall.api.errors import NotFoundError
+from mall.errors import NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 

@@ -20,7 +20,6 @@ from django.utils.cache import add_never_cache_headers, patch_cache_control
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
 from mall.console.admin import MANAGER_ROLES, TenantScopedModelAdmin, request_role
 from mall.console.forms import (
     ApiKeyCreateForm,
@@ -31,6 +30,7 @@ from mall.console.forms import (
 )
 from mall.console.services import staff_last_active_owner
 from mall.console.site import console_site
+from mall.errors import ApplicationError
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.invitations import staff_invitation_revoke, staff_invite
 from mall.tenancy.models import ApiKey, Channel, Staff, StaffInvitation, Tenant

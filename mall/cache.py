@@ -27,7 +27,7 @@ from django_redis.exceptions import ConnectionInterrupted
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from mall.api.errors import ServiceUnavailableError
+from mall.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ConflictError
+from mall.errors import ConflictError
 
 Transitions = Mapping[str, frozenset[str]]
 

@@ -1,4 +1,4 @@
-"""Error codes of the members domain (rendered by mall.api.errors.exception_handler)."""
+"""Error codes of the members domain (raised with the kinds of ``mall.errors``)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,6 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
 from mall.console.admin import (
     ALL_ROLES,
     TenantScopedModelAdmin,
@@ -35,6 +34,7 @@ from mall.console.admin import (
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.menu import MenuEntry, add_menu_entry
 from mall.console.site import console_site
+from mall.errors import ApplicationError
 from mall.tenancy.models import Staff
 from orders import selectors, services
 from orders.console_display import (

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, UpstreamError
 from orders.errors import OrderErrorCode
 
 
@@ -178,7 +178,7 @@ class Kuaidi100Courier:
 
 
 def _error(message: str) -> ApplicationError:
-    return ApplicationError(OrderErrorCode.COURIER_ERROR, message, status_code=502)
+    return UpstreamError(OrderErrorCode.COURIER_ERROR, message)
 
 
 def courier_adapter() -> CourierAdapter:

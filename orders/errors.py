@@ -1,4 +1,4 @@
-"""Error codes of orders (rendered by mall.api.errors)."""
+"""Error codes of orders (raised with the kinds of ``mall.errors``)."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from orders.errors import OrderErrorCode
 from orders.models import Order
@@ -35,15 +35,12 @@ class OrderPayableHandler:
             Order.objects.for_tenant(tenant).filter(number=reference, member_id=member.pk).first()
         )
         if order is None:
-            raise ApplicationError(
-                OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-            )
+            raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
         if order.status != Order.Status.PENDING_PAYMENT:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.INVALID_TRANSITION,
                 _("A %(status)s order cannot be paid.") % {"status": status_word(order.status)},
                 details={"from": order.status, "to": Order.Status.PAID},
-                status_code=409,
             )
         return _payable(order)
 

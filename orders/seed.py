@@ -13,7 +13,7 @@ from django.core.management.base import OutputWrapper
 from django.db import transaction
 
 from catalog.models import Product, Sku
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.tenancy.models import Channel, Tenant
 from members.models import Address
 from orders import services

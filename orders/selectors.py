@@ -10,7 +10,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PLATFORM_FIELDS, Product, Sku
-from mall.api.errors import ApplicationError
+from mall.errors import NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 from orders.errors import OrderErrorCode
@@ -82,18 +82,14 @@ def _detail_qs(tenant: Tenant) -> QuerySet[Order]:
 def order_get_for_member(*, tenant: Tenant, member: Member, number: str) -> Order:
     order = _detail_qs(tenant).filter(member=member, number=number).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 
 def order_get(*, tenant: Tenant, number: str) -> Order:
     order = _detail_qs(tenant).filter(number=number).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 
@@ -121,9 +117,7 @@ def after_sale_get(
         qs = qs.filter(member=member)
     after_sale = qs.filter(pk=after_sale_id).first()
     if after_sale is None:
-        raise ApplicationError(
-            OrderErrorCode.AFTER_SALE_NOT_FOUND, _("After-sale not found."), status_code=404
-        )
+        raise NotFoundError(_("After-sale not found."), code=OrderErrorCode.AFTER_SALE_NOT_FOUND)
     return after_sale
 
 

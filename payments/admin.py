@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, render_message
 from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
+from mall.errors import ApplicationError, render_message
 from mall.tenancy.models import Staff, Tenant
 from payments.console import Column, FinanceListMixin, Total, date_range_filter, money_column
 from payments.dashboard import dashboard_register

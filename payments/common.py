@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, NotFoundError, UpstreamError
 from mall.tenancy.models import Tenant
 from payments.errors import PaymentErrorCode
 from payments.gateways.base import GatewayError
@@ -55,10 +55,9 @@ def handler_for(purpose: str) -> PurposeHandler:
     try:
         return purpose_handler(purpose)
     except LookupError:
-        raise ApplicationError(
-            PaymentErrorCode.PURPOSE_UNKNOWN,
+        raise NotFoundError(
             _("Nothing can be paid for %(purpose)s.") % {"purpose": repr(purpose)},
-            status_code=404,
+            code=PaymentErrorCode.PURPOSE_UNKNOWN,
         ) from None
 
 
@@ -68,16 +67,13 @@ def gateway_application_error(exc: GatewayError) -> ApplicationError:
             PaymentErrorCode.GATEWAY_REFUSED,
             _("The payment gateway refused the request."),
             details={"gateway_code": exc.code, "message": exc.message[:200]},
-            status_code=422,
         )
     if exc.kind == GatewayError.UNAVAILABLE:
-        return ApplicationError(
+        return UpstreamError(
             PaymentErrorCode.GATEWAY_UNAVAILABLE,
             _("The payment gateway could not be reached; try again."),
-            status_code=502,
         )
-    return ApplicationError(
+    return UpstreamError(
         PaymentErrorCode.GATEWAY_INVALID_RESPONSE,
         _("The payment gateway answered something we cannot trust; try again."),
-        status_code=502,
     )

@@ -15,13 +15,13 @@ from django.http import HttpRequest
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
 from mall.console.admin import (
     ALL_ROLES,
     TenantScopedModelAdmin,
     TenantScopedTabularInline,
 )
 from mall.console.site import console_site
+from mall.errors import ApplicationError
 from mall.tenancy.models import Staff
 from promotions.console_forms import (
     KIND_DESCRIPTIONS,

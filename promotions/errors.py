@@ -1,4 +1,4 @@
-"""Error codes of promotions (rendered by mall.api.errors)."""
+"""Error codes of promotions (raised with the kinds of ``mall.errors``)."""
 
 from __future__ import annotations
 

@@ -119,6 +119,7 @@ class ProductListView(ShopperAPIView):
             page=page,
             page_size=page_size,
             version_keys=promotion_selectors.product_prices_version_keys(tenant.pk),
+            encode=_items_json,
         )
         prices = promotion_selectors.product_prices_for_shopper(
             tenant=tenant,
@@ -144,7 +145,7 @@ class ProductListView(ShopperAPIView):
                 else replace_query_param(url, "page", page - 1)
             ),
         }
-        if not prices:
+        if not prices and listed.items_json is not None:
             # Nothing to overlay (the common case): the page's items as encoded when cached,
             # the same bytes the renderer would produce, without re-encoding them.
             head = _json_renderer.render(envelope)
@@ -155,6 +156,12 @@ class ProductListView(ShopperAPIView):
 
 
 _json_renderer = JSONRenderer()
+
+
+def _items_json(items: list[dict[str, Any]]) -> bytes:
+    """The list's items as answered when no item-level price applies (``original_price`` =
+    ``price``): encoded once when the selector caches the page, answered as they are."""
+    return _json_renderer.render([{**item, "original_price": item["price"]} for item in items])
 
 
 def _money(value: Decimal) -> str:

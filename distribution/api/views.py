@@ -28,7 +28,7 @@ from distribution.api.serializers import (
     WithdrawalOutSerializer,
 )
 from distribution.models import Distributor, Withdrawal
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.api.errors import ConflictError, NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MemberAPIView
@@ -196,10 +196,8 @@ class PosterView(MemberAPIView):
         query.is_valid(raise_exception=True)
         distributor = selectors.distributor_for_member(tenant=self.tenant, member=self.member)
         if distributor.status != Distributor.Status.APPROVED:
-            raise ApplicationError(
-                "distributor_not_approved",
-                _("Only approved distributors share posters."),
-                status_code=409,
+            raise ConflictError(
+                "distributor_not_approved", _("Only approved distributors share posters.")
             )
         product = (
             Product.objects.for_tenant(self.tenant)

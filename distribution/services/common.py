@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from distribution import lock_objects
 from distribution.errors import DistributionErrorCode
 from distribution.models import DistributionSettings, Distributor
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError
 from mall.tenancy.models import Tenant
 
 
@@ -31,20 +31,17 @@ def settings_require_enabled(*, tenant: Tenant) -> DistributionSettings:
     found = settings_get(tenant=tenant)
     if not found.enabled:
         raise ApplicationError(
-            DistributionErrorCode.DISABLED,
-            _("Distribution is not open in this shop."),
-            status_code=422,
+            DistributionErrorCode.DISABLED, _("Distribution is not open in this shop.")
         )
     return found
 
 
 def invalid_transition(entity: str, current: str, to: str) -> ApplicationError:
-    return ApplicationError(
+    return ConflictError(
         DistributionErrorCode.INVALID_TRANSITION,
         _("A %(entity)s cannot go from %(current)s to %(to)s.")
         % {"entity": entity, "current": current, "to": to},
         details={"from": current, "to": to},
-        status_code=409,
     )
 
 

@@ -19,7 +19,7 @@ from distribution.services.common import (
     settings_get,
     settings_require_enabled,
 )
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.lock_objects import members_for_update
 from members.models import Member
@@ -100,9 +100,7 @@ def distributor_apply(
         inviter = distributor_by_code(tenant=tenant, code=invite_code)
         if inviter.member_id == member.pk:
             raise ApplicationError(
-                DistributionErrorCode.SELF_BINDING,
-                _("You cannot invite yourself."),
-                status_code=422,
+                DistributionErrorCode.SELF_BINDING, _("You cannot invite yourself.")
             )
     elif config.recruitment == R.INVITATION:
         raise ApplicationError(
@@ -111,7 +109,6 @@ def distributor_apply(
                 "This shop recruits distributors by invitation only: "
                 "a distributor's code is needed."
             ),
-            status_code=422,
         )
     if config.recruitment == R.SPENDING:
         spent = member_spent(tenant=tenant, member=member)
@@ -121,7 +118,6 @@ def distributor_apply(
                 _("Distributors must have spent at least %(recruitment_min_spent)s.")
                 % {"recruitment_min_spent": config.recruitment_min_spent},
                 details={"spent": str(spent), "required": str(config.recruitment_min_spent)},
-                status_code=422,
             )
     parent = inviter or _current_owner(tenant, member)
     status = D.PENDING if config.recruitment == R.APPROVAL else D.APPROVED
@@ -129,11 +125,10 @@ def distributor_apply(
         members_for_update(tenant=tenant, ids=[member.pk]).first()
         existing = Distributor.objects.for_tenant(tenant).filter(member=member).first()
         if existing is not None and existing.status != D.REJECTED:
-            raise ApplicationError(
+            raise ConflictError(
                 DistributionErrorCode.ALREADY_DISTRIBUTOR,
                 _("You already are (or asked to be) a distributor."),
                 details={"status": existing.status},
-                status_code=409,
             )
         if existing is None:
             for _attempt in range(5):
@@ -178,9 +173,7 @@ def _approve_locked(*, tenant: Tenant, distributor: Distributor, now: datetime, 
     parent = distributor.parent
     if parent is not None and f"/{distributor.pk}/" in parent.path:
         raise ApplicationError(
-            DistributionErrorCode.BINDING_CYCLE,
-            _("A distributor can never be its own ancestor."),
-            status_code=422,
+            DistributionErrorCode.BINDING_CYCLE, _("A distributor can never be its own ancestor.")
         )
     path = f"{parent.path if parent else '/'}{distributor.pk}/"
     Distributor.objects.filter(pk=distributor.pk).update(
@@ -258,14 +251,13 @@ def _bind_locked(
     """(binding, changed). The member row is locked by the caller."""
     if distributor.member_id == member.pk:
         raise ApplicationError(
-            DistributionErrorCode.SELF_BINDING, _("You cannot bind to yourself."), status_code=422
+            DistributionErrorCode.SELF_BINDING, _("You cannot bind to yourself.")
         )
     own = Distributor.objects.for_tenant(tenant).filter(member=member).first()
     if own is not None and (f"/{own.pk}/" in distributor.path):
         raise ApplicationError(
             DistributionErrorCode.BINDING_CYCLE,
             _("You cannot bind to a distributor of your own team."),
-            status_code=422,
         )
     current = Binding.objects.for_tenant(tenant).filter(customer=member, is_current=True).first()
     if current is not None:

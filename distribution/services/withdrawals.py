@@ -33,7 +33,7 @@ from distribution.errors import DistributionErrorCode
 from distribution.models import Distributor, LedgerEntry, Withdrawal
 from distribution.services.common import distributor_lock, invalid_transition, settings_get
 from distribution.services.ledger import ledger_add
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.money import ZERO, quantize
 from mall.tenancy.models import Tenant
 from members.models import Member
@@ -73,17 +73,15 @@ def withdrawal_request(
             _("The minimum withdrawal is %(withdrawal_min_amount)s.")
             % {"withdrawal_min_amount": config.withdrawal_min_amount},
             details={"minimum": str(config.withdrawal_min_amount)},
-            status_code=422,
         )
     fee = quantize(amount * config.withdrawal_fee_rate)
     with transaction.atomic():
         locked = distributor_lock(tenant=tenant, distributor_id=distributor.pk)
         if locked.status != Distributor.Status.APPROVED:
-            raise ApplicationError(
+            raise ConflictError(
                 DistributionErrorCode.DISTRIBUTOR_FROZEN,
                 _("This distributor account cannot withdraw now."),
                 details={"status": locked.status},
-                status_code=409,
             )
         if config.withdrawal_daily_limit > 0:
             today = withdrawn_today(tenant=tenant, distributor=locked, now=now)
@@ -96,14 +94,12 @@ def withdrawal_request(
                         "limit": str(config.withdrawal_daily_limit),
                         "today": str(today),
                     },
-                    status_code=422,
                 )
         if locked.balance < amount:
             raise ApplicationError(
                 DistributionErrorCode.INSUFFICIENT_BALANCE,
                 _("The amount exceeds your withdrawable balance."),
                 details={"balance": str(locked.balance)},
-                status_code=422,
             )
         withdrawal = Withdrawal.objects.create(
             tenant=tenant, distributor=locked, amount=amount, fee=fee, net_amount=amount - fee
@@ -159,10 +155,9 @@ def withdrawal_approve(
     from payments.payouts.services import payout_gateway_for, payout_request
 
     if method is not None and method not in Withdrawal.Method.values:
-        raise ApplicationError(
+        raise InvalidInputError(
             "invalid_payout_method",
             _("Unknown payout method %(method)s.") % {"method": repr(method)},
-            status_code=400,
         )
     with transaction.atomic():
         withdrawal, moved = _move(
@@ -233,10 +228,9 @@ def withdrawal_mark_paid(
     transfer's reference; it must be unique in the tenant."""
     reference = payout_reference.strip()
     if not reference:
-        raise ApplicationError(
+        raise InvalidInputError(
             DistributionErrorCode.PAYOUT_REFERENCE_REQUIRED,
             _("Record the payout's transfer reference."),
-            status_code=400,
         )
     try:
         with transaction.atomic():
@@ -250,10 +244,9 @@ def withdrawal_mark_paid(
                 payout_reference=reference[:64],
             )
     except IntegrityError as exc:
-        raise ApplicationError(
+        raise ConflictError(
             DistributionErrorCode.PAYOUT_REFERENCE_USED,
             _("This payout reference is already recorded on another withdrawal."),
-            status_code=409,
         ) from exc
     return withdrawal
 
@@ -261,11 +254,10 @@ def withdrawal_mark_paid(
 def _refuse_if_gateway_payout(tenant: Tenant, withdrawal_id: int) -> None:
     locked = _lock(tenant, withdrawal_id)
     if locked.status == W.APPROVED and locked.method in GATEWAY_METHODS:
-        raise ApplicationError(
+        raise ConflictError(
             "payout_in_progress",
             _("This withdrawal is being paid through the payment gateway; wait for its outcome."),
             details={"method": locked.method},
-            status_code=409,
         )
 
 

@@ -1,133 +1,88 @@
-"""Domain errors and the one exception handler that renders the contract's error shape.
+"""The one exception handler: domain errors and DRF's own, in the contract's error shape.
 
 ``{"error": {"code": "out_of_stock", "message": "...", "details": {...}}}``
 
-The ``message`` is translated when the answer is rendered, into the request's language
-(``Accept-Language``; Simplified Chinese by default): pass ``gettext_lazy`` strings (a plain
-English string is looked up in the catalogue too); the ``code`` never changes.
+Domain errors (``mall.errors``) know no HTTP: ``STATUS_BY_KIND`` below gives each kind its
+status. The ``message`` is translated when the answer is rendered, into the request's language
+(``Accept-Language``; Simplified Chinese by default); the ``code`` never changes. The domain
+names are re-exported here for API code.
 """
 
 from __future__ import annotations
 
 import logging
-from enum import StrEnum
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig, SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DataError, InterfaceError, OperationalError
+from django.db import DataError
 from django.http import Http404, HttpRequest, JsonResponse
-from django.utils.functional import Promise
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from mall.errors import (
+    DATABASE_UNAVAILABLE,
+    ApplicationError,
+    ConflictError,
+    ErrorCode,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    ServiceUnavailableError,
+    UnauthenticatedError,
+    UnavailableError,
+    UpstreamError,
+    database_unavailable,
+    render_message,
+    retry_after_seconds,
+)
+
+__all__ = [
+    "DATABASE_UNAVAILABLE",
+    "STATUS_BY_KIND",
+    "ApplicationError",
+    "ConflictError",
+    "ErrorCode",
+    "ForbiddenError",
+    "InvalidInputError",
+    "NotFoundError",
+    "ServiceUnavailableError",
+    "UnauthenticatedError",
+    "UnavailableError",
+    "UpstreamError",
+    "database_unavailable",
+    "error_json_response",
+    "error_payload",
+    "exception_handler",
+    "render_message",
+    "retry_after_seconds",
+    "status_for",
+]
+
 logger = logging.getLogger(__name__)
 
-
-class ErrorCode(StrEnum):
-    VALIDATION_ERROR = "validation_error"
-    PARSE_ERROR = "parse_error"
-    NOT_AUTHENTICATED = "not_authenticated"
-    AUTHENTICATION_FAILED = "authentication_failed"
-    PERMISSION_DENIED = "permission_denied"
-    NOT_FOUND = "not_found"
-    METHOD_NOT_ALLOWED = "method_not_allowed"
-    NOT_ACCEPTABLE = "not_acceptable"
-    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
-    RATE_LIMITED = "rate_limited"
-    REQUEST_TOO_LARGE = "request_too_large"
-    CONFLICT = "conflict"
-    BUSINESS_RULE = "business_rule"
-    SERVER_ERROR = "server_error"
-    APP_ID_REQUIRED = "app_id_required"
-    UNKNOWN_APP_ID = "unknown_app_id"
-    TENANT_SUSPENDED = "tenant_suspended"
-    SANDBOX_DISABLED = "sandbox_disabled"
-    IDEMPOTENCY_KEY_REUSED = "idempotency_key_reused"
-    IDEMPOTENCY_IN_PROGRESS = "idempotency_in_progress"
-    SERVICE_UNAVAILABLE = "service_unavailable"
-    INVALID_JSON = "invalid_json"
-    INVALID_PAGE = "invalid_page"
+# Each kind of domain error and its HTTP status; a subclass takes its nearest kind's status.
+STATUS_BY_KIND: dict[type[ApplicationError], int] = {
+    ApplicationError: status.HTTP_422_UNPROCESSABLE_ENTITY,
+    InvalidInputError: status.HTTP_400_BAD_REQUEST,
+    UnauthenticatedError: status.HTTP_401_UNAUTHORIZED,
+    ForbiddenError: status.HTTP_403_FORBIDDEN,
+    NotFoundError: status.HTTP_404_NOT_FOUND,
+    ConflictError: status.HTTP_409_CONFLICT,
+    UpstreamError: status.HTTP_502_BAD_GATEWAY,
+    UnavailableError: status.HTTP_503_SERVICE_UNAVAILABLE,
+}
 
 
-class ApplicationError(Exception):
-    """A domain error with a code; services raise it, the handler renders it."""
-
-    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
-
-    def __init__(
-        self,
-        code: str,
-        message: str | Promise,
-        *,
-        details: dict[str, Any] | None = None,
-        status_code: int | None = None,
-    ) -> None:
-        super().__init__(message)
-        self.code = str(code)
-        self.message = message
-        self.details = details or {}
-        if status_code is not None:
-            self.status_code = status_code
-
-
-class NotFoundError(ApplicationError):
-    status_code = status.HTTP_404_NOT_FOUND
-
-    def __init__(
-        self, message: str | Promise | None = None, *, code: str = ErrorCode.NOT_FOUND
-    ) -> None:
-        super().__init__(code, message if message is not None else _("Not found."))
-
-
-class ConflictError(ApplicationError):
-    status_code = status.HTTP_409_CONFLICT
-
-
-class InvalidInputError(ApplicationError):
-    status_code = status.HTTP_400_BAD_REQUEST
-
-
-def retry_after_seconds() -> int:
-    return int(getattr(settings, "MALL_RETRY_AFTER_SECONDS", 5))
-
-
-class ServiceUnavailableError(ApplicationError):
-    """A dependency (the database, Redis) does not answer: ``503 service_unavailable`` with
-    ``Retry-After``. Raise it from a write that cannot proceed without the dependency."""
-
-    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-
-    def __init__(self, message: str | None = None, *, details: dict[str, Any] | None = None):
-        super().__init__(
-            ErrorCode.SERVICE_UNAVAILABLE,
-            str(message or _("This service is temporarily unavailable. Try again later.")),
-            details={"retry_after_seconds": retry_after_seconds(), **(details or {})},
-        )
-
-
-# The database did not answer (down, restarting, connection lost, statement or lock timeout).
-DATABASE_UNAVAILABLE = (OperationalError, InterfaceError)
-
-
-def database_unavailable() -> ServiceUnavailableError:
-    return ServiceUnavailableError(
-        _("This service is temporarily unavailable (database unreachable). Try again later.")
-    )
-
-
-def render_message(message: Any) -> str:
-    """The message in the active language: lazy strings resolve now; a plain string is looked
-    up in the catalogue (unchanged when it is not there)."""
-    if isinstance(message, Promise):
-        return str(message)
-    text = str(message)
-    return gettext(text) if text else text
+def status_for(error: ApplicationError) -> int:
+    """The HTTP status of a domain error: its nearest kind's."""
+    for klass in type(error).__mro__:
+        if klass in STATUS_BY_KIND:
+            return STATUS_BY_KIND[klass]
+    raise TypeError(f"{type(error).__name__} is not an ApplicationError")
 
 
 def error_payload(code: str, message: Any, details: dict[str, Any] | None = None) -> dict:
@@ -183,11 +138,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = database_unavailable()
     if isinstance(exc, ApplicationError):
         set_rollback()
-        if isinstance(exc, ServiceUnavailableError):
-            headers["Retry-After"] = str(retry_after_seconds())
+        if isinstance(exc, UnavailableError) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
         return Response(
             error_payload(exc.code, exc.message, exc.details),
-            status=exc.status_code,
+            status=status_for(exc),
             headers=headers,
         )
     if isinstance(exc, Http404):

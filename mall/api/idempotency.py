@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mall.api.errors import ApplicationError, ErrorCode
+from mall.api.errors import ConflictError, ErrorCode, InvalidInputError
 from mall.api.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
@@ -62,11 +62,10 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         if not key or tenant is None:
             return view_method(self, request, *args, **kwargs)
         if len(key) > MAX_KEY_LENGTH:
-            raise ApplicationError(
+            raise InvalidInputError(
                 ErrorCode.VALIDATION_ERROR,
                 _("%(header)s must be at most %(max)d characters.")
                 % {"header": HEADER, "max": MAX_KEY_LENGTH},
-                status_code=400,
             )
         principal = _principal(request)
         digest = _request_hash(request)
@@ -88,10 +87,9 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
                     principal=principal, key=key
                 )
                 if existing.request_hash != digest:
-                    raise ApplicationError(
+                    raise ConflictError(
                         ErrorCode.IDEMPOTENCY_KEY_REUSED,
                         _("This Idempotency-Key was already used with another request body."),
-                        status_code=409,
                     ) from None
                 if existing.state == IdempotencyRecord.State.DONE:
                     response = Response(existing.response_body, status=existing.response_status)
@@ -99,16 +97,14 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
                     return response
                 if _stale(existing) and _take_over(existing):
                     continue  # the first request died mid-way: run this one instead
-                raise ApplicationError(
+                raise ConflictError(
                     ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                     _("A request with this Idempotency-Key is still being processed."),
-                    status_code=409,
                 ) from None
         if record is None:  # pragma: no cover - lost the takeover race twice
-            raise ApplicationError(
+            raise ConflictError(
                 ErrorCode.IDEMPOTENCY_IN_PROGRESS,
                 _("A request with this Idempotency-Key is still being processed."),
-                status_code=409,
             )
 
         try:

@@ -13,7 +13,6 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
 from mall.console.login_guard import (
     client_ip,
     login_failure_record,
@@ -21,6 +20,7 @@ from mall.console.login_guard import (
     login_success_record,
 )
 from mall.console.services import staff_last_active_owner
+from mall.errors import ApplicationError
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import InvalidInputError
 from mall.tenancy.models import Staff, Tenant
 
 TENANT_SETTINGS_FIELDS = (
@@ -23,11 +23,10 @@ def tenant_settings_update(*, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     """Owner-editable settings of a tenant (not slug, status or business model)."""
     unknown = sorted(set(data) - set(TENANT_SETTINGS_FIELDS))
     if unknown:
-        raise ApplicationError(
+        raise InvalidInputError(
             "validation_error",
             _("These tenant fields cannot be changed here."),
             details={"fields": unknown},
-            status_code=400,
         )
     with transaction.atomic():
         for name, value in data.items():

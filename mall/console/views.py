@@ -23,13 +23,13 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
 from mall.console.forms import InvitationSignInForm, TenantSettingsForm, TenantSwitchForm
 from mall.console.services import (
     TENANT_SETTINGS_FIELDS,
     console_tenant_switch,
     tenant_settings_update,
 )
+from mall.errors import ApplicationError
 from mall.tenancy.invitations import (
     invitee_user,
     staff_invitation_accept,

@@ -28,7 +28,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mall import lock_objects
-from mall.api.errors import ApplicationError
+from mall.errors import (
+    ApplicationError,
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    UnavailableError,
+)
 from mall.tenancy.models import Staff, StaffInvitation, Tenant
 
 logger = logging.getLogger(__name__)
@@ -85,9 +91,7 @@ def staff_invite(
     if role not in Staff.Role.values:
         raise ApplicationError("validation_error", _("Unknown role."), details={"role": role})
     if role == Staff.Role.OWNER and actor_role != Staff.Role.OWNER:
-        raise ApplicationError(
-            "permission_denied", _("Only an owner can invite an owner."), status_code=403
-        )
+        raise ForbiddenError("permission_denied", _("Only an owner can invite an owner."))
     if (
         Staff.objects.for_tenant(tenant)
         .filter(Q(user__email__iexact=email) | Q(user__username__iexact=email), is_active=True)
@@ -116,10 +120,8 @@ def staff_invite(
         except (OSError, smtplib.SMTPException) as exc:
             # No mail, no invitation: the transaction rolls back and the inviter retries.
             logger.warning("Staff invitation mail to tenant %s failed: %s", tenant.pk, exc)
-            raise ApplicationError(
-                "mail_failed",
-                _("The invitation e-mail could not be sent. Try again later."),
-                status_code=503,
+            raise UnavailableError(
+                "mail_failed", _("The invitation e-mail could not be sent. Try again later.")
             ) from exc
     return invitation
 
@@ -151,10 +153,9 @@ def staff_invitation_for_token(*, raw_token: str) -> StaffInvitation | None:
 
 
 def _invalid() -> ApplicationError:
-    return ApplicationError(
-        "invitation_invalid",
+    return NotFoundError(
         _("This invitation link is invalid, has expired, was revoked or was already used."),
-        status_code=404,
+        code="invitation_invalid",
     )
 
 
@@ -202,10 +203,8 @@ def staff_invitation_accept_new_user(*, raw_token: str, password: str) -> Staff:
 
     def create(invitation: StaffInvitation) -> Any:
         if invitee_user(email=invitation.email) is not None:
-            raise ApplicationError(
-                "account_exists",
-                _("An account with this address exists now: sign in to accept."),
-                status_code=409,
+            raise ConflictError(
+                "account_exists", _("An account with this address exists now: sign in to accept.")
             )
         try:
             with transaction.atomic():
@@ -213,10 +212,8 @@ def staff_invitation_accept_new_user(*, raw_token: str, password: str) -> Staff:
                     username=invitation.email, email=invitation.email, password=password
                 )
         except IntegrityError as exc:  # created concurrently
-            raise ApplicationError(
-                "account_exists",
-                _("An account with this address exists now: sign in to accept."),
-                status_code=409,
+            raise ConflictError(
+                "account_exists", _("An account with this address exists now: sign in to accept.")
             ) from exc
 
     return _accept_locked(raw_token=raw_token, user_for=create)

@@ -7,7 +7,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import InvalidInputError
+from mall.errors import InvalidInputError
 
 
 def normalize_private_key(pem: str) -> str:

@@ -16,7 +16,8 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ErrorCode, error_json_response
+from mall.api.errors import error_json_response
+from mall.errors import ErrorCode
 from mall.tenancy import selectors
 
 SHOPPER_PREFIX = "/api/v1/"

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from mall import lock_objects
-from mall.api.errors import ApplicationError, InvalidInputError
+from mall.errors import ConflictError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 from mall.tenancy.selectors import channel_cache_clear
@@ -54,10 +54,8 @@ def tenant_create(
         "alipay_public_key": normalize_public_key(alipay_public_key) if alipay_public_key else "",
     }
     if Tenant.objects.filter(slug=slug).exists():
-        raise ApplicationError(
-            "tenant_exists",
-            _("A tenant with slug %(slug)r already exists.") % {"slug": slug},
-            status_code=409,
+        raise ConflictError(
+            "tenant_exists", _("A tenant with slug %(slug)r already exists.") % {"slug": slug}
         )
     with transaction.atomic():
         tenant = Tenant(slug=slug, name=name, timezone=timezone)
@@ -88,10 +86,9 @@ def tenant_create(
             if not app_id:
                 continue
             if Channel.objects.filter(app_id=app_id).exists():
-                raise ApplicationError(
+                raise ConflictError(
                     "app_id_taken",
                     _("App id %(app_id)r is already registered.") % {"app_id": app_id},
-                    status_code=409,
                 )
             channels.append(
                 Channel.objects.create(

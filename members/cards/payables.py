@@ -9,7 +9,7 @@ from typing import Any
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import NotFoundError
+from mall.errors import NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import CardPurchase
 from members.services import cards

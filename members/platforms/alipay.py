@@ -21,7 +21,7 @@ from alipay.utils import AliPayConfig
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import InvalidInputError, UnavailableError, UpstreamError
 from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
 from members.platforms import PlatformUser
@@ -34,10 +34,9 @@ OAUTH_TOKEN_METHOD = "alipay.system.oauth.token"
 def alipay_client(channel: Channel) -> AliPay:
     """An AliPay client for this channel's keys, talking to ``ALIPAY_GATEWAY_URL``."""
     if not channel.alipay_app_private_key or not channel.alipay_public_key:
-        raise ApplicationError(
+        raise UnavailableError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
             _("This Alipay mini program has no keys configured."),
-            status_code=503,
         )
     try:
         client = AliPay(
@@ -49,10 +48,9 @@ def alipay_client(channel: Channel) -> AliPay:
         )
     except (ValueError, IndexError, TypeError) as exc:
         logger.error("Alipay keys of channel %s cannot be loaded: %r", channel.pk, exc)
-        raise ApplicationError(
+        raise UnavailableError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
             _("This Alipay mini program's keys are invalid."),
-            status_code=503,
         ) from exc
     client._gateway = settings.ALIPAY_GATEWAY_URL
     return client
@@ -80,54 +78,42 @@ def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUs
             OAUTH_TOKEN_METHOD, grant_type="authorization_code", code=auth_code
         )
     except AliPayException as exc:
-        raise ApplicationError(
+        raise InvalidInputError(
             MemberErrorCode.ALIPAY_LOGIN_FAILED,
             _("Alipay refused the auth code."),
             details=_error_details(exc),
-            status_code=400,
         ) from exc
     except AliPayValidationError as exc:
         logger.warning("Alipay answer for channel %s failed signature verification", channel.pk)
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("Alipay's answer could not be verified."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("Alipay's answer could not be verified.")
         ) from exc
     except (OSError, http.client.HTTPException) as exc:  # URLError, timeouts, resets
         logger.warning("Alipay gateway unreachable: %r", exc)
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_UNAVAILABLE,
-            _("Alipay could not be reached; try again."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_UNAVAILABLE, _("Alipay could not be reached; try again.")
         ) from exc
     except (ValueError, KeyError, TypeError, AttributeError) as exc:  # unparseable answer
         logger.warning("Alipay gateway answered something unexpected: %r", exc)
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("Alipay answered something unexpected; try again."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("Alipay answered something unexpected; try again.")
         ) from exc
     if not isinstance(result, dict):
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("Alipay answered something unexpected."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("Alipay answered something unexpected.")
         )
     if str(result.get("code", "10000")) != "10000":
-        raise ApplicationError(
+        raise InvalidInputError(
             MemberErrorCode.ALIPAY_LOGIN_FAILED,
             _("Alipay refused the auth code."),
             details={
                 "code": str(result.get("code")),
                 "sub_code": str(result.get("sub_code", ""))[:100],
             },
-            status_code=400,
         )
     user_id = result.get("user_id") or result.get("open_id")
     if not isinstance(user_id, str) or not user_id or len(user_id) > 128:
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("Alipay answered without a user id."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("Alipay answered without a user id.")
         )
     return PlatformUser(openid=user_id, unionid=str(result.get("union_id") or "")[:128])

@@ -10,7 +10,7 @@ import re
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import InvalidInputError
 from members.errors import MemberErrorCode
 from members.platforms import PlatformUser
 
@@ -27,9 +27,8 @@ def sandbox_phone_for_code(*, code: str) -> str:
     """``sandbox:<digits>`` binds ``<digits>``."""
     digits = code[len(SANDBOX_PHONE_PREFIX) :] if code.startswith(SANDBOX_PHONE_PREFIX) else ""
     if not _DIGITS.match(digits):
-        raise ApplicationError(
+        raise InvalidInputError(
             MemberErrorCode.INVALID_PHONE,
             _("On a sandbox channel the phone code must be 'sandbox:<6 to 20 digits>'."),
-            status_code=400,
         )
     return digits

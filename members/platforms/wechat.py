@@ -19,7 +19,7 @@ from wechatpy.client.api import WeChatWxa
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, InvalidInputError, UnavailableError, UpstreamError
 from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
 from members.platforms import PlatformUser
@@ -108,10 +108,9 @@ class MallWeChatClient(WeChatClient):
 
 def _client(channel: Channel, *, auto_retry: bool = True) -> MallWeChatClient:
     if not channel.app_secret:
-        raise ApplicationError(
+        raise UnavailableError(
             MemberErrorCode.CHANNEL_NOT_CONFIGURED,
             _("This mini program has no app secret configured."),
-            status_code=503,
         )
     return MallWeChatClient(
         channel.app_id,
@@ -123,19 +122,15 @@ def _client(channel: Channel, *, auto_retry: bool = True) -> MallWeChatClient:
 
 def _unavailable(exc: Exception) -> ApplicationError:
     logger.warning("WeChat API unreachable: %r", exc)
-    return ApplicationError(
-        MemberErrorCode.UPSTREAM_UNAVAILABLE,
-        _("WeChat could not be reached; try again."),
-        status_code=502,
+    return UpstreamError(
+        MemberErrorCode.UPSTREAM_UNAVAILABLE, _("WeChat could not be reached; try again.")
     )
 
 
 def _invalid(exc: Exception) -> ApplicationError:
     logger.warning("WeChat API answered something unexpected: %r", exc)
-    return ApplicationError(
-        MemberErrorCode.UPSTREAM_INVALID,
-        _("WeChat answered something unexpected; try again."),
-        status_code=502,
+    return UpstreamError(
+        MemberErrorCode.UPSTREAM_INVALID, _("WeChat answered something unexpected; try again.")
     )
 
 
@@ -147,11 +142,10 @@ def wechat_user_for_code(*, channel: Channel, code: str) -> PlatformUser:
     except WeChatClientException as exc:
         if exc.errcode is None:  # HTTP error status from WeChat
             raise _unavailable(exc) from exc
-        raise ApplicationError(
+        raise InvalidInputError(
             MemberErrorCode.WECHAT_LOGIN_FAILED,
             _("WeChat refused the login code."),
             details={"errcode": exc.errcode, "errmsg": str(exc.errmsg or "")[:200]},
-            status_code=400,
         ) from exc
     except requests.RequestException as exc:
         raise _unavailable(exc) from exc
@@ -159,10 +153,8 @@ def wechat_user_for_code(*, channel: Channel, code: str) -> PlatformUser:
         raise _invalid(exc) from exc
     openid = result.get("openid") if isinstance(result, dict) else None
     if not isinstance(openid, str) or not openid or len(openid) > 128:
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("WeChat answered without an openid."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("WeChat answered without an openid.")
         )
     unionid = result.get("unionid") or ""
     return PlatformUser(openid=openid, unionid=str(unionid)[:128])
@@ -176,11 +168,10 @@ def wechat_phone_for_code(*, channel: Channel, code: str) -> str:
     except WeChatClientException as exc:
         if exc.errcode is None:
             raise _unavailable(exc) from exc
-        raise ApplicationError(
+        raise InvalidInputError(
             MemberErrorCode.WECHAT_PHONE_FAILED,
             _("WeChat refused the phone number code."),
             details={"errcode": exc.errcode, "errmsg": str(exc.errmsg or "")[:200]},
-            status_code=400,
         ) from exc
     except requests.RequestException as exc:
         raise _unavailable(exc) from exc
@@ -191,9 +182,7 @@ def wechat_phone_for_code(*, channel: Channel, code: str) -> str:
     if isinstance(info, dict):
         phone = str(info.get("purePhoneNumber") or info.get("phoneNumber") or "")
     if not phone:
-        raise ApplicationError(
-            MemberErrorCode.UPSTREAM_INVALID,
-            _("WeChat answered without a phone number."),
-            status_code=502,
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("WeChat answered without a phone number.")
         )
     return phone

@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from members.errors import MemberErrorCode
 from members.lock_objects import members_for_update
 from members.models import Address, Member

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_apply
 from members import lock_objects
@@ -208,9 +208,8 @@ def merge_member_cards(*, survivor: Member, loser: Member) -> int:
 def card_not_payable(purchase: CardPurchase) -> ApplicationError:
     expired = _is_expired(purchase, timezone.now())
     state = _("expired") if expired else CardPurchase.Status(purchase.status).label.lower()
-    return ApplicationError(
+    return ConflictError(
         CardErrorCode.PURCHASE_NOT_PAYABLE,
         _("A %(state)s card purchase cannot be paid.") % {"state": state},
         details={"status": "expired" if expired else purchase.status},
-        status_code=409,
     )

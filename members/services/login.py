@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ConflictError, ForbiddenError, InvalidInputError
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
@@ -37,12 +37,11 @@ def _check_platform(channel: Channel, expected: str) -> None:
     # Sandbox channels of any platform answer both logins (front-end development, H5 demo).
     if channel.is_sandbox or channel.platform == expected:
         return
-    raise ApplicationError(
+    raise InvalidInputError(
         MemberErrorCode.PLATFORM_MISMATCH,
         _("This app id belongs to a %(platform)s channel, not %(expected)s.")
         % {"platform": channel.platform, "expected": expected},
         details={"channel_platform": channel.platform},
-        status_code=400,
     )
 
 
@@ -109,19 +108,15 @@ def member_get_or_create_for_identity(
         except IntegrityError:
             # Another request created this identity first: loop and read it.
             continue
-    raise ApplicationError(  # pragma: no cover - needs three lost races in a row
-        MemberErrorCode.MERGE_CONFLICT,
-        _("Login collided with another request; retry."),
-        status_code=409,
+    raise ConflictError(  # pragma: no cover - needs three lost races in a row
+        MemberErrorCode.MERGE_CONFLICT, _("Login collided with another request; retry.")
     )
 
 
 def _finish(channel: Channel, user: PlatformUser, scene: str) -> LoginResult:
     member, created = member_get_or_create_for_identity(channel=channel, user=user, scene=scene)
     if not member.is_active or member.merged_into_id is not None:
-        raise ApplicationError(
-            MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."), status_code=403
-        )
+        raise ForbiddenError(MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."))
     if scene:
         # A share link or poster scene may bind the shopper to a distributor; never fails login.
         from distribution.services import binding_from_scene

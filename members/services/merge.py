@@ -23,7 +23,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ConflictError
 from members.errors import MemberErrorCode
 from members.models import Address, Member, MemberMerge
 
@@ -114,11 +114,10 @@ def _move(relation: MemberRelation, survivor: Member, loser: Member) -> int:
         with transaction.atomic():
             return relation.model._base_manager.filter(**{name: loser}).update(**{name: survivor})
     except IntegrityError as exc:
-        raise ApplicationError(
+        raise ConflictError(
             MemberErrorCode.MERGE_CONFLICT,
             _("These accounts cannot be merged automatically; contact the shop."),
             details={"relation": relation.label},
-            status_code=409,
         ) from exc
 
 

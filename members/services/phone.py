@@ -9,7 +9,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, ForbiddenError, InvalidInputError
 from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
 from members.lock_objects import members_for_update
@@ -43,15 +43,12 @@ def _bind_once(member: Member, phone: str) -> PhoneBindResult:
     locked = {m.pk: m for m in members_for_update(tenant=tenant_id, ids=ids)}
     current = locked.get(member.pk)
     if current is None or current.merged_into_id is not None:
-        raise ApplicationError(
+        raise ConflictError(
             MemberErrorCode.MEMBER_MERGED,
             _("This account was merged into another one; log in again."),
-            status_code=409,
         )
     if not current.is_active:
-        raise ApplicationError(
-            MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."), status_code=403
-        )
+        raise ForbiddenError(MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."))
     if current.phone == phone:
         return PhoneBindResult(member=current, merged=False)
     if holder_id is None:
@@ -62,10 +59,9 @@ def _bind_once(member: Member, phone: str) -> PhoneBindResult:
     if holder.phone != phone or holder.merged_into_id is not None:
         raise _Retry
     if not holder.is_active:
-        raise ApplicationError(
+        raise ConflictError(
             MemberErrorCode.PHONE_UNAVAILABLE,
             _("This phone number belongs to a disabled account; contact the shop."),
-            status_code=409,
         )
     merge = member_merge_locked(survivor=holder, loser=current, phone=phone)
     holder.refresh_from_db()
@@ -77,8 +73,8 @@ def member_bind_phone(*, member: Member, phone: str) -> PhoneBindResult:
     try:
         phone_validator(phone)
     except ValidationError as exc:
-        raise ApplicationError(
-            MemberErrorCode.INVALID_PHONE, _("Not a valid phone number."), status_code=400
+        raise InvalidInputError(
+            MemberErrorCode.INVALID_PHONE, _("Not a valid phone number.")
         ) from exc
     for _attempt in range(3):
         try:
@@ -86,10 +82,9 @@ def member_bind_phone(*, member: Member, phone: str) -> PhoneBindResult:
                 return _bind_once(member, phone)
         except (_Retry, IntegrityError):
             continue  # a concurrent bind or merge changed who holds the phone: look again
-    raise ApplicationError(
+    raise ConflictError(
         MemberErrorCode.MERGE_CONFLICT,
         _("The phone number changed hands while binding; try again."),
-        status_code=409,
     )
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import InvalidInputError
+from mall.errors import InvalidInputError
 from members.models import Member
 
 EDITABLE_FIELDS = frozenset({"nickname", "avatar", "birthday", "gender"})

@@ -9,7 +9,7 @@ from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, UnauthenticatedError
 from mall.tenancy.models import Tenant
 from members.errors import MemberErrorCode
 from members.models import Member
@@ -37,7 +37,7 @@ def member_tokens_issue(*, member: Member) -> MemberTokens:
 
 
 def _unauthorized(code: str, message: str) -> ApplicationError:
-    return ApplicationError(code, message, status_code=401)
+    return UnauthenticatedError(code, message)
 
 
 def member_tokens_refresh(*, tenant: Tenant, raw_refresh: str) -> tuple[Member, MemberTokens]:

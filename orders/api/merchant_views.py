@@ -9,7 +9,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView
@@ -34,9 +34,7 @@ from orders.services.common import actor_api_key
 def _order(tenant: Any, number: str) -> Order:
     order = Order.objects.for_tenant(tenant).filter(number=number).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 

@@ -14,7 +14,7 @@ from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from mall.api.errors import ApplicationError, ErrorCode
+from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MemberAPIView, ShopperAPIView
@@ -196,9 +196,7 @@ class OrderListCreateView(MemberAPIView):
             ]
             if not lines:
                 raise ApplicationError(
-                    OrderErrorCode.INVALID_LINES,
-                    _("No items are selected in the cart."),
-                    status_code=422,
+                    OrderErrorCode.INVALID_LINES, _("No items are selected in the cart.")
                 )
         order = services.order_place(
             tenant=self.tenant,
@@ -240,9 +238,7 @@ class OrderDetailView(MemberAPIView):
 def _mine(view: MemberAPIView, number: str) -> Order:
     order = Order.objects.for_tenant(view.tenant).filter(number=number, member=view.member).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 

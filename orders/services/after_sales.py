@@ -27,7 +27,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
 from mall.money import allocate
@@ -70,9 +70,7 @@ class AfterSaleLineInput:
 
 
 def _not_allowed(message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(
-        OrderErrorCode.AFTER_SALE_NOT_ALLOWED, message, details=details, status_code=422
-    )
+    return ApplicationError(OrderErrorCode.AFTER_SALE_NOT_ALLOWED, message, details=details)
 
 
 def _held(tenant: Tenant, order: Order) -> dict[int, tuple[int, Decimal]]:
@@ -154,9 +152,7 @@ def after_sale_request(
     with transaction.atomic():
         locked = order_lock(tenant=tenant, order_id=order.pk)
         if locked.member_id != member.pk:
-            raise ApplicationError(
-                OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-            )
+            raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
         if locked.status not in AFTER_SALE_STATUSES:
             raise _not_allowed(
                 _("A %(status)s order takes no after-sale request.")
@@ -175,11 +171,10 @@ def after_sale_request(
         held_total = sum((a for _, a in _held(tenant, locked).values()), ZERO)
         total_max = min(total_max, locked.paid_amount - locked.refunded_amount - held_total)
         if amount is not None and amount <= 0:
-            raise ApplicationError(
+            raise InvalidInputError(
                 OrderErrorCode.REFUND_INVALID_AMOUNT,
                 _("A refund amount must be more than zero."),
                 details={"amount": [_("Ensure this value is greater than 0.00.")]},
-                status_code=400,
             )
         if amount is None:
             amount = total_max
@@ -190,7 +185,6 @@ def after_sale_request(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
                 _("The amount is more than can be refunded."),
                 details={"requested": str(amount), "refundable": str(total_max)},
-                status_code=422,
             )
         ids = sorted(maxima)
         parts = (
@@ -249,9 +243,7 @@ def _capped_allocation(amount: Decimal, caps: list[Decimal]) -> list[Decimal]:
 def _lock(tenant: Tenant, after_sale_id: int) -> AfterSale:
     after_sale = lock_objects.after_sale_qs_for_update(tenant=tenant, pk=after_sale_id).first()
     if after_sale is None:
-        raise ApplicationError(
-            OrderErrorCode.AFTER_SALE_NOT_FOUND, _("After-sale not found."), status_code=404
-        )
+        raise NotFoundError(_("After-sale not found."), code=OrderErrorCode.AFTER_SALE_NOT_FOUND)
     return after_sale
 
 
@@ -354,10 +346,8 @@ def after_sale_return_ship(
 ) -> AfterSale:
     """The buyer sends the goods back and gives the tracking number."""
     if not carrier.strip() or not tracking_no.strip():
-        raise ApplicationError(
-            OrderErrorCode.INVALID_LINES,
-            _("Carrier and tracking number are required."),
-            status_code=400,
+        raise InvalidInputError(
+            OrderErrorCode.INVALID_LINES, _("Carrier and tracking number are required.")
         )
     with transaction.atomic():
         locked = _lock(tenant, after_sale.pk)
@@ -429,12 +419,11 @@ def after_sale_refund_abort(
             raise invalid_transition("after-sale", locked.status, to)
         refund_status = refund_status_for_after_sale(after_sale=locked)
         if refund_status is not None:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.REFUND_UNDER_WAY,
                 _("Payments has this refund (%(status)s); it cannot be abandoned here.")
                 % {"status": refund_status},
                 details={"refund_status": refund_status},
-                status_code=409,
             )
         _move(
             locked,
@@ -465,15 +454,14 @@ def after_sale_mark_refunded(
         if locked.status == A.REFUNDED:
             return locked
         if amount is not None and amount != locked.amount:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
                 _("The refunded amount differs from the approved amount."),
                 details={"approved": str(locked.amount), "refunded": str(amount)},
-                status_code=409,
             )
         order = order_lock(tenant=tenant, order_id=locked.order_id)
         if order.refunded_amount + locked.amount > order.paid_amount:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.REFUND_EXCEEDS_PAID,
                 _("A refund can never exceed what was paid."),
                 details={
@@ -481,7 +469,6 @@ def after_sale_mark_refunded(
                     "refunded": str(order.refunded_amount),
                     "amount": str(locked.amount),
                 },
-                status_code=409,
             )
         _move(locked, A.REFUNDED, actor, refunded_at=now)
         lines = list(AfterSaleLine.objects.for_tenant(tenant).filter(after_sale=locked))

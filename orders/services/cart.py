@@ -7,7 +7,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import Sku
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, InvalidInputError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 from orders.errors import OrderErrorCode
@@ -27,11 +27,10 @@ def cart_get_or_create(*, tenant: Tenant, member: Member) -> Cart:
 
 def _quantity(quantity: int) -> int:
     if not isinstance(quantity, int) or not 1 <= quantity <= CartItem.MAX_QUANTITY:
-        raise ApplicationError(
+        raise InvalidInputError(
             OrderErrorCode.INVALID_LINES,
             _("Quantity must be between 1 and %(MAX_QUANTITY)s.")
             % {"MAX_QUANTITY": CartItem.MAX_QUANTITY},
-            status_code=400,
         )
     return quantity
 
@@ -40,7 +39,7 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
     """Add ``quantity`` of a SKU (merged with the same SKU already in the cart)."""
     _quantity(quantity)
     if not Sku.objects.for_tenant(tenant).filter(pk=sku_id).exists():
-        raise ApplicationError(OrderErrorCode.SKU_NOT_FOUND, _("SKU not found."), status_code=404)
+        raise NotFoundError(_("SKU not found."), code=OrderErrorCode.SKU_NOT_FOUND)
     cart = cart_get_or_create(tenant=tenant, member=member)
     with transaction.atomic():
         updated = (
@@ -56,7 +55,6 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
                     OrderErrorCode.CART_FULL,
                     _("A cart holds at most %(MAX_ITEMS)s items.")
                     % {"MAX_ITEMS": CartItem.MAX_ITEMS},
-                    status_code=422,
                 )
             try:
                 with transaction.atomic():
@@ -74,9 +72,7 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
 def _item(tenant: Tenant, member: Member, item_id: int) -> CartItem:
     item = CartItem.objects.for_tenant(tenant).filter(pk=item_id, cart__member=member).first()
     if item is None:
-        raise ApplicationError(
-            OrderErrorCode.CART_ITEM_NOT_FOUND, _("Cart item not found."), status_code=404
-        )
+        raise NotFoundError(_("Cart item not found."), code=OrderErrorCode.CART_ITEM_NOT_FOUND)
     return item
 
 

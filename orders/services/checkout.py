@@ -26,7 +26,13 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
 from distribution.services import attribution_snapshot
-from mall.api.errors import ApplicationError, render_message
+from mall.errors import (
+    ApplicationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    render_message,
+)
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel, Tenant
 from members.models import Address, Member
@@ -64,8 +70,9 @@ def _problem(code: str, message: Any, **refs: Any) -> dict[str, Any]:
 def _fail(problems: list[dict[str, Any]]) -> ApplicationError:
     codes = {p["code"] for p in problems}
     code = next(iter(codes)) if len(codes) == 1 else OrderErrorCode.CHECKOUT_FAILED
-    status = (
-        409
+    # Problems of the current state (stock, coupons, prices, budgets, points): a conflict.
+    kind = (
+        ConflictError
         if codes
         <= {
             "out_of_stock",
@@ -75,10 +82,10 @@ def _fail(problems: list[dict[str, Any]]) -> ApplicationError:
             "flash_sale_sold_out",
             "insufficient_points",
         }
-        else 422
+        else ApplicationError
     )
     message = problems[0]["message"] if len(problems) == 1 else _("The order cannot be placed.")
-    return ApplicationError(code, message, details={"problems": problems}, status_code=status)
+    return kind(code, message, details={"problems": problems})
 
 
 def haversine_km(lat1: Decimal, lng1: Decimal, lat2: Decimal, lng2: Decimal) -> Decimal:
@@ -95,7 +102,6 @@ def same_city_fee(*, store: Store, address: Address) -> tuple[Decimal, Decimal]:
         raise ApplicationError(
             OrderErrorCode.OUT_OF_DELIVERY_RANGE,
             _("This address has no location; same-city delivery needs one."),
-            status_code=422,
         )
     distance = haversine_km(store.latitude, store.longitude, address.latitude, address.longitude)
     bands = sorted(store.same_city_bands or [], key=lambda b: Decimal(str(b["max_km"])))
@@ -106,7 +112,6 @@ def same_city_fee(*, store: Store, address: Address) -> tuple[Decimal, Decimal]:
         OrderErrorCode.OUT_OF_DELIVERY_RANGE,
         _("This address is beyond the store's delivery range."),
         details={"distance_km": str(distance), "store_id": store.pk},
-        status_code=422,
     )
 
 
@@ -115,22 +120,18 @@ def _address(tenant: Tenant, member: Member, address_id: int | None) -> Address 
         return None
     address = address_of_member(tenant=tenant, member=member, address_id=address_id)
     if address is None:
-        raise ApplicationError(
-            OrderErrorCode.ADDRESS_NOT_FOUND, _("Address not found."), status_code=404
-        )
+        raise NotFoundError(_("Address not found."), code=OrderErrorCode.ADDRESS_NOT_FOUND)
     return address
 
 
 def _store(tenant: Tenant, store_id: int | None, *, pickup: bool) -> Store:
     if not store_id:
-        raise ApplicationError(OrderErrorCode.STORE_REQUIRED, _("Choose a store."), status_code=422)
+        raise ApplicationError(OrderErrorCode.STORE_REQUIRED, _("Choose a store."))
     qs = Store.objects.for_tenant(tenant).filter(pk=store_id, is_active=True)
     qs = qs.filter(pickup_enabled=True) if pickup else qs.filter(same_city_enabled=True)
     store = qs.first()
     if store is None:
-        raise ApplicationError(
-            OrderErrorCode.STORE_NOT_FOUND, _("Store not found."), status_code=404
-        )
+        raise NotFoundError(_("Store not found."), code=OrderErrorCode.STORE_NOT_FOUND)
     return store
 
 
@@ -197,9 +198,7 @@ def order_place(
     now = now or timezone.now()
     platform = channel.platform if channel is not None else ""
     if not lines:
-        raise ApplicationError(
-            OrderErrorCode.INVALID_LINES, _("The order has no lines."), status_code=400
-        )
+        raise InvalidInputError(OrderErrorCode.INVALID_LINES, _("The order has no lines."))
     address = _address(tenant, member, address_id)
     store: Store | None = None
     distance: Decimal | None = None
@@ -209,9 +208,7 @@ def order_place(
         address = None
     else:
         if address is None:
-            raise ApplicationError(
-                OrderErrorCode.ADDRESS_REQUIRED, _("Choose a delivery address."), status_code=422
-            )
+            raise ApplicationError(OrderErrorCode.ADDRESS_REQUIRED, _("Choose a delivery address."))
         if fulfillment == Fulfillment.SAME_CITY:
             store = _store(tenant, store_id, pickup=False)
             distance, same_city = same_city_fee(store=store, address=address)

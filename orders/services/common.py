@@ -6,7 +6,7 @@ from typing import Any
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from orders import lock_objects
 from orders.errors import OrderErrorCode
@@ -75,9 +75,7 @@ def order_lock(*, tenant: Tenant | int, order_id: int) -> Order:
     """The order row, locked until the end of the transaction (404 when not this tenant's)."""
     order = lock_objects.order_qs_for_update(tenant=tenant, pk=order_id).first()
     if order is None:
-        raise ApplicationError(
-            OrderErrorCode.ORDER_NOT_FOUND, _("Order not found."), status_code=404
-        )
+        raise NotFoundError(_("Order not found."), code=OrderErrorCode.ORDER_NOT_FOUND)
     return order
 
 
@@ -95,7 +93,7 @@ KINDS = {"order": _("order"), "after-sale": _("after-sale")}
 
 
 def invalid_transition(kind: str, current: str, target: str) -> ApplicationError:
-    return ApplicationError(
+    return ConflictError(
         OrderErrorCode.INVALID_TRANSITION,
         _("A %(current)s %(kind)s cannot become %(target)s.")
         % {
@@ -104,5 +102,4 @@ def invalid_transition(kind: str, current: str, target: str) -> ApplicationError
             "target": status_word(target),
         },
         details={"from": current, "to": target},
-        status_code=409,
     )

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Tenant
 from orders.errors import OrderErrorCode
@@ -34,7 +34,7 @@ class ShipLine:
 
 
 def _invalid(message: str, **details: Any) -> ApplicationError:
-    return ApplicationError(OrderErrorCode.INVALID_LINES, message, details=details, status_code=422)
+    return ApplicationError(OrderErrorCode.INVALID_LINES, message, details=details)
 
 
 def order_ship(
@@ -57,11 +57,10 @@ def order_ship(
     with transaction.atomic():
         locked = order_lock(tenant=tenant, order_id=order.pk)
         if locked.fulfillment == Fulfillment.PICKUP:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.INVALID_TRANSITION,
                 _("A store pickup order is not shipped; verify its pickup code instead."),
                 details={"from": locked.status, "to": S.SHIPPED},
-                status_code=409,
             )
         if locked.status not in SHIPPABLE or locked.shipped_at is not None:
             raise invalid_transition("order", locked.status, S.SHIPPED)
@@ -168,21 +167,19 @@ def order_pickup_verify(
     with transaction.atomic():
         locked = order_lock(tenant=tenant, order_id=order.pk)
         if locked.fulfillment != Fulfillment.PICKUP:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.INVALID_TRANSITION,
                 _("This order is not a store pickup order."),
                 details={"from": locked.status, "to": S.RECEIVED},
-                status_code=409,
             )
         if locked.received_at is not None:
             return locked  # already picked up: no-op
         if locked.status not in (S.PAID, S.PARTIALLY_REFUNDED):
             raise invalid_transition("order", locked.status, S.RECEIVED)
         if locked.pickup_attempts >= Order.PICKUP_MAX_ATTEMPTS:
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.PICKUP_LOCKED,
                 _("Too many wrong codes; the buyer must show the code again after a reset."),
-                status_code=409,
             )
         import hmac
 
@@ -220,7 +217,6 @@ def order_pickup_verify(
             OrderErrorCode.WRONG_PICKUP_CODE,
             _("Wrong pickup code."),
             details={"attempts_left": max(Order.PICKUP_MAX_ATTEMPTS - locked.pickup_attempts, 0)},
-            status_code=422,
         )
     return locked
 

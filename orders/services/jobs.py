@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.db.models import Q
 from django.utils import timezone
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.tenancy.models import Tenant
 from orders.models import Fulfillment, Order
 from orders.services.common import SYSTEM

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ConflictError
 from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
 from mall.money import quantize
@@ -276,11 +276,10 @@ def order_complete(
             .filter(order=locked, status__in=AfterSale.OPEN_STATUSES)
             .exists()
         ):
-            raise ApplicationError(
+            raise ConflictError(
                 OrderErrorCode.INVALID_TRANSITION,
                 _("The order has an open after-sale request."),
                 details={"from": locked.status, "to": S.COMPLETED},
-                status_code=409,
             )
         order_transition(order=locked, to=S.COMPLETED, actor=actor, now=now)
         event_record(

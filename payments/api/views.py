@@ -17,7 +17,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
+from mall.api.errors import (
+    ConflictError,
+    ErrorCode,
+    ForbiddenError,
+    NotFoundError,
+)
 from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
@@ -259,9 +264,7 @@ class SandboxCompleteView(MemberAPIView):
     )
     def post(self, request: Request, out_trade_no: str) -> Response:
         if not sandbox_allowed():
-            raise ApplicationError(
-                PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."), status_code=403
-            )
+            raise ForbiddenError(PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."))
         payment = sandbox_payment_for_member(
             tenant=request.tenant, member=self.member, out_trade_no=out_trade_no
         )
@@ -269,7 +272,7 @@ class SandboxCompleteView(MemberAPIView):
             raise NotFoundError(_("No such sandbox payment."), code=ErrorCode.NOT_FOUND)
         answer = sandbox_payment_complete(tenant=request.tenant, payment=payment)
         if not answer.ok:
-            raise ApplicationError("sandbox_failed", answer.message, status_code=409)
+            raise ConflictError("sandbox_failed", answer.message)
         payment.refresh_from_db()
         return Response(
             SandboxCompleteOutputSerializer(

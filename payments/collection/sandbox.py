@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, NotFoundError
+from mall.errors import ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 from payments.collection.notifications import NotificationAnswer, notification_handle_wechat
@@ -24,9 +24,7 @@ def sandbox_payment_complete(*, tenant: Tenant, payment: Payment) -> Notificatio
         raise NotFoundError(_("No such sandbox payment."), code=PaymentErrorCode.PAYMENT_NOT_FOUND)
     if payment.status == Payment.Status.CLOSED:
         # As at WeChat Pay: a closed trade can no longer be paid.
-        raise ApplicationError(
-            "payment_closed", _("This trade was closed and cannot be paid."), status_code=409
-        )
+        raise ConflictError("payment_closed", _("This trade was closed and cannot be paid."))
     headers, body = sandbox_notification(config, payment)
     return notification_handle_wechat(
         tenant_slug=tenant.slug, headers=headers, body=body, gateway=Gateway.SANDBOX
@@ -64,6 +62,6 @@ def sandbox_pay(*, tenant: Tenant, purpose: str, reference: str) -> Payment:
         ).payment
     answer = sandbox_payment_complete(tenant=tenant, payment=payment)
     if not answer.ok:
-        raise ApplicationError("sandbox_failed", answer.message, status_code=409)
+        raise ConflictError("sandbox_failed", answer.message)
     payment.refresh_from_db()
     return payment

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.money import to_fen
 from mall.tenancy.models import Channel, Tenant
 from mall.transitions import transition_allowed
@@ -67,7 +67,6 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
             _("This mini program is not bound to the shop's payment account."),
-            status_code=422,
         )
     identity = (
         MemberIdentity.objects.for_tenant(tenant)
@@ -80,7 +79,6 @@ def _payer_id(*, tenant: Tenant, member: Member, config: GatewayConfig, channel:
             PaymentErrorCode.PAYER_UNKNOWN,
             _("Log in through the %(gateway)s mini program to pay with %(gateway)s.")
             % {"gateway": config.gateway},
-            status_code=422,
         )
     return identity.openid
 

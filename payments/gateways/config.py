@@ -8,7 +8,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, InvalidInputError
+from mall.errors import ApplicationError, ForbiddenError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
@@ -93,10 +93,9 @@ def gateway_config_get(*, tenant: Tenant | int, gateway: str) -> GatewayConfig |
 def sandbox_config_ensure(*, tenant: Tenant) -> GatewayConfig:
     """The tenant's sandbox gateway, with keys generated on first use."""
     if not sandbox_allowed():
-        raise ApplicationError(
+        raise ForbiddenError(
             PaymentErrorCode.SANDBOX_DISABLED,
             _("The sandbox gateway is disabled on this server (set MALL_ALLOW_SANDBOX=1)."),
-            status_code=403,
         )
     config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.SANDBOX).first()
     if config is not None:
@@ -129,6 +128,5 @@ def config_for_gateway(*, tenant: Tenant, gateway: str) -> GatewayConfig:
         raise ApplicationError(
             PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
             _("This shop does not accept %(gateway)s payments.") % {"gateway": gateway},
-            status_code=422,
         )
     return config

@@ -21,7 +21,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.middleware import sandbox_allowed
@@ -124,21 +124,18 @@ def payout_request(
         raise ApplicationError(
             PaymentErrorCode.PAYOUT_NOT_CONFIGURED,
             _("This shop cannot pay out through a gateway (no WeChat Pay configuration)."),
-            status_code=422,
         )
     if config.gateway == Gateway.WECHAT and amount >= WECHAT_REAL_NAME_FROM:
         raise ApplicationError(
             PaymentErrorCode.PAYOUT_NEEDS_REAL_NAME,
             _("WeChat transfers from %(amount)s need the payee's real name; pay this one offline.")
             % {"amount": WECHAT_REAL_NAME_FROM},
-            status_code=422,
         )
     openid = _payee_openid(tenant=tenant, member=member, config=config)
     if openid is None:
         raise ApplicationError(
             PaymentErrorCode.PAYER_UNKNOWN,
             _("The member has no WeChat identity under the shop's payment app."),
-            status_code=422,
         )
     try:
         with transaction.atomic():

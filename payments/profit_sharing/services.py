@@ -26,7 +26,7 @@ from django.db.models import Exists, F, OuterRef, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.money import ZERO, quantize, quantize_down, to_fen
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_update
@@ -167,16 +167,13 @@ def profit_sharing_receiver_add(
         raise ApplicationError(
             PaymentErrorCode.PROFIT_SHARING_RECEIVER_INVALID,
             _("Unknown receiver type or empty account."),
-            status_code=422,
         )
     if not Decimal("0") < share_rate <= MAX_PROFIT_SHARING_RATE:
         raise _rate_exceeded(share_rate)
     config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.WECHAT).first()
     if config is None:
         raise ApplicationError(
-            PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-            _("WeChat Pay is not configured."),
-            status_code=422,
+            PaymentErrorCode.GATEWAY_NOT_CONFIGURED, _("WeChat Pay is not configured.")
         )
     with transaction.atomic():
         # The WeChat configuration row serialises receiver changes of the tenant (the 30% sum).
@@ -218,10 +215,9 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
     """
     receiver = ProfitSharingReceiver.objects.for_tenant(tenant).filter(pk=receiver_id).first()
     if receiver is None:
-        raise ApplicationError(
-            PaymentErrorCode.PROFIT_SHARING_RECEIVER_NOT_FOUND,
+        raise NotFoundError(
             _("No such profit sharing receiver."),
-            status_code=404,
+            code=PaymentErrorCode.PROFIT_SHARING_RECEIVER_NOT_FOUND,
         )
     if not receiver.is_active:
         return receiver
@@ -229,9 +225,7 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
         config = GatewayConfig.objects.for_tenant(tenant).filter(gateway=Gateway.WECHAT).first()
         if config is None:
             raise ApplicationError(
-                PaymentErrorCode.GATEWAY_NOT_CONFIGURED,
-                _("WeChat Pay is not configured."),
-                status_code=422,
+                PaymentErrorCode.GATEWAY_NOT_CONFIGURED, _("WeChat Pay is not configured.")
             )
         try:
             WeChatPayAdapter(config).delete_receiver(receiver=receiver)
@@ -245,11 +239,10 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
 
 
 def _rate_exceeded(rate: Decimal) -> ApplicationError:
-    return ApplicationError(
+    return ConflictError(
         PaymentErrorCode.PROFIT_SHARING_RATE_EXCEEDED,
         _("The receivers' share rates may add up to at most 30%."),
         details={"rate": str(rate), "max": str(MAX_PROFIT_SHARING_RATE)},
-        status_code=409,
     )
 
 

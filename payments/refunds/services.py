@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError, ConflictError, InvalidInputError
+from mall.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
 from mall.tenancy.models import Tenant

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wechatpy.exceptions import WeChatClientException
 
-from mall.api.errors import ApplicationError, InvalidInputError
+from mall.errors import ApplicationError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.tenancy.models import Channel, Tenant
 from mall.transitions import transition_apply, transition_update

@@ -25,7 +25,7 @@ from catalog.selectors import (
     category_tree_version_key,
     skus_for_pricing,
 )
-from mall.api.errors import ApplicationError
+from mall.errors import NotFoundError
 from mall.money import quantize
 from mall.rawsql import as_datetime, as_decimal, placeholders
 from mall.tenancy.models import Tenant
@@ -165,16 +165,11 @@ def quote_inputs_load(
     if read_province:
         province = values.pop()
         if province is None:
-            raise ApplicationError(
-                PromotionErrorCode.ADDRESS_NOT_FOUND, _("Address not found."), status_code=404
-            )
+            raise NotFoundError(_("Address not found."), code=PromotionErrorCode.ADDRESS_NOT_FOUND)
     missing = [pk for pk in sku_ids if pk not in rows]
     if missing:
-        raise ApplicationError(
-            PromotionErrorCode.SKU_NOT_FOUND,
-            _("SKU not found."),
-            details={"sku_ids": missing},
-            status_code=404,
+        raise NotFoundError(
+            _("SKU not found."), code=PromotionErrorCode.SKU_NOT_FOUND, details={"sku_ids": missing}
         )
     platform_field = PLATFORM_FIELDS.get(platform)
     available: dict[int, PricingSku] = {}

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ConflictError
 from mall.money import quantize
 from mall.tenancy.models import Tenant
 from promotions import lock_objects
@@ -39,12 +39,11 @@ def _transition(*, tenant: Tenant, campaign: Campaign, to: str) -> Campaign:
         if current.status == to:
             return current  # idempotent
         if to not in TRANSITIONS[current.status]:
-            raise ApplicationError(
+            raise ConflictError(
                 PromotionErrorCode.INVALID_TRANSITION,
                 _("A %(current)s campaign cannot become %(to)s.")
                 % {"current": current.status, "to": to},
                 details={"from": current.status, "to": to},
-                status_code=409,
             )
         current.status = to
         current.save(update_fields=["status", "updated_at"])
@@ -127,11 +126,10 @@ def campaign_discounts_consume(*, tenant: Tenant, discounts: Iterable[tuple[int,
 
 def _discount_consume(*, tenant: Tenant, campaign_id: int, amount: Decimal) -> None:
     if not campaign_budget_consume(tenant=tenant, campaign_id=campaign_id, amount=amount):
-        raise ApplicationError(
+        raise ConflictError(
             PromotionErrorCode.CAMPAIGN_BUDGET_EXHAUSTED,
             _("A campaign's budget ran out; please review the new price."),
             details={"campaign_id": campaign_id},
-            status_code=409,
         )
 
 
@@ -143,9 +141,8 @@ def flash_sale_consume(*, tenant: Tenant, campaign_id: int, sku_id: int, quantit
         .update(sold=F("sold") + quantity)
     )
     if not updated:
-        raise ApplicationError(
+        raise ConflictError(
             PromotionErrorCode.FLASH_SALE_SOLD_OUT,
             _("The flash-sale quota is used up."),
             details={"campaign_id": campaign_id, "sku_id": sku_id},
-            status_code=409,
         )

@@ -13,7 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.models import Member
 from promotions.errors import PromotionErrorCode
@@ -23,7 +23,7 @@ Channel = CouponTemplate.Channel
 
 
 def _not_claimable(message: str) -> ApplicationError:
-    return ApplicationError(PromotionErrorCode.COUPON_NOT_CLAIMABLE, message, status_code=422)
+    return ApplicationError(PromotionErrorCode.COUPON_NOT_CLAIMABLE, message)
 
 
 def _window(template: CouponTemplate, now: datetime) -> tuple[datetime, datetime]:
@@ -61,13 +61,11 @@ def coupon_claim(
     """Issue one coupon of the template to the member, within total and per-member limits."""
     now = now or timezone.now()
     if member.tenant_id != tenant.pk:
-        raise ApplicationError(
-            PromotionErrorCode.COUPON_NOT_CLAIMABLE, _("Unknown member."), status_code=404
-        )
+        raise NotFoundError(_("Unknown member."), code=PromotionErrorCode.COUPON_NOT_CLAIMABLE)
     template = CouponTemplate.objects.for_tenant(tenant).filter(pk=template_id).first()
     if template is None:
-        raise ApplicationError(
-            PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND, _("Coupon not found."), status_code=404
+        raise NotFoundError(
+            _("Coupon not found."), code=PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND
         )
     _check_claimable(template, channel=channel, now=now)
     with transaction.atomic():
@@ -79,9 +77,7 @@ def coupon_claim(
             .update(issued_count=F("issued_count") + 1)
         )
         if not updated:
-            raise ApplicationError(
-                PromotionErrorCode.COUPON_SOLD_OUT, _("All coupons are claimed."), status_code=409
-            )
+            raise ConflictError(PromotionErrorCode.COUPON_SOLD_OUT, _("All coupons are claimed."))
         held = Coupon.objects.for_tenant(tenant).filter(template=template, member=member).count()
         if held >= template.per_member_limit:
             raise _limit_reached(template)
@@ -103,11 +99,10 @@ def coupon_claim(
 
 
 def _limit_reached(template: CouponTemplate) -> ApplicationError:
-    return ApplicationError(
+    return ConflictError(
         PromotionErrorCode.COUPON_LIMIT_REACHED,
         _("You can hold at most %(max)d of this coupon.") % {"max": template.per_member_limit},
         details={"per_member_limit": template.per_member_limit},
-        status_code=409,
     )
 
 
@@ -181,11 +176,10 @@ def coupon_lock(
             .update(status=Coupon.Status.LOCKED, order_reference=order_reference)
         )
         if updated != len(ids):
-            raise ApplicationError(
+            raise ConflictError(
                 PromotionErrorCode.COUPON_UNAVAILABLE,
                 _("A chosen coupon is no longer available."),
                 details={"coupon_ids": ids},
-                status_code=409,
             )
     return ids
 

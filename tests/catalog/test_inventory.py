@@ -17,7 +17,7 @@ from catalog.inventory import (
     stock_set,
 )
 from catalog.models import Sku, StockMovement
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from mall.events.models import OutboxEvent
 from tests.catalog.factories import ProductFactory, SkuFactory
 
@@ -43,7 +43,7 @@ def test_reserve_beyond_stock_is_out_of_stock_with_details(tenant: Any, sku: Sku
     with pytest.raises(ApplicationError) as exc:
         stock_reserve(tenant=tenant, lines=[(sku.pk, 11)], reference="ORD-1")
 
-    assert exc.value.code == "out_of_stock" and exc.value.status_code == 409
+    assert exc.value.code == "out_of_stock" and status_for(exc.value) == 409
     assert exc.value.details == {"sku_id": sku.pk, "requested": 11, "available": 10}
     assert _stock(sku) == 10
     assert not StockMovement.objects.exists()
@@ -68,7 +68,7 @@ def test_multi_sku_shortage_names_every_short_sku(tenant: Any, sku: Sku) -> None
             tenant=tenant, lines=[(short_b.pk, 1), (sku.pk, 2), (short_a.pk, 3)], reference="O"
         )
 
-    assert exc.value.code == "out_of_stock" and exc.value.status_code == 409
+    assert exc.value.code == "out_of_stock" and status_for(exc.value) == 409
     assert exc.value.details["skus"] == [
         {"sku_id": short_a.pk, "requested": 3, "available": 1},
         {"sku_id": short_b.pk, "requested": 1, "available": 0},
@@ -205,13 +205,13 @@ def test_invalid_quantities_are_refused(tenant: Any, sku: Sku) -> None:
     for quantity in (0, -1, 1.5, True):
         with pytest.raises(ApplicationError) as exc:
             stock_reserve(tenant=tenant, lines=[(sku.pk, quantity)], reference="X")
-        assert exc.value.status_code == 400
+        assert status_for(exc.value) == 400
 
 
 def test_other_tenants_sku_is_not_found(other_tenant: Any, sku: Sku) -> None:
     with pytest.raises(ApplicationError) as exc:
         stock_reserve(tenant=other_tenant, lines=[(sku.pk, 1)], reference="ORD-X")
-    assert exc.value.status_code == 404
+    assert status_for(exc.value) == 404
     assert _stock(sku) == 10
 
 
@@ -222,7 +222,7 @@ def test_stock_set_checks_expected_version(tenant: Any, sku: Sku) -> None:
 
     with pytest.raises(ApplicationError) as exc:
         stock_set(tenant=tenant, sku_id=sku.pk, stock=3, expected_version=1)
-    assert exc.value.code == "version_conflict" and exc.value.status_code == 409
+    assert exc.value.code == "version_conflict" and status_for(exc.value) == 409
     assert exc.value.details["current_version"] == 2
     assert _stock(sku) == 25
 

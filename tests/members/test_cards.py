@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from mall.api.errors import status_for
 from members.cards.payables import CardPayableHandler
 from members.cards.selectors import member_card_current
 from members.models import CardPurchase, Member, MemberCard, MemberCardPlan
@@ -326,7 +327,7 @@ def test_only_the_buyer_can_pay_a_purchase(
     handler = purposes.purpose_handler("card")
     with pytest.raises(Exception) as caught:
         handler.payable_for_member(tenant=tenant, member=stranger, reference=body["reference"])
-    assert getattr(caught.value, "status_code", None) == 404
+    assert status_for(caught.value) == 404
     # A stranger cannot complete the buyer's sandbox trade either.
     stranger_api = shopper_client(channel.app_id, access_token_for(stranger))
     assert complete(stranger_api, body["out_trade_no"]).status_code == 404
@@ -339,7 +340,7 @@ def test_a_paid_purchase_is_not_payable_again(
     handler = purposes.purpose_handler("card")
     with pytest.raises(Exception) as caught:
         handler.payable_for_member(tenant=tenant, member=buyer, reference=body["reference"])
-    assert getattr(caught.value, "status_code", None) == 409
+    assert status_for(caught.value) == 409
     assert handler.payable_get(tenant=tenant, reference=body["reference"]) is None
 
 

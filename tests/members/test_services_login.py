@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from mall.events.models import OutboxEvent
 from members.models import Member, MemberIdentity
 from members.platforms import PlatformUser
@@ -77,7 +77,7 @@ def test_wechat_error_answer_raises_and_creates_nothing(channel: Any, wechat_api
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=channel, code="bad")
 
-    assert (info.value.code, info.value.status_code) == ("wechat_login_failed", 400)
+    assert (info.value.code, status_for(info.value)) == ("wechat_login_failed", 400)
     assert info.value.details["errcode"] == 40029
     assert Member.objects.count() == 0 and MemberIdentity.objects.count() == 0
 
@@ -88,7 +88,7 @@ def test_wechat_unreachable_is_502(channel: Any, settings: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=channel, code="c")
 
-    assert (info.value.code, info.value.status_code) == ("upstream_unavailable", 502)
+    assert (info.value.code, status_for(info.value)) == ("upstream_unavailable", 502)
 
 
 def test_wechat_http_error_status_is_502(channel: Any, wechat_api: Any) -> None:
@@ -97,7 +97,7 @@ def test_wechat_http_error_status_is_502(channel: Any, wechat_api: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=channel, code="c")
 
-    assert (info.value.code, info.value.status_code) == ("upstream_unavailable", 502)
+    assert (info.value.code, status_for(info.value)) == ("upstream_unavailable", 502)
     assert Member.objects.count() == 0
 
 
@@ -107,7 +107,7 @@ def test_wechat_answer_without_openid_is_502(channel: Any, wechat_api: Any) -> N
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=channel, code="c")
 
-    assert info.value.status_code == 502
+    assert status_for(info.value) == 502
     assert Member.objects.count() == 0
 
 
@@ -132,7 +132,7 @@ def test_sandbox_channel_answers_alipay_login_too(tenant: Any) -> None:
 def test_wechat_login_on_an_alipay_channel_is_refused(alipay_channel: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=alipay_channel, code="c")
-    assert (info.value.code, info.value.status_code) == ("platform_mismatch", 400)
+    assert (info.value.code, status_for(info.value)) == ("platform_mismatch", 400)
 
 
 def test_alipay_login_against_signed_gateway(alipay_channel: Any, alipay_gateway: Any) -> None:
@@ -155,7 +155,7 @@ def test_alipay_refused_code_is_400_and_creates_nothing(
     with pytest.raises(ApplicationError) as info:
         member_login_alipay(channel=alipay_channel, auth_code="unknown")
 
-    assert (info.value.code, info.value.status_code) == ("alipay_login_failed", 400)
+    assert (info.value.code, status_for(info.value)) == ("alipay_login_failed", 400)
     assert info.value.details == {"code": "40002", "sub_code": "isv.code-invalid"}
     assert Member.objects.count() == 0
 
@@ -169,7 +169,7 @@ def test_alipay_answer_with_bad_signature_is_refused(
     with pytest.raises(ApplicationError) as info:
         member_login_alipay(channel=alipay_channel, auth_code="auth-1")
 
-    assert (info.value.code, info.value.status_code) == ("upstream_invalid_response", 502)
+    assert (info.value.code, status_for(info.value)) == ("upstream_invalid_response", 502)
     assert Member.objects.count() == 0
 
 
@@ -203,7 +203,7 @@ def test_alipay_channel_without_keys_is_503(tenant: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_login_alipay(channel=channel, auth_code="x")
 
-    assert (info.value.code, info.value.status_code) == ("channel_not_configured", 503)
+    assert (info.value.code, status_for(info.value)) == ("channel_not_configured", 503)
 
 
 @pytest.mark.postgres
@@ -245,4 +245,4 @@ def test_disabled_member_cannot_log_in(sandbox_channel: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_login_wechat(channel=sandbox_channel, code="dora")
 
-    assert (info.value.code, info.value.status_code) == ("member_disabled", 403)
+    assert (info.value.code, status_for(info.value)) == ("member_disabled", 403)

@@ -7,7 +7,7 @@ import pytest
 from django.db import connection
 from django.db.models import Sum
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, ConflictError, status_for
 from members.models import Address, Member, MemberIdentity, MemberMerge
 from members.services import member_bind_phone, member_relations
 from members.services import merge as merge_module
@@ -139,7 +139,7 @@ def test_merge_is_one_transaction(pair: tuple[Member, Member], monkeypatch: Any)
     MemberIdentityFactory(member=loser)
 
     def explode(*, survivor: Member, loser: Member) -> int:
-        raise ApplicationError("boom", "handler failed", status_code=409)
+        raise ConflictError("boom", "handler failed")
 
     monkeypatch.setitem(merge_module._HANDLERS, ("members.MemberIdentity", "member"), explode)
 
@@ -168,7 +168,7 @@ def test_disabled_holder_blocks_the_phone(tenant: Any) -> None:
     with pytest.raises(ApplicationError) as info:
         member_bind_phone(member=member, phone="13800000013")
 
-    assert (info.value.code, info.value.status_code) == ("phone_unavailable", 409)
+    assert (info.value.code, status_for(info.value)) == ("phone_unavailable", 409)
 
 
 def test_invalid_phone_is_refused(tenant: Any) -> None:

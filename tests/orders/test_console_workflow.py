@@ -316,10 +316,10 @@ def test_after_sale_refuse_needs_a_reason_and_errors_are_messages(
     empty = console.post(f"{base}refuse/", {"reason": ""})
     assert empty.status_code == 200 and "reason" in empty.context["form"].errors
 
-    from mall.api.errors import ApplicationError
+    from mall.errors import ConflictError
 
     def boom(**kw: Any) -> None:
-        raise ApplicationError("invalid_transition", "Someone else decided first.", status_code=409)
+        raise ConflictError("invalid_transition", "Someone else decided first.")
 
     monkeypatch.setattr(services, "after_sale_approve", boom)
     failed = console.post(f"{base}approve/", follow=True)

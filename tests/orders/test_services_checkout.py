@@ -12,7 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from catalog.models import StockMovement
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from mall.events.models import OutboxEvent
 from orders.models import Order, OrderEvent, OrderLine, PointsUse
 from promotions.models import Campaign, Coupon
@@ -77,7 +77,7 @@ def test_out_of_stock_names_every_short_sku_and_leaves_nothing(
     with pytest.raises(ApplicationError) as exc:
         place([(a, 2), (b, 1), (c, 1)], coupon_ids=[coupon.pk], use_points=100)
 
-    assert exc.value.status_code == 409
+    assert status_for(exc.value) == 409
     assert exc.value.code == "out_of_stock"
     short = sorted(p["sku_id"] for p in exc.value.details["problems"])
     assert short == [a.pk, b.pk]
@@ -98,7 +98,7 @@ def test_unusable_coupon_price_change_and_points_are_all_named(
 
     codes = {p["code"] for p in exc.value.details["problems"]}
     assert exc.value.code == "checkout_failed"
-    assert exc.value.status_code == 422
+    assert status_for(exc.value) == 422
     assert {"insufficient_points", "price_changed"} <= codes
     assert any(p.get("coupon_id") == coupon.pk for p in exc.value.details["problems"])
     _nothing_left(tenant)
@@ -109,7 +109,7 @@ def test_price_changed_alone_is_a_409(tenant: Any, make_sku: Any, place: Any) ->
     sku = make_sku("50.00")
     with pytest.raises(ApplicationError) as exc:
         place([(sku, 1)], expected_payable=Decimal("45.00"))
-    assert (exc.value.status_code, exc.value.code) == (409, "price_changed")
+    assert (status_for(exc.value), exc.value.code) == (409, "price_changed")
     assert exc.value.details["problems"][0]["payable"] == "50.00"
     order = place([(sku, 1)], expected_payable=Decimal("50.00"))
     assert order.payable == Decimal("50.00")
@@ -119,7 +119,7 @@ def test_off_shelf_sku_is_refused(tenant: Any, make_sku: Any, place: Any) -> Non
     sku = make_sku(status="off_shelf")
     with pytest.raises(ApplicationError) as exc:
         place([(sku, 1)])
-    assert (exc.value.status_code, exc.value.code) == (422, "sku_unavailable")
+    assert (status_for(exc.value), exc.value.code) == (422, "sku_unavailable")
     _nothing_left(tenant)
 
 

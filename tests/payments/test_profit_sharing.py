@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from orders.models import Order
 from payments.models import OrderSettlement, Payment, ProfitSharingOrder, ProfitSharingReceiver
 from payments.profit_sharing.services import (
@@ -79,7 +79,7 @@ def test_rates_above_thirty_percent_are_refused(
             name="Third",
             share_rate=Decimal("0.01"),
         )
-    assert exc.value.status_code == 409
+    assert status_for(exc.value) == 409
     assert exc.value.code == "profit_sharing_rate_exceeded"
     assert not ProfitSharingReceiver.objects.filter(account="1900000300").exists()
     assert ("MERCHANT_ID", "1900000300") not in wechatpay.sharing_receivers
@@ -99,7 +99,7 @@ def test_a_receiver_wechat_refuses_is_not_kept(
             share_rate=Decimal("0.05"),
         )
 
-    assert (exc.value.status_code, exc.value.code) == (422, "gateway_refused")
+    assert (status_for(exc.value), exc.value.code) == (422, "gateway_refused")
     assert not ProfitSharingReceiver.objects.filter(account="1900000400").exists()
 
 
@@ -241,7 +241,7 @@ def test_removing_a_receiver_of_another_tenant_is_not_found(
         profit_sharing_receiver_remove(
             tenant=TenantFactory(slug="shop-remove-z"), receiver_id=receivers[0].pk
         )
-    assert (exc.value.status_code, exc.value.code) == (404, "profit_sharing_receiver_not_found")
+    assert (status_for(exc.value), exc.value.code) == (404, "profit_sharing_receiver_not_found")
     receivers[0].refresh_from_db()
     assert receivers[0].is_active
     assert not wechatpay.calls("/v3/profitsharing/receivers/delete")

@@ -11,7 +11,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework.test import APIClient
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from payments.models import Payment, Refund
 from payments.refunds.services import refund_request, refund_retry
 from tests.payments.conftest import (
@@ -90,7 +90,7 @@ def test_two_partial_refunds_up_to_paid_succeed_and_a_third_is_409(
     with pytest.raises(ApplicationError) as refused:
         ask(tenant, "0.01", "after_sale:3", django_capture_on_commit_callbacks)
 
-    assert refused.value.status_code == 409 and refused.value.code == "refund_exceeds_paid"
+    assert status_for(refused.value) == 409 and refused.value.code == "refund_exceeds_paid"
     paid.refresh_from_db()
     assert paid.refunded_amount == Decimal("100.00")
     assert [first.status, second.status] == ["created", "created"]  # objects as created
@@ -111,7 +111,7 @@ def test_same_request_ref_is_idempotent_and_reuse_with_another_amount_is_409(
     assert again.pk == first.pk
     with pytest.raises(ApplicationError) as reused:
         ask(tenant, "31.00", "after_sale:7", django_capture_on_commit_callbacks)
-    assert reused.value.status_code == 409
+    assert status_for(reused.value) == 409
     assert len(wechatpay.calls("/v3/refund/domestic/refunds")) == 1
     paid.refresh_from_db()
     assert paid.refunded_amount == Decimal("30.00")
@@ -127,7 +127,7 @@ def test_nothing_paid_cannot_be_refunded(orders: FakeOrders, tenant: Any) -> Non
             reason="",
             request_ref="after_sale:9",
         )
-    assert refused.value.status_code == 409
+    assert status_for(refused.value) == 409
 
 
 def test_refund_notification_twice_finalises_once(
@@ -189,7 +189,7 @@ def test_failed_refund_is_visible_and_retryable(
     assert orders.refunded_calls == [("NO5001", refund.pk)]
     with pytest.raises(ApplicationError) as again:
         refund_retry(tenant=tenant, refund_id=refund.pk)
-    assert again.value.status_code == 409
+    assert status_for(again.value) == 409
 
 
 def test_refund_abnormal_at_gateway_fails_then_retries_with_a_new_number(

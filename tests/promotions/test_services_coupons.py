@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from mall.api.errors import ApplicationError
+from mall.api.errors import ApplicationError, status_for
 from promotions.models import Coupon, CouponTemplate
 from promotions.services import (
     coupon_claim,
@@ -109,7 +109,7 @@ def test_another_tenants_template_is_not_found(tenant: Any, other_tenant: Any) -
     template = CouponTemplateFactory(tenant=other_tenant)
     with pytest.raises(ApplicationError) as exc:
         coupon_claim(tenant=tenant, member=MemberFactory(tenant=tenant), template_id=template.pk)
-    assert exc.value.status_code == 404
+    assert status_for(exc.value) == 404
 
 
 def test_issue_to_a_segment(tenant: Any, other_tenant: Any) -> None:

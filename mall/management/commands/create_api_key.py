@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
 from mall.tenancy.models import ApiKey, Tenant
 from mall.tenancy.services import api_key_create

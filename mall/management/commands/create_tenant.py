@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.core.validators import validate_email
 from django.db import IntegrityError
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.tenancy.services import tenant_create
 
 

@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
 from mall.tenancy.models import Channel, Staff, Tenant
 from mall.tenancy.services import tenant_create

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
 from mall.tenancy.crypto import mask_secret
 from mall.tenancy.models import Channel, Tenant

@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from mall.api.errors import ApplicationError
+from mall.errors import ApplicationError
 from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
 from payments.collection.sandbox import sandbox_pay
