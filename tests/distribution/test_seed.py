@@ -10,8 +10,8 @@ from django.core.management.base import OutputWrapper
 
 from distribution.models import Binding, DistributionSettings, Distributor, DistributorGrade
 from distribution.seed import seed
-from mall.management.commands.seed_demo import seed_members
 from members.models import Member
+from members.seed import seed_members
 
 pytestmark = pytest.mark.django_db
 

@@ -3,9 +3,10 @@
 Without ``--tenant`` it creates (or reuses) the tenant ``demo`` with sandbox WeChat and Alipay
 channels and an owner, then seeds it; with ``--tenant S`` it seeds an existing tenant.
 
-The platform part (tenant, channels, owner, members) lives here. Each app adds its own demo
-data through an optional module ``<app>.seed`` with ``seed(*, tenant, stdout) -> None``
-(called in the order of ``SEED_APPS``); every such function must be idempotent.
+The platform part (tenant, channels, owner) lives here. Each app adds its own demo data
+(members, products, campaigns ...) through an optional module ``<app>.seed`` with
+``seed(*, tenant, stdout) -> None`` (called in the order of ``SEED_APPS``, found by name: mall
+imports no app above it); every such function must be idempotent.
 """
 
 from __future__ import annotations
@@ -13,20 +14,18 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import os
-from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from mall.api.errors import ApplicationError
 from mall.management.commands.create_tenant import application_error_text
 from mall.tenancy.models import Channel, Staff, Tenant
 from mall.tenancy.services import tenant_create
-from members.models import Address, Member, MemberIdentity
 
-SEED_APPS = ("catalog", "members", "promotions", "orders", "payments", "distribution")
+SEED_APPS = ("members", "catalog", "promotions", "orders", "payments", "distribution")
 
 DEMO_SLUG = "demo"
 DEMO_NAME = "Demo Shop"
@@ -35,99 +34,6 @@ DEMO_ALIPAY_APP_ID = "2021000000000001"
 DEMO_OWNER_EMAIL = "owner@demo.local"
 # A local demo only: the password is printed on purpose.
 DEMO_OWNER_PASSWORD = "demo-owner-pass"
-
-
-@dataclass(frozen=True)
-class DemoMember:
-    nickname: str
-    phone: str
-    # (platform, openid suffix): an identity on the tenant's channel of that platform.
-    identities: tuple[tuple[str, str], ...]
-    address: dict[str, str]
-
-
-DEMO_MEMBERS = (
-    DemoMember(
-        nickname="Xiao Ming",
-        phone="13800000001",
-        identities=(("wechat", "xiaoming"),),
-        address={
-            "name": "Xiao Ming",
-            "province": "Guangdong",
-            "city": "Shenzhen",
-            "district": "Nanshan",
-            "detail": "1 Keji Road, Building A, Room 101",
-            "province_code": "440000",
-            "city_code": "440300",
-            "district_code": "440305",
-            "postal_code": "518000",
-        },
-    ),
-    DemoMember(
-        nickname="Li Hua",
-        phone="13800000002",
-        identities=(("alipay", "lihua"),),
-        address={
-            "name": "Li Hua",
-            "province": "Zhejiang",
-            "city": "Hangzhou",
-            "district": "Xihu",
-            "detail": "88 Wensan Road",
-            "province_code": "330000",
-            "city_code": "330100",
-            "district_code": "330106",
-            "postal_code": "310000",
-        },
-    ),
-    DemoMember(
-        nickname="Wang Fang",
-        phone="13800000003",
-        identities=(("wechat", "wangfang"), ("alipay", "wangfang")),
-        address={
-            "name": "Wang Fang",
-            "province": "Beijing",
-            "city": "Beijing",
-            "district": "Chaoyang",
-            "detail": "9 Jianguo Road, Tower 2",
-            "province_code": "110000",
-            "city_code": "110100",
-            "district_code": "110105",
-            "postal_code": "100022",
-        },
-    ),
-)
-
-
-def seed_members(*, tenant: Tenant, stdout: OutputWrapper) -> list[Member]:
-    """A few members with platform identities on the tenant's channels and one address each."""
-    channels = {c.platform: c for c in Channel.objects.for_tenant(tenant).order_by("id")}
-    members: list[Member] = []
-    created = 0
-    for demo in DEMO_MEMBERS:
-        member = (
-            Member.objects.for_tenant(tenant)
-            .filter(phone=demo.phone, merged_into__isnull=True)
-            .first()
-        )
-        if member is None:
-            member = Member.objects.create(tenant=tenant, nickname=demo.nickname, phone=demo.phone)
-            created += 1
-        for platform, suffix in demo.identities:
-            channel = channels.get(platform)
-            if channel is None:
-                continue
-            MemberIdentity.objects.get_or_create(
-                app_id=channel.app_id,
-                openid=f"demo-{tenant.slug}-{suffix}",
-                defaults={"tenant": tenant, "member": member, "platform": platform},
-            )
-        if not Address.objects.for_tenant(tenant).filter(member=member).exists():
-            Address.objects.create(
-                tenant=tenant, member=member, phone=demo.phone, is_default=True, **demo.address
-            )
-        members.append(member)
-    stdout.write(f"  members: {len(members)} ({created} new)")
-    return members
 
 
 def _ensure_demo_tenant() -> tuple[Tenant, bool]:
@@ -200,7 +106,6 @@ class Command(BaseCommand):
                 tenant, is_new = _ensure_demo_tenant()
             verb = "Created" if is_new else "Seeding"
             self.stdout.write(f"{verb} tenant {tenant.slug!r} ({tenant.name}):")
-            seed_members(tenant=tenant, stdout=self.stdout)
             for app in SEED_APPS:
                 module_name = f"{app}.seed"
                 if importlib.util.find_spec(module_name) is None:
