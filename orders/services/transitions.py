@@ -19,6 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.inventory import stock_release
+from catalog.models import StockMovement
 from mall.api.errors import ApplicationError
 from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
@@ -26,9 +28,11 @@ from mall.money import quantize
 from mall.tenancy.models import Tenant
 from members.models import Member
 from orders.errors import OrderErrorCode
+from orders.hooks import order_paid
 from orders.models import AfterSale, Fulfillment, Order, PointsUse
 from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
 from orders.services.sales import order_sales_count
+from promotions.services import campaign_budget_release, coupon_release, coupon_use
 
 S = Order.Status
 
@@ -122,8 +126,6 @@ def order_mark_paid(
     True: the order took the money (or already had it from this same payment). False: it can
     no longer take it (cancelled, already paid by another payment, amount differs) and the
     payment must be refunded."""
-    from promotions.services import coupon_use
-
     now = now or timezone.now()
     with transaction.atomic():
         order = Order.objects.for_tenant(tenant).select_for_update().filter(number=number).first()
@@ -153,21 +155,12 @@ def order_mark_paid(
                 "distribution": order.distribution,
             },
         )
-        follow_up(
-            tenant=tenant,
-            task="distribution.tasks.commissions_create",
-            key=f"commissions_create:order:{order.pk}",
-            kwargs={"order_id": order.pk},
-        )
+        order_paid(tenant=tenant, order=order)
     return True
 
 
 def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
     """Stock, coupons, points and campaign budgets go back, exactly once per order."""
-    from catalog.inventory import stock_release
-    from catalog.models import StockMovement
-    from promotions.services import campaign_budget_release, coupon_release
-
     if order.resources_released_at is not None:
         return
     if (
