@@ -15,9 +15,9 @@ if TYPE_CHECKING:
 
 
 class LoginSceneHandler(Protocol):
-    """Called after a login that carried a ``scene`` (share link, poster), outside any
-    transaction of the login; must not fail the login (``distribution`` binds the shopper to
-    the distributor the scene names)."""
+    """Called after a login that carried a ``scene`` (share link, poster), once the member is
+    known; must not fail the login (``distribution`` binds the shopper to the distributor the
+    scene names, and ignores a scene it cannot use)."""
 
     def __call__(self, *, tenant: Tenant, member: Member, scene: str) -> object: ...
 

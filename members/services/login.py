@@ -124,7 +124,8 @@ def _finish(channel: Channel, user: PlatformUser, scene: str) -> LoginResult:
             MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."), status_code=403
         )
     if scene:
-        # A share link or poster scene may bind the shopper to a distributor; never fails login.
+        # A share link or poster scene (``members.hooks``: distribution may bind the shopper to
+        # a distributor); never fails login.
         for handler in login_scene_handlers():
             handler(tenant=channel.tenant, member=member, scene=scene)
     return LoginResult(member=member, tokens=member_tokens_issue(member=member), created=created)
