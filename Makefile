@@ -14,9 +14,10 @@ demo: ## run the demo shop on SQLite (bash scripts/demo.sh; PORT=8000)
 test: ## run the test suite (bash scripts/test.sh; DATABASE_URL/REDIS_URL optional)
 	bash scripts/test.sh
 
-lint: ## ruff check, format check, missing migrations
+lint: ## ruff check, format check, import layers, missing migrations
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-cache
 	$(PY) manage.py makemigrations --check --dry-run
 
 format: ## ruff fix and format

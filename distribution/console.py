@@ -20,6 +20,7 @@ from distribution.models import Distributor
 from distribution.statements import distributor_statement, statement_xlsx, team_tree
 from mall.console.admin import request_role
 from mall.tenancy.models import Staff
+from orders.models import Order
 
 STATEMENT_ROLES = frozenset(
     {Staff.Role.OWNER, Staff.Role.ADMIN, Staff.Role.FINANCE, Staff.Role.OPERATOR}
@@ -118,3 +119,37 @@ class DistributorConsoleMixin:
             "form": form if form.is_bound else StatementPeriodForm(),
         }
         return TemplateResponse(request, "console/distribution/statement.html", context)
+
+
+def order_distribution_lines(order: Order) -> list[str]:
+    """The commission chain frozen at checkout (``Order.distribution``), tier 1 first, with each
+    distributor's member and share code (one query): the order page of the console, through
+    ``orders.hooks.distribution_lines``."""
+    snapshot = order.distribution or {}
+    if not snapshot:
+        return [gettext("No distribution snapshot on this order.")]
+    if not snapshot.get("enabled", False):
+        return [gettext("Distribution was off when the order was placed.")]
+    chain = [c for c in snapshot.get("chain") or [] if isinstance(c, dict)]
+    if not chain:
+        return [gettext("No distributor earns on this order.")]
+    ids = [c.get("distributor_id") for c in chain]
+    found = {
+        d.pk: d
+        for d in Distributor.objects.filter(tenant_id=order.tenant_id, pk__in=ids).select_related(
+            "member"
+        )
+    }
+    lines = []
+    for item in chain:
+        distributor = found.get(item.get("distributor_id"))
+        who = (
+            gettext("%(member)s (share code %(code)s)")
+            % {"member": distributor.member, "code": distributor.share_code}
+            if distributor is not None
+            else gettext("distributor #%(id)s (deleted)") % {"id": item.get("distributor_id")}
+        )
+        lines.append(gettext("Tier %(tier)s: %(who)s") % {"tier": item.get("tier"), "who": who})
+    if snapshot.get("buyer_distributor_id"):
+        lines.append(gettext("The buyer is a distributor."))
+    return lines

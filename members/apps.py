@@ -8,12 +8,12 @@ class MembersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from mall.api.authentication import register_member_loader
         from members.cards import admin as _card_admin  # noqa: F401  (console pages)
-        from members.cards.payables import CardPayableHandler
         from members.models import MemberCard
-        from members.services.cards import CARD_PURPOSE, merge_member_cards
+        from members.services.cards import merge_member_cards
         from members.services.merge import register_merge_handler
-        from payments.purposes import register_purpose
+        from members.services.tokens import member_for_token
 
-        register_purpose(CARD_PURPOSE, CardPayableHandler())
+        register_member_loader(member_for_token)
         register_merge_handler(MemberCard, merge_member_cards)

@@ -157,7 +157,7 @@ class MemberMerge(TenantOwnedModel):
 
 
 # --- Member cards (paid membership) -------------------------------------------------------
-# Bought through payments with purpose ``card`` (members/cards/payables.py). What a card gives
+# Bought through payments with purpose ``card`` (payments/cards.py). What a card gives
 # (discounts, free shipping, points multipliers ...) is defined by the members issue: ``benefits``
 # is stored and shown as it is.
 

@@ -1,6 +1,8 @@
-"""Demo members for ``manage.py seed_demo`` (idempotent): a few members with platform
-identities on the tenant's channels and one address each (seeded first: the other apps'
-demo data use them)."""
+"""Demo data of members for ``manage.py seed_demo`` (idempotent: safe to re-run).
+
+A few members with platform identities on the tenant's channels and one address each; a member
+is found again by its phone, an identity by its openid, so a re-run creates nothing twice.
+"""
 
 from __future__ import annotations
 

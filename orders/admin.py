@@ -39,7 +39,6 @@ from mall.tenancy.models import Staff
 from orders import selectors, services
 from orders.console_display import (
     address_text,
-    distribution_lines,
     promotions_text,
     store_text,
     yuan,
@@ -53,6 +52,7 @@ from orders.console_forms import (
 )
 from orders.couriers import COURIERS
 from orders.dashboard import dashboard_register
+from orders.hooks import distribution_lines
 from orders.models import (
     AfterSale,
     AfterSaleLine,

@@ -1,5 +1,6 @@
-"""Readable text of an order's snapshots for the console (address, store, promotions,
-distribution chain): the console never shows their raw JSON."""
+"""Readable text of an order's snapshots for the console (address, store, promotions; the
+distribution chain is read by ``distribution`` through ``orders.hooks.distribution_lines``):
+the console never shows their raw JSON."""
 
 from __future__ import annotations
 
@@ -49,39 +50,4 @@ def promotions_text(order: Order) -> list[str]:
             continue
         name = promo.get("name") or promo.get("kind") or gettext("Discount")
         lines.append(f"{name}: -{yuan(promo.get('amount', '0'))}")
-    return lines
-
-
-def distribution_lines(order: Order) -> list[str]:
-    """The commission chain frozen at checkout, tier 1 first, with each distributor's member
-    and share code (one query)."""
-    from distribution.models import Distributor
-
-    snapshot = order.distribution or {}
-    if not snapshot:
-        return [gettext("No distribution snapshot on this order.")]
-    if not snapshot.get("enabled", False):
-        return [gettext("Distribution was off when the order was placed.")]
-    chain = [c for c in snapshot.get("chain") or [] if isinstance(c, dict)]
-    if not chain:
-        return [gettext("No distributor earns on this order.")]
-    ids = [c.get("distributor_id") for c in chain]
-    found = {
-        d.pk: d
-        for d in Distributor.objects.filter(tenant_id=order.tenant_id, pk__in=ids).select_related(
-            "member"
-        )
-    }
-    lines = []
-    for item in chain:
-        distributor = found.get(item.get("distributor_id"))
-        who = (
-            gettext("%(member)s (share code %(code)s)")
-            % {"member": distributor.member, "code": distributor.share_code}
-            if distributor is not None
-            else gettext("distributor #%(id)s (deleted)") % {"id": item.get("distributor_id")}
-        )
-        lines.append(gettext("Tier %(tier)s: %(who)s") % {"tier": item.get("tier"), "who": who})
-    if snapshot.get("buyer_distributor_id"):
-        lines.append(gettext("The buyer is a distributor."))
     return lines

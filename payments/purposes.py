@@ -1,7 +1,9 @@
-"""What a payment pays for. Payments never import the apps it serves; they register here.
+"""What a payment pays for. Payments never import the apps above it; they register here.
 
-A purpose (``order``, ``card``) is implemented by the app that owns the payable thing:
-``orders`` registers ``order`` in its ``AppConfig.ready()``; ``members`` will register ``card``.
+A purpose (``order``, ``card``) is implemented by the app that owns the payable thing when it
+sits above payments: ``orders`` registers ``order`` in its ``AppConfig.ready()``. Member cards
+belong to ``members``, below payments, so payments itself registers ``card`` over the members
+card services (``payments/cards.py``).
 Payments call these hooks around the gateway flow:
 
 - ``payable_for_member``: the buyer asks to pay ``reference``: is it payable now, for how much,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.tenancy.sandbox import sandbox_allowed
 from payments.gateways.config import sandbox_config_ensure
 
 

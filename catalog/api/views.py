@@ -8,7 +8,6 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -22,11 +21,11 @@ from catalog.api.serializers import (
     ProductListQuerySerializer,
     ProductPageSerializer,
 )
+from catalog.hooks import DetailPricing, shopper_pricing
 from mall.api.errors import NotFoundError
 from mall.api.pagination import PageNumberPagination, page_number_parse
 from mall.api.renderers import JSONRenderer
 from mall.api.views import ShopperAPIView
-from promotions import selectors as promotion_selectors
 
 
 class CategoryTreeView(ShopperAPIView):
@@ -108,6 +107,7 @@ class ProductListView(ShopperAPIView):
         page_size = params.get("page_size", PageNumberPagination.page_size)
         tenant = self.tenant
         platform = request.channel.platform
+        pricing = shopper_pricing()
         listed = selectors.product_list_page_for_shopper(
             tenant=tenant,
             platform=platform,
@@ -118,10 +118,10 @@ class ProductListView(ShopperAPIView):
             ordering=params.get("ordering", "default"),
             page=page,
             page_size=page_size,
-            version_keys=promotion_selectors.product_prices_version_keys(tenant.pk),
+            version_keys=pricing.list_version_keys(tenant.pk),
             encode=_items_json,
         )
-        prices = promotion_selectors.product_prices_for_shopper(
+        prices = pricing.list_prices(
             tenant=tenant,
             platform=platform,
             member=self.member,
@@ -177,51 +177,25 @@ def _list_item_priced(item: dict[str, Any], price: Decimal | None) -> dict[str, 
     return priced
 
 
-_datetime = serializers.DateTimeField()
-
-
-def _detail_priced(
-    detail: dict[str, Any], priced: promotion_selectors.ShopperPrices
-) -> dict[str, Any]:
+def _detail_priced(detail: dict[str, Any], priced: DetailPricing) -> dict[str, Any]:
     """The cached, member-independent detail with the caller's SKU prices and the campaigns."""
     skus = []
     for sku in detail["skus"]:
-        offer = priced.prices.get(sku["id"])
+        offer = priced.sku_prices.get(sku["id"])
         skus.append(
             {
                 **sku,
                 "price": _money(offer.price) if offer else sku["price"],
                 "original_price": sku["price"],
-                "price_source": offer.kind if offer else None,
-                "price_campaign_id": offer.ref_id if offer else None,
+                "price_source": offer.source if offer else None,
+                "price_campaign_id": offer.campaign_id if offer else None,
             }
         )
     prices = [Decimal(s["price"]) for s in skus]
     result = {**detail, "original_price": detail["price"], "skus": skus}
     if prices and detail["price"] is not None and min(prices) < Decimal(detail["price"]):
         result["price"] = _money(min(prices))
-    result["campaigns"] = [
-        {
-            "id": c.id,
-            "kind": c.kind,
-            "name": c.name,
-            "title": c.title,
-            "banner": c.banner,
-            "starts_at": _datetime.to_representation(c.starts_at),
-            "ends_at": _datetime.to_representation(c.ends_at),
-            "rules": c.rules,
-            "flash_skus": [
-                {
-                    "sku_id": f.sku_id,
-                    "price": _money(f.price),
-                    "quota_left": f.quota_left,
-                    "per_member_limit": f.per_member_limit,
-                }
-                for f in c.flash_skus
-            ],
-        }
-        for c in priced.campaigns
-    ]
+    result["campaigns"] = list(priced.campaigns)
     return result
 
 
@@ -244,20 +218,11 @@ class ProductDetailView(ShopperAPIView):
         )
         if detail is None:
             raise NotFoundError(_("Product not found."))
-        priced = promotion_selectors.item_prices_for_shopper(
+        priced = shopper_pricing().detail_pricing(
             tenant=self.tenant,
             platform=platform,
             member=self.member,
-            skus=[
-                promotion_selectors.SkuRef(
-                    sku_id=sku["id"],
-                    product_id=detail["id"],
-                    price=Decimal(sku["price"]),
-                    category_id=detail["category_id"],
-                )
-                for sku in detail["skus"]
-            ],
+            detail=detail,
             now=timezone.now(),
-            with_campaigns=True,
         )
         return Response(_detail_priced(detail, priced))

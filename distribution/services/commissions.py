@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,10 +23,13 @@ from distribution.models import (
 )
 from distribution.services.common import settings_get
 from distribution.services.ledger import ledger_add
+from mall.followups.services import follow_up
 from mall.money import ZERO, allocate, quantize, quantize_down
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_apply
 from members.models import Member
+from orders.lock_objects import order_qs_for_update
+from orders.models import AfterSale, AfterSaleLine, Order, OrderLine
 
 SNAPSHOT_VERSION = 1
 D = Distributor.Status
@@ -203,12 +207,37 @@ def _rule_snapshot(rule: CommissionRule | None, distributor: Distributor, tier: 
     }
 
 
+def commissions_follow_up_paid(*, tenant: Tenant, order: Order) -> None:
+    """The order was paid (``orders.hooks.order_paid``, in the paid transaction): its
+    commissions are written after commit by ``distribution.tasks.commissions_create``."""
+    follow_up(
+        tenant=tenant,
+        task="distribution.tasks.commissions_create",
+        key=f"commissions_create:order:{order.pk}",
+        kwargs={"order_id": order.pk},
+    )
+
+
+def commissions_follow_up_refunded(
+    *, tenant: Tenant, order: Order, refund_ref: str, line_refunds: Mapping[int, Decimal]
+) -> None:
+    """An after-sale refund finished (``orders.hooks.order_refunded``, in its transaction): the
+    refunded share is taken back after commit by ``distribution.tasks.commissions_reverse``."""
+    follow_up(
+        tenant=tenant,
+        task="distribution.tasks.commissions_reverse",
+        key=f"commissions_reverse:{refund_ref}",
+        kwargs={
+            "order_id": order.pk,
+            "line_refunds": {str(line_id): str(amount) for line_id, amount in line_refunds.items()},
+            "refund_ref": refund_ref,
+        },
+    )
+
+
 def commissions_create_for_order(*, order_id: int) -> int:
     """The order was paid: one pending commission per line and beneficiary tier. Idempotent
     (the order row lock serialises repeats; ``(order_line, tier)`` is unique)."""
-    from orders.lock_objects import order_qs_for_update
-    from orders.models import Order, OrderLine
-
     tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
     if tenant_id is None:
         return 0
@@ -291,8 +320,6 @@ def _reverse_refunds_so_far(tenant_id: int, order: Any) -> None:
     apply each refund now, in order, exactly as its reversal would have, under the same
     ``refund_ref``; the reversal arriving later finds it done. Either order of events gives
     the same net commissions to the fen."""
-    from orders.models import AfterSale, AfterSaleLine
-
     refunded = list(
         AfterSale.objects.for_tenant(tenant_id)
         .filter(order=order, status=AfterSale.Status.REFUNDED)
@@ -332,9 +359,6 @@ def commissions_reverse_for_refund(
     line payable), so a line refunded in full reverses its commissions in full, to the fen.
     A settled commission is debited on the ledger (the balance may go negative and is offset
     by later commissions). Returns the number of commissions touched."""
-    from orders.lock_objects import order_qs_for_update
-    from orders.models import Order
-
     tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
     if tenant_id is None or not line_refunds:
         return 0
@@ -358,8 +382,6 @@ def _reverse_locked(
     *, tenant_id: int, order_id: int, line_refunds: dict[int, Decimal], refund_ref: str
 ) -> int:
     """The body of ``commissions_reverse_for_refund`` (inside its transaction, order locked)."""
-    from orders.models import OrderLine
-
     commissions = list(
         lock_objects.commissions_of_lines_for_update(
             tenant=tenant_id, order_id=order_id, line_ids=line_refunds

@@ -23,6 +23,7 @@ from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
 from members.lock_objects import members_for_update
 from members.models import Member
+from orders.models import Order
 
 D = Distributor.Status
 R = DistributionSettings.Recruitment
@@ -56,8 +57,6 @@ def distributor_by_code(*, tenant: Tenant, code: str) -> Distributor:
 
 def member_spent(*, tenant: Tenant, member: Member) -> Decimal:
     """What the member paid and kept (paid − refunded) over its paid orders."""
-    from orders.models import Order
-
     totals = (
         Order.objects.for_tenant(tenant)
         .filter(member=member, paid_at__isnull=False)

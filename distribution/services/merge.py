@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from distribution.models import Binding, Distributor
 from members.models import Member
+from members.services.merge import register_merge_handler
 
 
 def merge_distributors(*, survivor: Member, loser: Member) -> int:
@@ -32,7 +33,5 @@ def merge_bindings(*, survivor: Member, loser: Member) -> int:
 
 
 def register_handlers() -> None:
-    from members.services.merge import register_merge_handler
-
     register_merge_handler(Distributor, merge_distributors)
     register_merge_handler(Binding, merge_bindings, field="customer")

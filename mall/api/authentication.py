@@ -9,16 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
-
-from mall.rawsql import fetch_instances
 
 # Access tokens this process has verified: raw token -> (expiry as a POSIX timestamp, claims).
 # A shopper sends the same token with every request until it expires; its signature and
@@ -45,6 +44,38 @@ def access_claims(raw: str) -> Mapping[str, Any]:
     return claims
 
 
+class TokenMember(Protocol):
+    """What authentication reads of the member a token names."""
+
+    @property
+    def is_active(self) -> bool: ...
+
+    @property
+    def merged_into_id(self) -> int | None: ...
+
+
+class MemberLoader(Protocol):
+    """The tenant's member ``member_id`` as a complete model instance, or None."""
+
+    def __call__(self, *, tenant_id: int, member_id: int) -> TokenMember | None: ...
+
+
+_member_loader: MemberLoader | None = None
+
+
+def register_member_loader(loader: MemberLoader) -> None:
+    """Hook for ``members`` (``MembersConfig.ready()``): mall sits below members and never
+    imports it, so the app that owns ``Member`` tells authentication how to load one."""
+    global _member_loader
+    _member_loader = loader
+
+
+def _load_member(*, tenant_id: int, member_id: int) -> TokenMember | None:
+    if _member_loader is None:
+        raise ImproperlyConfigured("No member loader: members registers one in its ready().")
+    return _member_loader(tenant_id=tenant_id, member_id=member_id)
+
+
 class MemberTokenAuthentication(authentication.BaseAuthentication):
     """``Authorization: Bearer <access token>``; the token's tenant must be the request's."""
 
@@ -54,8 +85,6 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
     def authenticate(self, request: Request) -> tuple[Any, Mapping[str, Any]] | None:
-        from members.models import Member
-
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
             return None
@@ -76,14 +105,11 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
                 _("This token was issued for another shop."), code="token_tenant_mismatch"
             )
         member_id = token.get("member_id")
-        # Hot path (every shopper request): a raw read of the whole row skips the ORM's query
-        # compilation; the member stays a complete model instance (no deferred fields).
-        found = (
-            fetch_instances(Member, "tenant_id = %s AND id = %s", [tenant.pk, member_id])
+        member = (
+            _load_member(tenant_id=tenant.pk, member_id=member_id)
             if isinstance(member_id, int)
-            else []
+            else None
         )
-        member = found[0] if found else None
         if member is None:
             raise exceptions.AuthenticationFailed(_("Member not found."), code="invalid_token")
         if member.merged_into_id is not None:

@@ -12,22 +12,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from mall.api.errors import error_json_response
 from mall.errors import ErrorCode
 from mall.tenancy import selectors
+from mall.tenancy.sandbox import sandbox_allowed
 
 SHOPPER_PREFIX = "/api/v1/"
 CALLBACK_PREFIX = "/api/v1/payments/notify/"
 MERCHANT_PREFIX = "/api/merchant/"
 CONSOLE_PREFIX = "/console/"
-
-
-def sandbox_allowed() -> bool:
-    return bool(settings.DEBUG or settings.MALL_ALLOW_SANDBOX)
 
 
 class TenantMiddleware:

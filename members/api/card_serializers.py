@@ -3,7 +3,6 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from members.models import MemberCardPlan
-from payments.api.serializers import PayOutputSerializer
 
 
 class MemberCardPlanSerializer(serializers.ModelSerializer):
@@ -15,11 +14,3 @@ class MemberCardPlanSerializer(serializers.ModelSerializer):
         model = MemberCardPlan
         fields = ("id", "name", "price", "duration_days", "benefits", "sort")
         read_only_fields = fields
-
-
-class CardPurchaseOutputSerializer(PayOutputSerializer):
-    """The pay params of ``POST /orders/{number}/pay``, plus the purchase."""
-
-    reference = serializers.CharField(help_text='the purchase, "card:<id>"')
-    purchase_status = serializers.CharField()
-    expires_at = serializers.DateTimeField(help_text="unpaid after this: cancelled")

@@ -13,9 +13,4 @@ urlpatterns = [
     path("me/addresses", views.AddressListCreateView.as_view(), name="address-list"),
     path("me/addresses/<int:pk>", views.AddressDetailView.as_view(), name="address-detail"),
     path("member-cards", card_views.MemberCardPlanListView.as_view(), name="member-card-list"),
-    path(
-        "member-cards/<int:plan_id>/purchase",
-        card_views.MemberCardPurchaseView.as_view(),
-        name="member-card-purchase",
-    ),
 ]

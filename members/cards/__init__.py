@@ -1,4 +1,5 @@
-"""Member cards (paid membership): payment purpose ``card``, reads and console pages.
+"""Member cards (paid membership): reads and console pages (payment purpose ``card``:
+``payments/cards.py``).
 
 Models live in ``members.models``, write paths in ``members.services.cards``.
 """

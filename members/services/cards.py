@@ -1,6 +1,6 @@
 """Member cards (paid membership): buying a plan, and what a paid or refunded purchase does.
 
-The money goes through payments with purpose ``card`` (``members/cards/payables.py``); the
+The money goes through payments with purpose ``card`` (``payments/cards.py``); the
 reference of a purchase is ``card:<id>``. A member has at most one card: a paid purchase
 activates it, or extends it from its current end while it is still running. What a card gives
 is defined by the members issue (``MemberCardPlan.benefits``).

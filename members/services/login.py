@@ -12,6 +12,7 @@ from mall.errors import ConflictError, ForbiddenError, InvalidInputError
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
+from members.hooks import login_scene_handlers
 from members.models import Member, MemberIdentity
 from members.platforms import PlatformUser
 from members.platforms.alipay import alipay_user_for_auth_code
@@ -118,10 +119,10 @@ def _finish(channel: Channel, user: PlatformUser, scene: str) -> LoginResult:
     if not member.is_active or member.merged_into_id is not None:
         raise ForbiddenError(MemberErrorCode.MEMBER_DISABLED, _("This account is disabled."))
     if scene:
-        # A share link or poster scene may bind the shopper to a distributor; never fails login.
-        from distribution.services import binding_from_scene
-
-        binding_from_scene(tenant=channel.tenant, member=member, scene=scene)
+        # A share link or poster scene (``members.hooks``: distribution may bind the shopper to
+        # a distributor); never fails login.
+        for handler in login_scene_handlers():
+            handler(tenant=channel.tenant, member=member, scene=scene)
     return LoginResult(member=member, tokens=member_tokens_issue(member=member), created=created)
 
 

@@ -27,6 +27,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from catalog.inventory import stock_restock
 from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
@@ -35,6 +36,7 @@ from mall.tenancy.models import Tenant
 from members.models import Member
 from orders import lock_objects
 from orders.errors import OrderErrorCode
+from orders.hooks import order_refunded
 from orders.models import AfterSale, AfterSaleLine, Order, OrderLine
 from orders.services.common import (
     after_sale_event_add,
@@ -446,8 +448,6 @@ def after_sale_mark_refunded(
     """Payments reports the refund finished: amounts move onto the order and its lines,
     stock comes back if the merchant chose so, the order becomes (partially) refunded.
     Idempotent."""
-    from catalog.inventory import stock_restock
-
     now = now or timezone.now()
     with transaction.atomic():
         locked = _lock(tenant, after_sale_id)
@@ -524,15 +524,10 @@ def after_sale_mark_refunded(
                 ],
             },
         )
-        refund_ref = f"after_sale:{locked.pk}"
-        follow_up(
+        order_refunded(
             tenant=tenant,
-            task="distribution.tasks.commissions_reverse",
-            key=f"commissions_reverse:{refund_ref}",
-            kwargs={
-                "order_id": order.pk,
-                "line_refunds": {str(x.order_line_id): str(x.amount) for x in lines},
-                "refund_ref": refund_ref,
-            },
+            order=order,
+            refund_ref=f"after_sale:{locked.pk}",
+            line_refunds={x.order_line_id: x.amount for x in lines},
         )
     return locked

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
-from distribution.services import attribution_snapshot
+from catalog.inventory import stock_reserve
+from catalog.selectors import skus_for_pricing
 from mall.errors import (
     ApplicationError,
     ConflictError,
@@ -38,9 +39,14 @@ from mall.tenancy.models import Channel, Tenant
 from members.models import Address, Member
 from members.selectors import address_of_member
 from orders.errors import OrderErrorCode
+from orders.hooks import attribution_snapshot
 from orders.models import CartItem, Fulfillment, Order, OrderLine, PointsUse, Store
 from orders.services.common import actor_member, order_event_add
 from orders.services.transitions import order_expiry
+from promotions.pricing import ShippingInput, quote
+from promotions.pricing.types import ITEM_FLASH
+from promotions.selectors import CartLine, quote_inputs_load
+from promotions.services import campaign_discounts_consume, coupon_lock, flash_sale_consume
 
 # Problems of the quote that stop an order (the rest are informational, e.g. a campaign
 # threshold not met). Coupon problems stop it only for coupons the buyer chose.
@@ -192,9 +198,6 @@ def order_place(
     now: datetime | None = None,
 ) -> Order:
     """Place an order ``pending_payment`` (all or nothing); 409/422 name every problem."""
-    from promotions.pricing import ShippingInput, quote
-    from promotions.selectors import CartLine, quote_inputs_load
-
     now = now or timezone.now()
     platform = channel.platform if channel is not None else ""
     if not lines:
@@ -374,10 +377,6 @@ def _write_once(
     from_cart: bool,
     now: datetime,
 ) -> Order:
-    from catalog.inventory import stock_reserve
-    from promotions.pricing.types import ITEM_FLASH
-    from promotions.services import campaign_discounts_consume, coupon_lock, flash_sale_consume
-
     with transaction.atomic():
         # First write, so a number collision costs nothing but a retry (no savepoint needed).
         try:
@@ -522,8 +521,6 @@ def _line(order: Order, sku: Any, line: Any) -> OrderLine:
 
 
 def _skus(tenant: Tenant, ids: set[int]) -> dict[int, Any]:
-    from catalog.selectors import skus_for_pricing
-
     return skus_for_pricing(tenant_id=tenant.pk, sku_ids=ids)[0]
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from catalog.services import product_sales_change
 from mall.tenancy.models import Tenant
 from orders.models import AfterSaleLine, Order, OrderLine
 
@@ -20,8 +21,6 @@ def _by_product(rows: Iterable[tuple[int | None, int]], sign: int) -> dict[int, 
 
 def order_sales_count(*, tenant: Tenant, order: Order) -> None:
     """The order was paid (inside the paid transition's transaction): its products sold."""
-    from catalog.services import product_sales_change
-
     rows = (
         OrderLine.objects.for_tenant(tenant)
         .filter(order=order, is_gift=False)
@@ -32,8 +31,6 @@ def order_sales_count(*, tenant: Tenant, order: Order) -> None:
 
 def after_sale_sales_take_back(*, tenant: Tenant, lines: Iterable[AfterSaleLine]) -> None:
     """An after-sale refund finished: its refunded quantities are no longer sales."""
-    from catalog.services import product_sales_change
-
     quantities = {line.order_line_id: line.quantity for line in lines}
     products = dict(
         OrderLine.objects.for_tenant(tenant)

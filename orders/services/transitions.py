@@ -19,6 +19,8 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from catalog.inventory import stock_release
+from catalog.models import StockMovement
 from mall.errors import ConflictError
 from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
@@ -27,9 +29,11 @@ from mall.tenancy.models import Tenant
 from members.models import Member
 from orders import lock_objects
 from orders.errors import OrderErrorCode
+from orders.hooks import order_paid
 from orders.models import AfterSale, Fulfillment, Order, PointsUse
 from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
 from orders.services.sales import order_sales_count
+from promotions.services import campaign_budget_release, coupon_release, coupon_use
 
 S = Order.Status
 
@@ -123,8 +127,6 @@ def order_mark_paid(
     True: the order took the money (or already had it from this same payment). False: it can
     no longer take it (cancelled, already paid by another payment, amount differs) and the
     payment must be refunded."""
-    from promotions.services import coupon_use
-
     now = now or timezone.now()
     with transaction.atomic():
         order = lock_objects.order_by_number_qs_for_update(tenant=tenant, number=number).first()
@@ -154,21 +156,12 @@ def order_mark_paid(
                 "distribution": order.distribution,
             },
         )
-        follow_up(
-            tenant=tenant,
-            task="distribution.tasks.commissions_create",
-            key=f"commissions_create:order:{order.pk}",
-            kwargs={"order_id": order.pk},
-        )
+        order_paid(tenant=tenant, order=order)
     return True
 
 
 def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
     """Stock, coupons, points and campaign budgets go back, exactly once per order."""
-    from catalog.inventory import stock_release
-    from catalog.models import StockMovement
-    from promotions.services import campaign_budget_release, coupon_release
-
     if order.resources_released_at is not None:
         return
     if (

@@ -54,3 +54,11 @@ class PayoutOutputSerializer(serializers.Serializer):
         help_text="while the status is waiting_confirmation: the arguments of "
         "wx.requestMerchantTransfer (the member confirms receipt in the mini program)",
     )
+
+
+class CardPurchaseOutputSerializer(PayOutputSerializer):
+    """The pay params of ``POST /orders/{number}/pay``, plus the purchase."""
+
+    reference = serializers.CharField(help_text='the purchase, "card:<id>"')
+    purchase_status = serializers.CharField()
+    expires_at = serializers.DateTimeField(help_text="unpaid after this: cancelled")

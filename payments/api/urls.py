@@ -1,11 +1,16 @@
 from django.urls import path
 
-from payments.api import views
+from payments.api import card_views, views
 
 app_name = "payments"
 
 urlpatterns = [
     path("orders/<str:number>/pay", views.OrderPayView.as_view(), name="order-pay"),
+    path(
+        "member-cards/<int:plan_id>/purchase",
+        card_views.MemberCardPurchaseView.as_view(),
+        name="member-card-purchase",
+    ),
     path(
         "payments/notify/wechat/<slug:slug>",
         views.WeChatNotifyView.as_view(),

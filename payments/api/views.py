@@ -26,7 +26,7 @@ from mall.api.errors import (
 from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
-from mall.tenancy.middleware import sandbox_allowed
+from mall.tenancy.sandbox import sandbox_allowed
 from payments.api.serializers import (
     PayInputSerializer,
     PayoutOutputSerializer,

@@ -10,8 +10,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ApplicationError, ForbiddenError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
-from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.tenancy.sandbox import sandbox_allowed
 from mall.tenancy.services import channel_alipay_keys_set
 from payments import lock_objects
 from payments.errors import PaymentErrorCode

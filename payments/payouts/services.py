@@ -24,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 from mall.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.followups.services import follow_up
 from mall.money import quantize, to_fen
-from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.tenancy.sandbox import sandbox_allowed
 from mall.transitions import transition_apply
 from members.models import Member, MemberIdentity
 from payments import lock_objects

@@ -257,7 +257,7 @@ def test_list_fast_path_answers_the_same_json_as_the_priced_path(
     fast = api.get(url)
     fast_again = api.get(url)  # served from the cached page
 
-    from catalog.api import views
+    from promotions.api import product_pricing
 
     seen: list[list[int]] = []
 
@@ -265,7 +265,7 @@ def test_list_fast_path_answers_the_same_json_as_the_priced_path(
         seen.append(list(kwargs["product_ids"]))
         return {pk: Decimal("1000.00") for pk in kwargs["product_ids"]}  # never below the list
 
-    monkeypatch.setattr(views.promotion_selectors, "product_prices_for_shopper", not_lower)
+    monkeypatch.setattr(product_pricing, "product_prices_for_shopper", not_lower)
     slow = api.get(url)
 
     assert seen, "the priced path was not taken"

@@ -12,12 +12,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from mall.api.errors import status_for
-from members.cards.payables import CardPayableHandler
 from members.cards.selectors import member_card_current
 from members.models import CardPurchase, Member, MemberCard, MemberCardPlan
 from members.services import member_bind_phone
 from members.services.cards import merge_member_cards
 from payments import purposes
+from payments.cards import CardPayableHandler
 from payments.gateways.config import sandbox_config_ensure
 from payments.gateways.sandbox import sandbox_notification
 from payments.models import Payment

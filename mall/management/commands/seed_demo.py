@@ -3,10 +3,10 @@
 Without ``--tenant`` it creates (or reuses) the tenant ``demo`` with sandbox WeChat and Alipay
 channels and an owner, then seeds it; with ``--tenant S`` it seeds an existing tenant.
 
-The platform part (tenant, channels, owner) lives here; the demo members are
-``members.seed``. Each app adds its own demo
-data through an optional module ``<app>.seed`` with ``seed(*, tenant, stdout) -> None``
-(called in the order of ``SEED_APPS``); every such function must be idempotent.
+The platform part (tenant, channels, owner) lives here. Each app adds its own demo data
+(members, products, campaigns ...) through an optional module ``<app>.seed`` with
+``seed(*, tenant, stdout) -> None`` (called in the order of ``SEED_APPS``, found by name: mall
+imports no app above it); every such function must be idempotent.
 """
 
 from __future__ import annotations

@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from mall.errors import ApplicationError
-from mall.tenancy.middleware import sandbox_allowed
 from mall.tenancy.models import Tenant
+from mall.tenancy.sandbox import sandbox_allowed
 from payments.collection.sandbox import sandbox_pay
 
 

@@ -1,4 +1,7 @@
-"""The ``card`` payment purpose: how payments sees a card purchase (see payments/purposes.py)."""
+"""The ``card`` payment purpose: how payments sees a member card purchase (see purposes.py).
+
+Members sit below payments and never import it, so payments implements and registers the
+purpose for them (``PaymentsConfig.ready()``), over the card services of ``members``."""
 
 from __future__ import annotations
 
