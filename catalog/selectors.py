@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from catalog.models import (
@@ -21,10 +21,9 @@ from catalog.models import (
     ProductImage,
     Sku,
     SpecValue,
-    specs_label_of,
 )
+from catalog.sql import PricingProduct, PricingSku, skus_for_pricing
 from mall.api.renderers import JSONRenderer
-from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
 from mall.tenancy.models import Tenant
 from mall.versions import cache_version, version_bump
 
@@ -500,102 +499,4 @@ def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None
     }
 
 
-# --- SKUs for pricing and checkout (raw read: runs on every quote) ------------------------
-
-
-@dataclass(slots=True)
-class PricingProduct:
-    """What pricing and order lines need of a product (built per row of every quote: slotted,
-    not frozen, which costs about five times as much to build)."""
-
-    id: int
-    title: str
-    status: str
-    category_id: int | None
-    freight_template_id: int | None
-    main_image: str
-    on_wechat: bool
-    on_alipay: bool
-    on_h5: bool
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-@dataclass(slots=True)
-class PricingSku:
-    """What pricing and order lines need of a SKU, with its product (``Sku``'s attribute
-    names, so order-line builders take either). ``specs`` is parsed when first read (the quote
-    never reads it; order lines do)."""
-
-    id: int
-    product_id: int
-    code: str
-    specs_column: Any  # the column's value: JSON text, or already parsed
-    price: Decimal
-    weight_grams: int
-    stock: int
-    is_active: bool
-    product: PricingProduct
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-    @property
-    def specs(self) -> list[dict[str, str]]:
-        if isinstance(self.specs_column, str | bytes):
-            self.specs_column = as_json(self.specs_column)
-        return self.specs_column
-
-    @property
-    def specs_label(self) -> str:
-        return specs_label_of(self.specs)
-
-
-_PRICING_SKU_SQL = (
-    "SELECT s.id, s.product_id, s.code, s.specs, s.price, s.weight_grams, s.stock, s.is_active,"
-    " p.title, p.status, p.category_id, p.freight_template_id, p.main_image, p.on_wechat,"
-    " p.on_alipay, p.on_h5{extra}"
-    " FROM catalog_sku s INNER JOIN catalog_product p ON p.id = s.product_id"
-    " WHERE s.tenant_id = %s AND s.id IN ({ids})"
-)
-
-
-def skus_for_pricing(
-    *, tenant_id: int, sku_ids: Iterable[int], extra: Sequence[tuple[str, Sequence[Any]]] = ()
-) -> tuple[dict[int, PricingSku], tuple[Any, ...] | None]:
-    """The tenant's SKUs among ``sku_ids`` with their products, in one statement.
-
-    ``extra`` adds scalar SQL expressions (``(sql, params)``, e.g. another app's counters as
-    scalar subqueries) to the same statement, so fresh values come without a round trip of
-    their own; their values are answered from the first row, or by a statement of their own
-    when no SKU matched (None when there is no ``extra``).
-    """
-    ids = sorted(set(sku_ids))
-    if not ids:
-        return {}, scalar_values(extra) if extra else None
-    sql = _PRICING_SKU_SQL.format(
-        extra="".join(f", ({expression})" for expression, _ in extra),
-        ids=placeholders(len(ids)),
-    )
-    params: list[Any] = [p for _, expression_params in extra for p in expression_params]
-    rows = fetch_all(sql, [*params, tenant_id, *ids])
-    native = connection.vendor == "postgresql"  # bool and numeric columns arrive typed
-    skus: dict[int, PricingSku] = {}
-    for row in rows:
-        product = PricingProduct(
-            row[1], row[8], row[9], row[10], row[11], row[12],
-            *((row[13], row[14], row[15]) if native else map(bool, row[13:16])),
-        )  # fmt: skip
-        skus[row[0]] = PricingSku(
-            row[0], row[1], row[2], row[3],
-            row[4] if native else as_decimal(row[4]),
-            row[5], row[6],
-            row[7] if native else bool(row[7]),
-            product,
-        )  # fmt: skip
-    if not extra:
-        return skus, None
-    return skus, (tuple(rows[0][16:]) if rows else scalar_values(extra))
+__all__ = ["PricingProduct", "PricingSku", "skus_for_pricing"]  # raw reads: catalog.sql

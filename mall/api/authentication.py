@@ -18,8 +18,6 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-from mall.rawsql import fetch_instances
-
 # Access tokens this process has verified: raw token -> (expiry as a POSIX timestamp, claims).
 # A shopper sends the same token with every request until it expires; its signature and
 # claims cannot change, so they are checked once and only the expiry on every later request.
@@ -54,7 +52,7 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
         return 'Bearer realm="api"'
 
     def authenticate(self, request: Request) -> tuple[Any, Mapping[str, Any]] | None:
-        from members.models import Member
+        from members.sql import member_by_id
 
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if not header:
@@ -76,14 +74,12 @@ class MemberTokenAuthentication(authentication.BaseAuthentication):
                 _("This token was issued for another shop."), code="token_tenant_mismatch"
             )
         member_id = token.get("member_id")
-        # Hot path (every shopper request): a raw read of the whole row skips the ORM's query
-        # compilation; the member stays a complete model instance (no deferred fields).
-        found = (
-            fetch_instances(Member, "tenant_id = %s AND id = %s", [tenant.pk, member_id])
+        # Hot path (every shopper request): a raw read of the whole row (``members.sql``).
+        member = (
+            member_by_id(tenant_id=tenant.pk, member_id=member_id)
             if isinstance(member_id, int)
-            else []
+            else None
         )
-        member = found[0] if found else None
         if member is None:
             raise exceptions.AuthenticationFailed(_("Member not found."), code="invalid_token")
         if member.merged_into_id is not None:
