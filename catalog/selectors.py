@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -24,6 +23,7 @@ from catalog.models import (
 )
 from catalog.sql import PricingProduct, PricingSku, skus_for_pricing
 from mall.api.renderers import JSONRenderer
+from mall.cache import LocalCache
 from mall.tenancy.models import Tenant
 from mall.versions import cache_version, version_bump
 
@@ -86,16 +86,15 @@ def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:
 
 
 CATEGORY_PARENTS_CACHE_TTL = 120  # bounds a read racing a category move
-_parents_local: dict[int, tuple[int, float, dict[int, int | None]]] = {}
+_parents_local: LocalCache[int, dict[int, int | None]] = LocalCache("category-parents")
 
 
 def _category_parents(tenant_id: int, version: int) -> dict[int, int | None]:
     """The tenant's ``{id: parent_id}`` at tree ``version``: from this process's copy, else
     the cache, else one query."""
-    local = _parents_local.get(tenant_id)
-    now = time.monotonic()
-    if local is not None and local[0] == version and local[1] > now:
-        return local[2]
+    local = _parents_local.get(tenant_id, version=version)
+    if local is not None:
+        return local
     key = f"catalog:category-parents:{tenant_id}:{version}"
     parents = cache.get(key)
     if parents is None:
@@ -103,10 +102,7 @@ def _category_parents(tenant_id: int, version: int) -> dict[int, int | None]:
             Category.objects.for_tenant(tenant_id).values_list("id", "parent_id").order_by()
         )
         cache.set(key, parents, CATEGORY_PARENTS_CACHE_TTL)
-    if len(_parents_local) >= 10_000:
-        _parents_local.clear()
-    _parents_local[tenant_id] = (version, now + CATEGORY_PARENTS_CACHE_TTL, parents)
-    return parents
+    return _parents_local.set(tenant_id, parents, version=version, ttl=CATEGORY_PARENTS_CACHE_TTL)
 
 
 def category_ancestors(

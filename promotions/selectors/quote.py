@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -53,7 +52,6 @@ from promotions.selectors.inputs import (
 from promotions.selectors.snapshot import (
     COUPON_SCOPE_SECONDS,
     EMPTY,
-    LOCAL_MAX,
     PLATFORM_FIELDS,
     TEMPLATE_LINKS,
     coupon_version_key,
@@ -285,12 +283,11 @@ def _template_links(
 ) -> dict[int, dict[str, frozenset[int]]]:
     """Template id -> its scope links at coupon-scope ``version``: this process's copies, else
     the cache (one MGET), else the through tables (three queries for all missing ones)."""
-    now = time.monotonic()
     result: dict[int, dict[str, frozenset[int]]] = {}
     for pk in template_ids:
-        local = scopes_local.get((tenant_id, pk))
-        if local is not None and local[0] == version and local[1] > now:
-            result[pk] = local[2]
+        local = scopes_local.get((tenant_id, pk), version=version)
+        if local is not None:
+            result[pk] = local
     keys = {
         pk: f"promotions:coupon-scope:{tenant_id}:{version}:{pk}"
         for pk in template_ids
@@ -310,10 +307,8 @@ def _template_links(
         }
         cache.set_many({keys[pk]: value for pk, value in loaded.items()}, COUPON_SCOPE_SECONDS)
         result.update(loaded)
-    if len(scopes_local) >= LOCAL_MAX:
-        scopes_local.clear()
     for pk in keys:
-        scopes_local[(tenant_id, pk)] = (version, now + COUPON_SCOPE_SECONDS, result[pk])
+        scopes_local.set((tenant_id, pk), result[pk], version=version, ttl=COUPON_SCOPE_SECONDS)
     return result
 
 
