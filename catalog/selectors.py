@@ -359,33 +359,6 @@ def product_list_page_for_shopper(
     return ProductListPage(count=count, items=items, items_json=items_json, versions=versions)
 
 
-def product_list_for_shopper(
-    *,
-    tenant: Tenant,
-    platform: str,
-    category_id: int | None = None,
-    q: str = "",
-    min_price: Decimal | None = None,
-    max_price: Decimal | None = None,
-    ordering: str = "default",
-    page: int = 1,
-    page_size: int = 20,
-) -> tuple[int, list[dict[str, Any]]]:
-    """(count, items of the page); see ``product_list_page_for_shopper``."""
-    result = product_list_page_for_shopper(
-        tenant=tenant,
-        platform=platform,
-        category_id=category_id,
-        q=q,
-        min_price=min_price,
-        max_price=max_price,
-        ordering=ordering,
-        page=page,
-        page_size=page_size,
-    )
-    return result.count, result.items
-
-
 def sku_prices_for_products(
     *, tenant: Tenant, product_ids: Iterable[int]
 ) -> list[tuple[int, int, Decimal, int | None]]:

@@ -21,8 +21,19 @@ from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_val
 # --- SKUs for pricing and checkout (runs on every quote) ----------------------------------
 
 
+class _IdIsPk:
+    """``pk`` as on a model instance, for code that takes either."""
+
+    __slots__ = ()
+    id: int
+
+    @property
+    def pk(self) -> int:
+        return self.id
+
+
 @dataclass(slots=True)
-class PricingProduct:
+class PricingProduct(_IdIsPk):
     """What pricing and order lines need of a product (built per row of every quote: slotted,
     not frozen, which costs about five times as much to build)."""
 
@@ -36,13 +47,9 @@ class PricingProduct:
     on_alipay: bool
     on_h5: bool
 
-    @property
-    def pk(self) -> int:
-        return self.id
-
 
 @dataclass(slots=True)
-class PricingSku:
+class PricingSku(_IdIsPk):
     """What pricing and order lines need of a SKU, with its product (``Sku``'s attribute
     names, so order-line builders take either). ``specs`` is parsed when first read (the quote
     never reads it; order lines do)."""
@@ -56,10 +63,6 @@ class PricingSku:
     stock: int
     is_active: bool
     product: PricingProduct
-
-    @property
-    def pk(self) -> int:
-        return self.id
 
     @property
     def specs(self) -> list[dict[str, str]]:

@@ -102,9 +102,7 @@ def _char(field: fields.CharField) -> Checker:
     return check
 
 
-def _sized_list(
-    field: fields.Field, item: Checker, *, allow_empty: bool, low: int | None, high: int | None
-) -> Checker:
+def _sized_list(item: Checker, *, allow_empty: bool, low: int | None, high: int | None) -> Checker:
     def check(value: Any) -> Any:
         if type(value) is not list:
             return SKIP
@@ -126,34 +124,21 @@ def _sized_list(
 
 def _checker(field: fields.Field) -> Checker:
     """The checker of one declared field (``_skip`` for a kind it does not take)."""
-    if isinstance(field, serializers.ListSerializer):
-        if field.validators:
+    if isinstance(field, serializers.ListSerializer | fields.ListField):
+        many = isinstance(field, serializers.ListSerializer)
+        if not _only_known_validators(
+            field, () if many else (MinLengthValidator, MaxLengthValidator)
+        ):
             return _skip
+        item = _serializer(field.child) if many else _checker(field.child)
         return _nullable(
             field,
             _sized_list(
-                field,
-                _serializer(field.child),
-                allow_empty=field.allow_empty,
-                low=field.min_length,
-                high=field.max_length,
+                item, allow_empty=field.allow_empty, low=field.min_length, high=field.max_length
             ),
         )
     if isinstance(field, serializers.Serializer):
         return _nullable(field, _serializer(field))
-    if isinstance(field, fields.ListField):
-        if not _only_known_validators(field, (MinLengthValidator, MaxLengthValidator)):
-            return _skip
-        return _nullable(
-            field,
-            _sized_list(
-                field,
-                _checker(field.child),
-                allow_empty=field.allow_empty,
-                low=field.min_length,
-                high=field.max_length,
-            ),
-        )
     kinds: list[tuple[type, Callable[[Any], Checker], tuple[type, ...]]] = [
         (fields.IntegerField, _integer, _SIZE_VALIDATORS),
         (fields.BooleanField, _boolean, ()),
