@@ -63,14 +63,13 @@ class CartOutSerializer(serializers.Serializer):
 # --- checkout ---------------------------------------------------------------------------
 
 
-class OrderLineInSerializer(QuoteLineInputSerializer):
-    """The quote's line; its own name in the OpenAPI schema."""
+class OrderLineInSerializer(QuoteLineInputSerializer):  # the quote's line, its own schema name
+    pass
 
 
+# The quote's body (``promotions.api.serializers``), where ``lines`` may be left out for
+# ``from_cart``, and ``expected_payable``.
 class OrderCreateSerializer(serializers.Serializer):
-    """The quote's body (``promotions.api.serializers``), where ``lines`` may be left out for
-    ``from_cart``, and ``expected_payable``."""
-
     lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)
     (from_cart, coupon_ids, use_points, fulfillment, address_id, store_id, remark) = (
         cart_option_fields()

@@ -17,9 +17,9 @@ from promotions.pricing import Problem, Quote
 MAX_LINES = 100
 
 
+# One line of a cart sent to the quote, or to checkout (``OrderLineInSerializer``). (Comments,
+# not docstrings, on input serializers: a docstring would become the schema's description.)
 class QuoteLineInputSerializer(serializers.Serializer):
-    """One line of a cart sent to the quote, or to checkout (``OrderLineInSerializer``)."""
-
     sku_id = IdField()
     quantity = serializers.IntegerField(min_value=1, max_value=9999)
     addon_campaign_id = IdField(required=False, allow_null=True)
