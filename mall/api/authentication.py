@@ -20,10 +20,10 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from mall.cache import LocalCache
 
-# Access tokens this process has verified: raw token -> (expiry as a POSIX timestamp, claims).
-# A shopper sends the same token with every request until it expires; its signature and
-# claims cannot change, so they are checked once and only the expiry on every later request.
-# Entries expire at the token's own expiry (wall clock, as the token's ``exp``).
+# Access tokens this process has verified: raw token -> claims, until the token's ``exp`` (the
+# cache's clock is the wall clock). A shopper sends the same token with every request until it
+# expires; its signature and claims cannot change, so they are checked once and only the
+# expiry on every later request.
 VERIFIED_MAX = 10_000
 _verified: LocalCache[str, Mapping[str, Any]] = LocalCache(
     "verified-tokens", max_entries=VERIFIED_MAX, clock=time.time
