@@ -28,13 +28,13 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import Sku, StockMovement
 from catalog.selectors import catalog_cache_changed
+from catalog.sql import sku_stock_lock, stock_move_and_record
 from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
@@ -154,98 +154,6 @@ def _record_side_effects(
     )
 
 
-# Raw SQL on the hot path (checkout): table names are the models' (catalog_sku,
-# catalog_stockmovement); every value is a parameter.
-_LOCK_SQL = "SELECT id, stock FROM catalog_sku WHERE tenant_id = %s AND id IN ({ids}) ORDER BY id"
-_MOVE_SQL = (
-    "UPDATE catalog_sku SET stock = catalog_sku.stock + v.delta, "
-    "version = catalog_sku.version + 1 "
-    "FROM v WHERE catalog_sku.id = v.id AND catalog_sku.tenant_id = %s "
-    "AND catalog_sku.stock + v.delta >= 0{repeat} "
-    "RETURNING catalog_sku.id, catalog_sku.code, catalog_sku.product_id, catalog_sku.stock, "
-    "catalog_sku.low_stock_threshold"
-)
-_NOT_REPEATED_SQL = (
-    " AND NOT EXISTS (SELECT 1 FROM catalog_stockmovement m WHERE m.tenant_id = %s"
-    " AND m.reason = %s AND m.reference = %s AND m.sku_id = catalog_sku.id)"
-)
-# PostgreSQL: the ledger rows are written by the same statement (a data-modifying CTE).
-_MOVE_AND_RECORD_SQL = (
-    "WITH v (id, delta) AS (VALUES {values}), moved AS ({move}), "
-    "ledger AS (INSERT INTO catalog_stockmovement "
-    "(tenant_id, sku_id, reason, reference, quantity, stock_after, note, created_at) "
-    "SELECT %s, moved.id, %s, %s, v.delta, moved.stock, %s, %s "
-    "FROM moved JOIN v ON v.id = moved.id ORDER BY moved.id RETURNING id, sku_id) "
-    "SELECT moved.id, moved.code, moved.product_id, moved.stock, moved.low_stock_threshold, "
-    "ledger.id FROM moved JOIN ledger ON ledger.sku_id = moved.id"
-)
-_ROW_COLUMNS = ("id", "code", "product_id", "stock", "low_stock_threshold")
-
-
-def _lock(*, tenant_id: int, sku_ids: list[int]) -> dict[int, int]:
-    """Lock the SKU rows in id order (no deadlocks between multi-SKU calls); their stock."""
-    sql = _LOCK_SQL.replace("{ids}", ", ".join(["%s"] * len(sku_ids)))
-    if connection.features.has_select_for_update:
-        sql += " FOR UPDATE"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [tenant_id, *sku_ids])
-        return dict(cursor.fetchall())
-
-
-def _move_and_record(
-    *, tenant_id: int, deltas: dict[int, int], reason: str, reference: str, note: str
-) -> list[tuple[dict[str, Any], StockMovement]]:
-    """One guarded ``UPDATE ... FROM (VALUES ...)`` for every SKU of ``deltas`` whose stock
-    stays >= 0 and that has no movement under ``(reason, reference)`` yet, and its ledger rows
-    (same statement on PostgreSQL, one bulk INSERT elsewhere). Returns (row, movement) of each
-    SKU moved.
-
-    Runs after ``_lock``, so under READ COMMITTED this statement's snapshot sees every movement
-    committed by a concurrent call that held the rows before us.
-    """
-    values = ", ".join(["(CAST(%s AS bigint), CAST(%s AS integer))"] * len(deltas))
-    params: list[Any] = [x for pair in deltas.items() for x in pair]
-    params.append(tenant_id)
-    if reference:
-        params += [tenant_id, reason, reference]
-    move = _MOVE_SQL.replace("{repeat}", _NOT_REPEATED_SQL if reference else "")
-    now = timezone.now()
-    note = note[:255]
-
-    def movement(row: dict[str, Any], pk: int | None = None) -> StockMovement:
-        built = StockMovement(
-            pk=pk,
-            tenant_id=tenant_id,
-            sku_id=row["id"],
-            reason=reason,
-            reference=reference,
-            quantity=deltas[row["id"]],
-            stock_after=row["stock"],
-            note=note,
-            created_at=now,
-        )
-        built._state.adding = pk is None  # a row read back from the database
-        return built
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            sql = _MOVE_AND_RECORD_SQL.replace("{values}", values).replace("{move}", move)
-            cursor.execute(sql, [*params, tenant_id, reason, reference, note, now])
-            moved = []
-            for *fields, movement_id in cursor.fetchall():
-                row = dict(zip(_ROW_COLUMNS, fields, strict=True))
-                moved.append((row, movement(row, movement_id)))
-            return sorted(moved, key=lambda pair: pair[0]["id"])
-        # SQLite: UPDATE ... RETURNING cannot feed an INSERT; write the ledger in one INSERT.
-        cursor.execute(f"WITH v (id, delta) AS (VALUES {values}) {move}", params)
-        rows = sorted(
-            (dict(zip(_ROW_COLUMNS, r, strict=True)) for r in cursor.fetchall()),
-            key=lambda row: row["id"],
-        )
-    created = StockMovement.objects.bulk_create([movement(row) for row in rows]) if rows else []
-    return list(zip(rows, created, strict=True))
-
-
 @contextmanager
 def _in_transaction() -> Iterator[None]:
     """The caller's transaction if there is one (no savepoint: nothing is written before every
@@ -270,7 +178,7 @@ def _move_many(
     movement (``replayed=True``); only then is the ledger read.
     """
     with _in_transaction():
-        locked = _lock(tenant_id=tenant_id, sku_ids=list(deltas))
+        locked = sku_stock_lock(tenant_id=tenant_id, sku_ids=list(deltas))
         for sku_id in deltas:
             if sku_id not in locked:
                 raise _sku_missing(sku_id)
@@ -287,7 +195,7 @@ def _move_many(
         wanted = {pk: delta for pk, delta in deltas.items() if pk not in replayed}
         try:
             moved = (
-                _move_and_record(
+                stock_move_and_record(
                     tenant_id=tenant_id,
                     deltas=wanted,
                     reason=reason,

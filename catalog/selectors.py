@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -11,7 +10,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.core.files.storage import default_storage
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q, QuerySet
 
 from catalog.models import (
@@ -21,9 +20,9 @@ from catalog.models import (
     ProductImage,
     Sku,
     SpecValue,
-    specs_label_of,
 )
-from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
+from catalog.sql import PricingProduct, PricingSku, skus_for_pricing
+from mall.cache import LocalCache
 from mall.tenancy.models import Tenant
 from mall.versions import cache_version, version_bump
 
@@ -86,16 +85,15 @@ def category_tree_visible(*, tenant: Tenant) -> list[dict[str, Any]]:
 
 
 CATEGORY_PARENTS_CACHE_TTL = 120  # bounds a read racing a category move
-_parents_local: dict[int, tuple[int, float, dict[int, int | None]]] = {}
+_parents_local: LocalCache[int, dict[int, int | None]] = LocalCache("category-parents")
 
 
 def _category_parents(tenant_id: int, version: int) -> dict[int, int | None]:
     """The tenant's ``{id: parent_id}`` at tree ``version``: from this process's copy, else
     the cache, else one query."""
-    local = _parents_local.get(tenant_id)
-    now = time.monotonic()
-    if local is not None and local[0] == version and local[1] > now:
-        return local[2]
+    local = _parents_local.get(tenant_id, version=version)
+    if local is not None:
+        return local
     key = f"catalog:category-parents:{tenant_id}:{version}"
     parents = cache.get(key)
     if parents is None:
@@ -103,10 +101,7 @@ def _category_parents(tenant_id: int, version: int) -> dict[int, int | None]:
             Category.objects.for_tenant(tenant_id).values_list("id", "parent_id").order_by()
         )
         cache.set(key, parents, CATEGORY_PARENTS_CACHE_TTL)
-    if len(_parents_local) >= 10_000:
-        _parents_local.clear()
-    _parents_local[tenant_id] = (version, now + CATEGORY_PARENTS_CACHE_TTL, parents)
-    return parents
+    return _parents_local.set(tenant_id, parents, version=version, ttl=CATEGORY_PARENTS_CACHE_TTL)
 
 
 def category_ancestors(
@@ -361,33 +356,6 @@ def product_list_page_for_shopper(
     return ProductListPage(count=count, items=items, items_json=items_json, versions=versions)
 
 
-def product_list_for_shopper(
-    *,
-    tenant: Tenant,
-    platform: str,
-    category_id: int | None = None,
-    q: str = "",
-    min_price: Decimal | None = None,
-    max_price: Decimal | None = None,
-    ordering: str = "default",
-    page: int = 1,
-    page_size: int = 20,
-) -> tuple[int, list[dict[str, Any]]]:
-    """(count, items of the page); see ``product_list_page_for_shopper``."""
-    result = product_list_page_for_shopper(
-        tenant=tenant,
-        platform=platform,
-        category_id=category_id,
-        q=q,
-        min_price=min_price,
-        max_price=max_price,
-        ordering=ordering,
-        page=page,
-        page_size=page_size,
-    )
-    return result.count, result.items
-
-
 def sku_prices_for_products(
     *, tenant: Tenant, product_ids: Iterable[int]
 ) -> list[tuple[int, int, Decimal, int | None]]:
@@ -497,102 +465,4 @@ def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None
     }
 
 
-# --- SKUs for pricing and checkout (raw read: runs on every quote) ------------------------
-
-
-@dataclass(slots=True)
-class PricingProduct:
-    """What pricing and order lines need of a product (built per row of every quote: slotted,
-    not frozen, which costs about five times as much to build)."""
-
-    id: int
-    title: str
-    status: str
-    category_id: int | None
-    freight_template_id: int | None
-    main_image: str
-    on_wechat: bool
-    on_alipay: bool
-    on_h5: bool
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-
-@dataclass(slots=True)
-class PricingSku:
-    """What pricing and order lines need of a SKU, with its product (``Sku``'s attribute
-    names, so order-line builders take either). ``specs`` is parsed when first read (the quote
-    never reads it; order lines do)."""
-
-    id: int
-    product_id: int
-    code: str
-    specs_column: Any  # the column's value: JSON text, or already parsed
-    price: Decimal
-    weight_grams: int
-    stock: int
-    is_active: bool
-    product: PricingProduct
-
-    @property
-    def pk(self) -> int:
-        return self.id
-
-    @property
-    def specs(self) -> list[dict[str, str]]:
-        if isinstance(self.specs_column, str | bytes):
-            self.specs_column = as_json(self.specs_column)
-        return self.specs_column
-
-    @property
-    def specs_label(self) -> str:
-        return specs_label_of(self.specs)
-
-
-_PRICING_SKU_SQL = (
-    "SELECT s.id, s.product_id, s.code, s.specs, s.price, s.weight_grams, s.stock, s.is_active,"
-    " p.title, p.status, p.category_id, p.freight_template_id, p.main_image, p.on_wechat,"
-    " p.on_alipay, p.on_h5{extra}"
-    " FROM catalog_sku s INNER JOIN catalog_product p ON p.id = s.product_id"
-    " WHERE s.tenant_id = %s AND s.id IN ({ids})"
-)
-
-
-def skus_for_pricing(
-    *, tenant_id: int, sku_ids: Iterable[int], extra: Sequence[tuple[str, Sequence[Any]]] = ()
-) -> tuple[dict[int, PricingSku], tuple[Any, ...] | None]:
-    """The tenant's SKUs among ``sku_ids`` with their products, in one statement.
-
-    ``extra`` adds scalar SQL expressions (``(sql, params)``, e.g. another app's counters as
-    scalar subqueries) to the same statement, so fresh values come without a round trip of
-    their own; their values are answered from the first row, or by a statement of their own
-    when no SKU matched (None when there is no ``extra``).
-    """
-    ids = sorted(set(sku_ids))
-    if not ids:
-        return {}, scalar_values(extra) if extra else None
-    sql = _PRICING_SKU_SQL.format(
-        extra="".join(f", ({expression})" for expression, _ in extra),
-        ids=placeholders(len(ids)),
-    )
-    params: list[Any] = [p for _, expression_params in extra for p in expression_params]
-    rows = fetch_all(sql, [*params, tenant_id, *ids])
-    native = connection.vendor == "postgresql"  # bool and numeric columns arrive typed
-    skus: dict[int, PricingSku] = {}
-    for row in rows:
-        product = PricingProduct(
-            row[1], row[8], row[9], row[10], row[11], row[12],
-            *((row[13], row[14], row[15]) if native else map(bool, row[13:16])),
-        )  # fmt: skip
-        skus[row[0]] = PricingSku(
-            row[0], row[1], row[2], row[3],
-            row[4] if native else as_decimal(row[4]),
-            row[5], row[6],
-            row[7] if native else bool(row[7]),
-            product,
-        )  # fmt: skip
-    if not extra:
-        return skus, None
-    return skus, (tuple(rows[0][16:]) if rows else scalar_values(extra))
+__all__ = ["PricingProduct", "PricingSku", "skus_for_pricing"]  # raw reads: catalog.sql

@@ -7,6 +7,8 @@ serving from the database instead of answering 500.
 - After a failure the cache stops trying Redis for ``MALL_CACHE_RETRY_SECONDS`` (a circuit
   breaker, per process and Redis location), so an outage costs one connection attempt per
   process every few seconds, not one per cache call; one warning is logged per outage.
+- Process-local copies (``LocalCache``, at the end) all expire the same way: by the cache
+  version they were built under, and an optional time to live.
 - Code that cannot work without Redis (the seckill gate) asks for the connection with
   ``redis_connection()``, which raises ``ServiceUnavailableError``: the API answers
   ``503 service_unavailable`` with ``Retry-After``.
@@ -15,9 +17,11 @@ serving from the database instead of answering 500.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 from django.core.cache import caches
@@ -30,6 +34,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from mall.errors import ServiceUnavailableError
 
 logger = logging.getLogger(__name__)
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
 
 # Redis location -> monotonic time until which it is considered down.
 _down_until: dict[str, float] = {}
@@ -141,3 +148,91 @@ def redis_unavailable() -> ServiceUnavailableError:
     return ServiceUnavailableError(
         _("This service is temporarily unavailable (cache server unreachable). Try again later.")
     )
+
+
+# --- process-local caches -----------------------------------------------------------------
+
+_MISSING: Any = object()
+
+
+class LocalCache(Generic[K, V]):
+    """A process-local memo in front of the shared cache or the database: the one place where
+    the mall keeps values in a process's memory between requests.
+
+    One invalidation mechanism for every such cache: an entry records the **version** it was
+    built under (a value of ``mall.versions``, bumped in Redis by every change of what it was
+    built from) and serves only a caller that asks with that same version; an entry may also
+    **expire** (``ttl`` seconds, or an absolute ``expires_at`` on the cache's clock), which
+    bounds what no version covers. A full cache (``max_entries``) starts empty again.
+    ``clear_all()`` empties every instance (tests, after flushing the shared cache).
+
+    Values must be treated as read-only: every request of the process shares them.
+    """
+
+    _instances: ClassVar[list[LocalCache[Any, Any]]] = []
+
+    def __init__(
+        self, name: str, *, max_entries: int = 10_000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.name = name
+        self.max_entries = max_entries
+        self.clock = clock
+        # key -> (version, expires at (inf: never), value)
+        self._entries: dict[K, tuple[int | None, float, V]] = {}
+        LocalCache._instances.append(self)
+
+    def get(
+        self, key: K, *, version: int | None = None, now: float | None = None, default: Any = None
+    ) -> V | Any:
+        """The value under ``key`` if it was stored with ``version`` and has not expired at
+        ``now`` (the cache's clock by default); else ``default``."""
+        entry = self._entries.get(key)
+        if entry is None or entry[0] != version:
+            return default
+        if entry[1] <= (self.clock() if now is None else now):
+            return default
+        return entry[2]
+
+    def set(
+        self,
+        key: K,
+        value: V,
+        *,
+        version: int | None = None,
+        ttl: float | None = None,
+        expires_at: float | None = None,
+        now: float | None = None,
+    ) -> V:
+        """Store ``value`` under ``key`` for ``version``, until ``expires_at`` or for ``ttl``
+        seconds from ``now`` (neither: until the version changes or the cache is cleared)."""
+        if expires_at is None:
+            expires_at = math.inf if ttl is None else (self.clock() if now is None else now) + ttl
+        if len(self._entries) >= self.max_entries and key not in self._entries:
+            self._entries.clear()
+        self._entries[key] = (version, expires_at, value)
+        return value
+
+    def get_or_load(
+        self, key: K, load: Callable[[], V], *, version: int | None = None, ttl: float | None = None
+    ) -> V:
+        """The value under ``key`` for ``version``, else ``load()`` stored (None included)."""
+        now = self.clock()
+        value = self.get(key, version=version, now=now, default=_MISSING)
+        if value is _MISSING:
+            value = self.set(key, load(), version=version, ttl=ttl, now=now)
+        return value
+
+    def discard(self, key: K) -> None:
+        self._entries.pop(key, None)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @classmethod
+    def clear_all(cls) -> None:
+        """Empty every process-local cache (tests, after flushing the shared cache)."""
+        for instance in cls._instances:
+            instance.clear()

@@ -25,6 +25,8 @@ from django.db.models import Model
 from django.db.models.expressions import Col
 from django.utils.dateparse import parse_datetime
 
+from mall.cache import LocalCache
+
 M = TypeVar("M", bound=Model)
 
 
@@ -89,7 +91,8 @@ class _ReadPlan:
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Col], ...]
 
 
-_plans: dict[tuple[str, type[Model]], _ReadPlan] = {}
+# Built once per database alias and model (the models never change while the process runs).
+_plans: LocalCache[tuple[str, type[Model]], _ReadPlan] = LocalCache("rawsql-plans")
 
 
 def _plan(model: type[Model]) -> _ReadPlan:
@@ -112,7 +115,7 @@ def _plan(model: type[Model]) -> _ReadPlan:
             attnames=tuple(f.attname for f in fields),
             converters=tuple(converters),
         )
-        _plans[key] = plan
+        _plans.set(key, plan)
     return plan
 
 

@@ -23,9 +23,14 @@ from collections.abc import Sequence
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
+
+from mall.cache import LocalCache
 
 LOCAL_MAX = 10_000
-_seen: dict[tuple[str, ...], tuple[float, list[int]]] = {}
+# The versions this process read, by the tuple of keys asked together (no version of its own:
+# they expire after MALL_CACHE_VERSION_RECHECK_MS, and this process's bumps clear them).
+_seen: LocalCache[tuple[str, ...], list[int]] = LocalCache("versions", max_entries=LOCAL_MAX)
 _clock = time.monotonic
 
 
@@ -50,26 +55,32 @@ def version_bump(key: str) -> None:
         cache.set(key, fresh_version(), None)
 
 
+def version_bump_now_and_after_commit(key: str) -> None:
+    """Bump now and again after commit: a read racing the transaction may store the old state
+    under the first bump, never under the second."""
+    version_bump(key)
+    transaction.on_commit(lambda: version_bump(key))
+
+
 def versions_get(keys: Sequence[str]) -> list[int]:
     """The versions at ``keys`` (created when missing): in one Redis round trip, or as this
     process read them less than ``MALL_CACHE_VERSION_RECHECK_MS`` ago."""
     wanted = tuple(keys)
     now = _clock()
-    seen = _seen.get(wanted)
-    if seen is not None and seen[0] > now:
-        return seen[1]
+    seen = _seen.get(wanted, now=now)
+    if seen is not None:
+        return seen
     found = cache.get_many(list(wanted))
     values = [
         found[key] if isinstance(found.get(key), int) else cache_version(key) for key in wanted
     ]
     recheck = settings.MALL_CACHE_VERSION_RECHECK_MS / 1000
     if recheck > 0:
-        if len(_seen) >= LOCAL_MAX:
-            _seen.clear()
-        _seen[wanted] = (now + recheck, values)
+        _seen.set(wanted, values, ttl=recheck, now=now)
     return values
 
 
 def versions_local_clear() -> None:
-    """Forget the versions this process read (tests, after flushing the cache)."""
-    _seen.clear()
+    """Forget the versions this process read, and every other process-local copy
+    (``LocalCache.clear_all``): tests, after flushing the cache."""
+    LocalCache.clear_all()

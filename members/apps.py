@@ -13,7 +13,7 @@ class MembersConfig(AppConfig):
         from members.models import MemberCard
         from members.services.cards import merge_member_cards
         from members.services.merge import register_merge_handler
-        from members.services.tokens import member_for_token
+        from members.sql import member_by_id
 
-        register_member_loader(member_for_token)
+        register_member_loader(member_by_id)  # hot path: a raw read (members.sql)
         register_merge_handler(MemberCard, merge_member_cards)

@@ -6,8 +6,8 @@ import datetime as dt
 
 from django.db.models import QuerySet
 
-from mall.rawsql import fetch_instances
 from mall.tenancy.models import Tenant
+from members import sql
 from members.models import Address, Member
 
 
@@ -23,13 +23,9 @@ def address_list_for_member(*, member: Member) -> QuerySet[Address]:
 def address_of_member(*, tenant: Tenant, member: Member, address_id: int) -> Address | None:
     """The member's address ``address_id`` in this shop, or None (another member's or shop's).
 
-    Hot path (every quote and checkout with delivery): a raw read of the whole row skips the
-    ORM's query compilation; the address stays a complete model instance.
+    Hot path (every quote and checkout with delivery): a raw read (``members.sql``).
     """
-    found = fetch_instances(
-        Address, "tenant_id = %s AND id = %s AND member_id = %s", [tenant.pk, address_id, member.pk]
-    )
-    return found[0] if found else None
+    return sql.address_of_member(tenant_id=tenant.pk, member_id=member.pk, address_id=address_id)
 
 
 def member_list_for_sync(

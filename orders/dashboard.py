@@ -12,7 +12,6 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
 from django.db.models import Count, Max, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils.translation import gettext_lazy as _
@@ -31,9 +30,10 @@ from mall.console.dashboard import (
     register_dashboard_todo,
 )
 from mall.money import quantize
-from mall.rawsql import as_decimal, fetch_all
+from mall.rawsql import as_decimal
 from mall.tenancy.models import Channel, Tenant
 from orders.models import AfterSale, Fulfillment, Order, OrderLine
+from orders.sql import campaign_discount_totals
 
 ZERO = Decimal("0.00")
 TO_SHIP_STATUSES = (Order.Status.PAID, Order.Status.PARTIALLY_SHIPPED)
@@ -191,55 +191,12 @@ def top_products(tenant: Tenant, now: datetime) -> ChartData:
     )
 
 
-_CAMPAIGN_SQL = {
-    "postgresql": """
-        SELECT x.campaign_id, c.name, x.discount, x.orders, x.paid
-        FROM (
-            SELECT CAST(e.value ->> 0 AS bigint) AS campaign_id,
-                   SUM(CAST(e.value ->> 1 AS numeric)) AS discount,
-                   COUNT(DISTINCT o.id) AS orders,
-                   SUM(o.paid_amount) AS paid
-            FROM {order} o CROSS JOIN LATERAL jsonb_array_elements(
-                CASE WHEN jsonb_typeof(o.campaign_discounts) = 'array'
-                     THEN o.campaign_discounts ELSE '[]'::jsonb END) AS e(value)
-            WHERE o.tenant_id = %s AND o.paid_at >= %s AND o.paid_at < %s
-            GROUP BY 1
-        ) x
-        LEFT JOIN {campaign} c ON c.id = x.campaign_id AND c.tenant_id = %s
-        ORDER BY x.discount DESC, x.campaign_id
-        LIMIT %s
-    """,
-    "sqlite": """
-        SELECT x.campaign_id, c.name, x.discount, x.orders, x.paid
-        FROM (
-            SELECT CAST(json_extract(e.value, '$[0]') AS INTEGER) AS campaign_id,
-                   SUM(CAST(json_extract(e.value, '$[1]') AS NUMERIC)) AS discount,
-                   COUNT(DISTINCT o.id) AS orders,
-                   SUM(o.paid_amount) AS paid
-            FROM {order} o, json_each(o.campaign_discounts) e
-            WHERE o.tenant_id = %s AND o.paid_at >= %s AND o.paid_at < %s
-            GROUP BY 1
-        ) x
-        LEFT JOIN {campaign} c ON c.id = x.campaign_id AND c.tenant_id = %s
-        ORDER BY x.discount DESC, x.campaign_id
-        LIMIT %s
-    """,
-}
-
-
 def campaign_results(tenant: Tenant, now: datetime) -> ChartData:
     """Per campaign (the 10 that gave most), over orders paid in the last 30 days: the
     discount it gave (``Order.campaign_discounts``), the orders it applied to and their paid
     amount. One query (the order's campaign list is unnested in SQL)."""
-    from promotions.models import Campaign  # promotions is a sibling app: read its table only
-
     start, end = chart_window(tenant=tenant, now=now)
-    sql = _CAMPAIGN_SQL[connection.vendor].format(
-        order=connection.ops.quote_name(Order._meta.db_table),
-        campaign=connection.ops.quote_name(Campaign._meta.db_table),
-    )
-    adapt = connection.ops.adapt_datetimefield_value
-    rows = fetch_all(sql, [tenant.pk, adapt(start), adapt(end), tenant.pk, TOP_CAMPAIGNS])
+    rows = campaign_discount_totals(tenant_id=tenant.pk, start=start, end=end, limit=TOP_CAMPAIGNS)
     return ChartData(
         categories=[name or f"#{campaign_id}" for campaign_id, name, *_ in rows],
         series={

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Sum
 
-from distribution import lock_objects
+from distribution import lock_objects, sql
 from distribution.models import (
     COMMISSION_TRANSITIONS,
     Binding,
@@ -45,15 +45,10 @@ class _AttributionSettings:
 
 def _attribution_settings(tenant_id: int) -> _AttributionSettings:
     """The settings the snapshot needs, read fresh on every checkout (a settings change applies
-    to the next order). Hot path: a raw read skips the ORM's query compilation and model
-    instantiation; the row is created with the defaults on first use by ``settings_get``."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT enabled, rules_version, tiers, self_purchase_commission "
-            "FROM distribution_distributionsettings WHERE tenant_id = %s",
-            [tenant_id],
-        )
-        row = cursor.fetchone()
+    to the next order). Hot path: a raw read (``distribution.sql``) skips the ORM's query
+    compilation and model instantiation; the row is created with the defaults on first use by
+    ``settings_get``."""
+    row = sql.attribution_settings_row(tenant_id=tenant_id)
     if row is None:
         found = settings_get(tenant=tenant_id)
         row = (found.enabled, found.rules_version, found.tiers, found.self_purchase_commission)

@@ -29,7 +29,8 @@ from django.db import connection, transaction
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, Sum
 from django.utils import timezone
 
-from distribution.models import COMMISSION_TRANSITIONS, Commission, Distributor, LedgerEntry
+from distribution import sql
+from distribution.models import COMMISSION_TRANSITIONS, Commission, Distributor
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
 from mall.money import ZERO, quantize
@@ -64,48 +65,12 @@ def commissions_due(*, tenant_id: int | None = None):  # type: ignore[no-untyped
 def _pg_pick_and_settle(
     *, tenant_id: int | None, now: datetime, token: str, batch_size: int
 ) -> list[tuple[int, int, int, Decimal]]:
-    """PostgreSQL, one statement: lock up to ``batch_size`` due rows (skipping rows another
-    worker holds), settle them, write their credits; returns the per-distributor totals."""
-    from orders.models import Order
-
-    commission, ledger = Commission._meta.db_table, LedgerEntry._meta.db_table
-    tenant_filter = "AND c.tenant_id = %(tenant)s" if tenant_id is not None else ""
-    sql = f"""
-        WITH picked AS (
-            SELECT c.id FROM {commission} AS c
-            JOIN {Order._meta.db_table} AS o ON o.id = c.order_id
-            WHERE c.status = %(pending)s AND o.status = %(completed)s {tenant_filter}
-            LIMIT %(limit)s
-            FOR UPDATE OF c SKIP LOCKED
-        ), settled AS (
-            UPDATE {commission} AS c
-            SET status = %(settled)s, settled_at = %(now)s, settle_batch = %(token)s
-            WHERE c.id = ANY(ARRAY(SELECT id FROM picked)) AND c.status = %(pending)s
-            RETURNING c.id, c.tenant_id, c.beneficiary_id, c.amount - c.reversed_amount AS net
-        ), credits AS (
-            INSERT INTO {ledger}
-                (tenant_id, distributor_id, kind, amount, reference, note, created_at)
-            SELECT tenant_id, beneficiary_id, %(credit)s, net, 'commission:' || id, '', %(now)s
-            FROM settled WHERE net > 0
-        )
-        SELECT tenant_id, beneficiary_id, COUNT(*), SUM(net) FROM settled
-        GROUP BY tenant_id, beneficiary_id ORDER BY tenant_id, beneficiary_id
-    """  # noqa: S608 (table names only)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            sql,
-            {
-                "pending": Commission.Status.PENDING,
-                "settled": Commission.Status.SETTLED,
-                "completed": Order.Status.COMPLETED,
-                "credit": LedgerEntry.Kind.CREDIT,
-                "tenant": tenant_id,
-                "limit": batch_size,
-                "now": now,
-                "token": token,
-            },
-        )
-        return [(t, d, n, total) for t, d, n, total in cursor.fetchall()]
+    """PostgreSQL, one statement (``distribution.sql``): lock up to ``batch_size`` due rows
+    (skipping rows another worker holds), settle them, write their credits; returns the
+    per-distributor totals."""
+    return sql.commissions_pick_and_settle(
+        tenant_id=tenant_id, now=now, token=token, batch_size=batch_size
+    )
 
 
 def _portable_pick_and_settle(
@@ -122,16 +87,7 @@ def _portable_pick_and_settle(
     )
     if not settled:
         return []
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {LedgerEntry._meta.db_table} "  # noqa: S608 (table names only)
-            "(tenant_id, distributor_id, kind, amount, reference, note, created_at) "
-            "SELECT tenant_id, beneficiary_id, %s, amount - reversed_amount, "
-            "'commission:' || CAST(id AS VARCHAR(20)), '', %s "
-            f"FROM {Commission._meta.db_table} WHERE settle_batch = %s "
-            "AND amount > reversed_amount",
-            [LedgerEntry.Kind.CREDIT, now, token],
-        )
+    sql.ledger_credits_of_batch(token=token, now=now)
     groups = (
         Commission.objects.filter(settle_batch=token)
         .order_by()
@@ -149,18 +105,7 @@ def _credit_balances(groups: list[tuple[int, int, int, Decimal]]) -> None:
     if not moves:
         return
     if connection.vendor == "postgresql":
-        ids = [d for d, _ in moves]
-        with connection.cursor() as cursor:
-            table = Distributor._meta.db_table
-            cursor.execute(
-                f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",  # noqa: S608
-                [ids],
-            )
-            cursor.execute(
-                f"UPDATE {table} AS d SET balance = d.balance + m.total "  # noqa: S608
-                "FROM unnest(%s::bigint[], %s::numeric[]) AS m(id, total) WHERE d.id = m.id",
-                [ids, [total for _, total in moves]],
-            )
+        sql.distributor_balances_add(moves)
         return
     for distributor_id, total in moves:
         Distributor.objects.filter(pk=distributor_id).update(balance=F("balance") + total)

@@ -19,28 +19,27 @@ from rest_framework.request import Request
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import AccessToken
 
-# Access tokens this process has verified: raw token -> (expiry as a POSIX timestamp, claims).
-# A shopper sends the same token with every request until it expires; its signature and
-# claims cannot change, so they are checked once and only the expiry on every later request.
-_verified: dict[str, tuple[float, Mapping[str, Any]]] = {}
+from mall.cache import LocalCache
+
+# Access tokens this process has verified: raw token -> claims, until the token's ``exp`` (the
+# cache's clock is the wall clock). A shopper sends the same token with every request until it
+# expires; its signature and claims cannot change, so they are checked once and only the
+# expiry on every later request.
 VERIFIED_MAX = 10_000
+_verified: LocalCache[str, Mapping[str, Any]] = LocalCache(
+    "verified-tokens", max_entries=VERIFIED_MAX, clock=time.time
+)
 
 
 def access_claims(raw: str) -> Mapping[str, Any]:
     """The claims of a valid, unexpired access token; ``TokenError`` otherwise."""
-    now = time.time()
     seen = _verified.get(raw)
     if seen is not None:
-        if seen[0] > now:
-            return seen[1]
-        del _verified[raw]
-        raise TokenError("Token is expired")
+        return seen
     claims = AccessToken(raw).payload  # signature, expiry and token type checked here
     expires = claims.get("exp")
     if isinstance(expires, int | float):
-        if len(_verified) >= VERIFIED_MAX:
-            _verified.clear()
-        _verified[raw] = (float(expires), MappingProxyType(dict(claims)))
+        _verified.set(raw, MappingProxyType(dict(claims)), expires_at=float(expires))
     return claims
 
 

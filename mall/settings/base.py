@@ -393,8 +393,10 @@ EXTERNAL_HTTP_TIMEOUT = env.float("EXTERNAL_HTTP_TIMEOUT", default=5.0)
 # Sandbox channels and gateways answer themselves; refused when DEBUG is off unless allowed.
 MALL_ALLOW_SANDBOX = env.bool("MALL_ALLOW_SANDBOX", default=False)
 
-# Seconds a process caches the app id -> channel/tenant lookup (0 disables). Saves clear it
-# in-process; other processes see a suspension or a channel change within this delay.
+# Seconds a process keeps an app id -> channel/tenant lookup at most (0 disables). Saves bump
+# the channels' cache version: every process sees a suspension or a channel change within
+# MALL_CACHE_VERSION_RECHECK_MS; this bounds how long an entry outlives a bump lost while Redis
+# was unreachable.
 MALL_CHANNEL_CACHE_SECONDS = env.int("MALL_CHANNEL_CACHE_SECONDS", default=10)
 # How long a process trusts the cache versions it read (mall/versions.py): another process's
 # change to campaigns, coupon scopes or categories reaches it within this time.

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
 
+from mall.cache import LocalCache
 from mall.tenancy.models import ApiKey, Channel, Staff
+from mall.versions import version_bump_now_and_after_commit, versions_get
 
 # Process-local cache of app id -> channel (with its tenant): the shopper API resolves the
-# channel on every request, so this removes the only SQL query from cached read paths.
-# Saves and deletes of channels and tenants clear it in this process (signals in
-# mall/tenancy/signals.py); other processes see a change within MALL_CHANNEL_CACHE_SECONDS.
-_channel_cache: dict[str, tuple[float, Channel | None]] = {}
-_CHANNEL_CACHE_MAX = 10_000
+# channel on every request, so this removes the only SQL query from cached read paths. Entries
+# are kept under the channels' cache version, which saves and deletes of channels and tenants
+# bump (mall/tenancy/signals.py, ``channels_changed``): every process sees a change within
+# MALL_CACHE_VERSION_RECHECK_MS; MALL_CHANNEL_CACHE_SECONDS bounds an entry's life (0: no cache).
+CHANNEL_VERSION_KEY = "tenancy:channel-version"
+_channels: LocalCache[str, Channel | None] = LocalCache("channels")
+
+
+def channels_changed() -> None:
+    """A channel or tenant changed: every process drops its copies at its next lookup."""
+    version_bump_now_and_after_commit(CHANNEL_VERSION_KEY)
 
 
 def channel_cache_clear() -> None:
-    _channel_cache.clear()
+    """Forget this process's copies (tests)."""
+    _channels.clear()
+
+
+def _channel_load(app_id: str) -> Channel | None:
+    return Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
 
 
 def channel_get_by_app_id(*, app_id: str) -> Channel | None:
@@ -27,17 +39,10 @@ def channel_get_by_app_id(*, app_id: str) -> Channel | None:
     if len(app_id) > 64:
         return None
     ttl = settings.MALL_CHANNEL_CACHE_SECONDS
-    now = time.monotonic()
-    if ttl > 0:
-        hit = _channel_cache.get(app_id)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-    channel = Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
-    if ttl > 0:
-        if len(_channel_cache) >= _CHANNEL_CACHE_MAX:
-            _channel_cache.clear()
-        _channel_cache[app_id] = (now + ttl, channel)
-    return channel
+    if ttl <= 0:
+        return _channel_load(app_id)
+    [version] = versions_get([CHANNEL_VERSION_KEY])
+    return _channels.get_or_load(app_id, lambda: _channel_load(app_id), version=version, ttl=ttl)
 
 
 def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:

@@ -14,7 +14,7 @@ from mall import lock_objects
 from mall.errors import ConflictError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
 from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
-from mall.tenancy.selectors import channel_cache_clear
+from mall.tenancy.selectors import channels_changed
 
 
 @dataclass(frozen=True)
@@ -156,7 +156,7 @@ def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
             "validation_error", _("Unknown status %(status)r.") % {"status": status}
         )
     Tenant.objects.filter(pk=tenant.pk).update(status=status)
-    channel_cache_clear()  # .update() sends no signal
+    channels_changed()  # .update() sends no signal
     tenant.refresh_from_db()
     return tenant
 

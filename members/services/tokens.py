@@ -10,7 +10,6 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from mall.errors import ApplicationError, UnauthenticatedError
-from mall.rawsql import fetch_instances
 from mall.tenancy.models import Tenant
 from members.errors import MemberErrorCode
 from members.models import Member
@@ -35,14 +34,6 @@ def member_tokens_issue(*, member: Member) -> MemberTokens:
     """A fresh access/refresh pair for this member."""
     refresh = _new_refresh(member)
     return MemberTokens(access=str(refresh.access_token), refresh=str(refresh))
-
-
-def member_for_token(*, tenant_id: int, member_id: int) -> Member | None:
-    """The member an access token names, as a complete model instance (no deferred fields), or
-    None. Hot path (every shopper request): a raw read of the whole row skips the ORM's query
-    compilation. Registered as ``mall.api.authentication``'s member loader (``MembersConfig``)."""
-    found = fetch_instances(Member, "tenant_id = %s AND id = %s", [tenant_id, member_id])
-    return found[0] if found else None
 
 
 def _unauthorized(code: str, message: str) -> ApplicationError:

@@ -10,10 +10,12 @@ from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from mall.api.fast_input import FastInput
 from mall.api.fields import IdField
 from orders.models import AfterSale, Order
+from promotions.api.serializers import QuoteLineInputSerializer, cart_option_fields
 
-MAX_LINES = 100
+MAX_LINES = 100  # as the quote's
 
 
 def Money(**kwargs: Any) -> serializers.DecimalField:
@@ -61,29 +63,26 @@ class CartOutSerializer(serializers.Serializer):
 # --- checkout ---------------------------------------------------------------------------
 
 
-class OrderLineInSerializer(serializers.Serializer):
-    sku_id = IdField()
-    quantity = serializers.IntegerField(min_value=1, max_value=9999)
-    addon_campaign_id = IdField(required=False, allow_null=True)
+class OrderLineInSerializer(QuoteLineInputSerializer):  # the quote's line, its own schema name
+    pass
 
 
+# The quote's body (``promotions.api.serializers``), where ``lines`` may be left out for
+# ``from_cart``, and ``expected_payable``.
 class OrderCreateSerializer(serializers.Serializer):
     lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)
-    from_cart = serializers.BooleanField(required=False, default=False)
-    coupon_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=10)
-    use_points = serializers.IntegerField(min_value=0, max_value=100_000_000, default=0)
-    fulfillment = serializers.ChoiceField(
-        choices=["express", "same_city", "pickup"], default="express"
+    (from_cart, coupon_ids, use_points, fulfillment, address_id, store_id, remark) = (
+        cart_option_fields()
     )
-    address_id = IdField(required=False, allow_null=True)
-    store_id = IdField(required=False, allow_null=True)
-    remark = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     expected_payable = Money(required=False, allow_null=True, min_value=0)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs.get("lines") and not attrs.get("from_cart"):
             raise serializers.ValidationError({"lines": _("Send lines, or from_cart: true.")})
         return attrs
+
+
+_order_create_fast = FastInput(OrderCreateSerializer)
 
 
 @functools.cache
@@ -93,8 +92,12 @@ def _order_create_serializer() -> OrderCreateSerializer:
 
 def order_create_validate(data: Any) -> dict[str, Any]:
     """``OrderCreateSerializer(data=data)`` + ``is_valid(raise_exception=True)`` +
-    ``validated_data`` on one bound instance per process (fields deep-copied once;
-    ``run_validation`` keeps no state and raises the same ``ValidationError``)."""
+    ``validated_data``: by the fast path (``mall.api.fast_input``) for a well-formed body, else
+    on one bound instance per process (fields deep-copied once; ``run_validation`` keeps no
+    state and raises the same ``ValidationError``)."""
+    parsed = _order_create_fast(data)
+    if parsed is not None:
+        return parsed
     return _order_create_serializer().run_validation(data)
 
 

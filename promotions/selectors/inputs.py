@@ -10,10 +10,6 @@ from typing import Any
 
 from mall.money import quantize
 from mall.rawsql import as_decimal
-from promotions.models import (
-    Campaign,
-    FlashSaleSku,
-)
 from promotions.pricing import (
     CampaignInput,
     CampaignKind,
@@ -25,6 +21,7 @@ from promotions.selectors.snapshot import (
     CampaignRecord,
     PricingSnapshot,
 )
+from promotions.sql import counter_values
 
 MEMO_MAX = 2_000
 
@@ -38,37 +35,11 @@ class Counters:
 
 
 def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
-    """The live counters: one query for flash-sale rows, one for budgets, each only if needed."""
+    """The live counters in one statement (none when no counter is needed)."""
     rows, budgeted = sorted(set(flash_row_ids)), sorted(set(budgeted_ids))
-    sold = (
-        dict(FlashSaleSku.objects.filter(pk__in=rows).order_by().values_list("id", "sold"))
-        if rows
-        else {}
-    )
-    given = (
-        dict(
-            Campaign.objects.filter(pk__in=budgeted).order_by().values_list("id", "discount_given")
-        )
-        if budgeted
-        else {}
-    )
-    return Counters(sold=sold, given=given)
-
-
-def counter_columns(
-    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]
-) -> list[tuple[str, Sequence[Any]]]:
-    """The counters as scalar subqueries (``(sql, params)``) to add to another statement (the
-    quote's SKU read): the same fresh values without a round trip of their own. Read back
-    with ``counters_from_columns`` in the same order."""
-    columns: list[tuple[str, Sequence[Any]]] = [
-        ("SELECT sold FROM promotions_flashsalesku WHERE id = %s", [pk]) for pk in flash_row_ids
-    ]
-    columns += [
-        ("SELECT discount_given FROM promotions_campaign WHERE id = %s", [pk])
-        for pk in budgeted_ids
-    ]
-    return columns
+    if not rows and not budgeted:
+        return Counters(sold={}, given={})
+    return counters_from_columns(counter_values(rows, budgeted), rows, budgeted)
 
 
 def counters_from_columns(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -12,7 +10,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import connection
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -27,10 +24,11 @@ from catalog.selectors import (
 )
 from mall.errors import NotFoundError
 from mall.money import quantize
-from mall.rawsql import as_datetime, as_decimal, placeholders
+from mall.rawsql import as_datetime, as_decimal
 from mall.tenancy.models import Tenant
 from mall.versions import versions_get
 from members.models import Address, Member
+from members.sql import address_province_column
 from promotions.errors import PromotionErrorCode
 from promotions.models import CouponTemplate
 from promotions.pricing import (
@@ -47,7 +45,6 @@ from promotions.pricing import (
 from promotions.selectors.inputs import (
     PricedSku,
     campaign_inputs_of,
-    counter_columns,
     counters_from_columns,
     member_prices_of,
     needed_counters,
@@ -55,7 +52,6 @@ from promotions.selectors.inputs import (
 from promotions.selectors.snapshot import (
     COUPON_SCOPE_SECONDS,
     EMPTY,
-    LOCAL_MAX,
     PLATFORM_FIELDS,
     TEMPLATE_LINKS,
     coupon_version_key,
@@ -65,6 +61,7 @@ from promotions.selectors.snapshot import (
     scopes_local,
     template_scope,
 )
+from promotions.sql import counter_columns, member_coupons_column, member_coupons_from_column
 
 
 @dataclass(frozen=True)
@@ -152,15 +149,21 @@ def quote_inputs_load(
     counted = len(extra)
     read_province = address is None and bool(address_id)
     if read_province:
-        extra.append((_PROVINCE_SQL, [tenant.pk, address_id, member.pk]))
+        extra.append(
+            address_province_column(tenant_id=tenant.pk, member_id=member.pk, address_id=address_id)
+        )
     wanted_coupons = sorted(set(coupon_ids))
     if wanted_coupons:
-        extra.append(_coupons_column(tenant=tenant, member=member, coupon_ids=wanted_coupons))
+        extra.append(
+            member_coupons_column(
+                tenant_id=tenant.pk, member_id=member.pk, coupon_ids=wanted_coupons
+            )
+        )
     rows, extra_values = skus_for_pricing(
         tenant_id=tenant.pk, sku_ids=set(sku_ids) | gift_ids, extra=extra
     )
     values = list(extra_values or ())
-    coupon_rows = _coupon_rows(values.pop()) if wanted_coupons else {}
+    coupon_rows = member_coupons_from_column(values.pop()) if wanted_coupons else {}
     province = address.province_code if address is not None else None
     if read_province:
         province = values.pop()
@@ -275,12 +278,11 @@ def _template_links(
 ) -> dict[int, dict[str, frozenset[int]]]:
     """Template id -> its scope links at coupon-scope ``version``: this process's copies, else
     the cache (one MGET), else the through tables (three queries for all missing ones)."""
-    now = time.monotonic()
     result: dict[int, dict[str, frozenset[int]]] = {}
     for pk in template_ids:
-        local = scopes_local.get((tenant_id, pk))
-        if local is not None and local[0] == version and local[1] > now:
-            result[pk] = local[2]
+        local = scopes_local.get((tenant_id, pk), version=version)
+        if local is not None:
+            result[pk] = local
     keys = {
         pk: f"promotions:coupon-scope:{tenant_id}:{version}:{pk}"
         for pk in template_ids
@@ -300,48 +302,9 @@ def _template_links(
         }
         cache.set_many({keys[pk]: value for pk, value in loaded.items()}, COUPON_SCOPE_SECONDS)
         result.update(loaded)
-    if len(scopes_local) >= LOCAL_MAX:
-        scopes_local.clear()
     for pk in keys:
-        scopes_local[(tenant_id, pk)] = (version, now + COUPON_SCOPE_SECONDS, result[pk])
+        scopes_local.set((tenant_id, pk), result[pk], version=version, ttl=COUPON_SCOPE_SECONDS)
     return result
-
-
-# NULL when the address is not this member's (the column itself is never NULL).
-_PROVINCE_SQL = (
-    "SELECT province_code FROM members_address WHERE tenant_id = %s AND id = %s AND member_id = %s"
-)
-# The chosen coupons with their templates, as one JSON array (a scalar column of the SKUs'
-# statement); numbers parse as Decimal, timestamps by ``datetime.fromisoformat`` (C), which also
-# skips the timezone-aware loader Django installs in psycopg (Python).
-_COUPON_FIELDS = (
-    "c.id, c.template_id, c.status, c.valid_from, c.valid_until, t.kind, t.name, t.amount,"
-    " t.percent_off, t.max_discount, t.threshold, t.scope_type"
-)
-_COUPON_JSON = {
-    "postgresql": f"SELECT CAST(json_agg(json_build_array({_COUPON_FIELDS})) AS TEXT)",
-    "sqlite": f"SELECT json_group_array(json_array({_COUPON_FIELDS}))",
-}
-_COUPON_FROM = (
-    " FROM promotions_coupon c INNER JOIN promotions_coupontemplate t ON t.id = c.template_id"
-    " WHERE c.tenant_id = %s AND c.member_id = %s AND c.id IN ({ids})"
-)
-
-
-def _coupons_column(
-    *, tenant: Tenant, member: Member, coupon_ids: Sequence[int]
-) -> tuple[str, list[Any]]:
-    select = _COUPON_JSON[connection.vendor]
-    return (
-        select + _COUPON_FROM.format(ids=placeholders(len(coupon_ids))),
-        [tenant.pk, member.pk, *coupon_ids],
-    )
-
-
-def _coupon_rows(value: str | None) -> dict[int, list[Any]]:
-    """Coupon id -> its row, from the JSON array (NULL or "[]" when none is the member's)."""
-    found = json.loads(value, parse_float=Decimal) if value else []
-    return {row[0]: row for row in found}
 
 
 def _coupons(

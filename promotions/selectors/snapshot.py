@@ -13,14 +13,14 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.cache import cache
-from django.db import transaction
 from django.db.models import F, Prefetch, QuerySet
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from catalog.freight import FreightTerms, freight_terms_from_template
 from catalog.models import FreightRule, FreightTemplate
+from mall.cache import LocalCache
 from mall.tenancy.models import Tenant
-from mall.versions import cache_version, version_bump
+from mall.versions import cache_version, version_bump_now_and_after_commit
 from promotions.models import (
     Campaign,
     CampaignDisplay,
@@ -107,12 +107,12 @@ class PricingSnapshot:
 
 # Versions (random, bumped on change) key the shared cache entries and this process's copies:
 # a request reads every version it needs in one MGET and uses its local copy when current.
-snapshots_local: dict[int, tuple[int, PricingSnapshot]] = {}
+snapshots_local: LocalCache[int, PricingSnapshot] = LocalCache("pricing-snapshots")
 # Part of the shared cache key: bumped whenever the pickled snapshot's classes change, so a
 # deploy never unpickles entries written by the previous code.
 SNAPSHOT_FORMAT = 3
-scopes_local: dict[tuple[int, int], tuple[int, float, dict[str, frozenset[int]]]] = {}
-LOCAL_MAX = 10_000
+# (tenant id, coupon template id) -> the template's scope links, under the coupon-scope version.
+scopes_local: LocalCache[tuple[int, int], dict[str, frozenset[int]]] = LocalCache("coupon-scopes")
 
 
 def pricing_version_key(tenant_id: int) -> str:
@@ -123,22 +123,15 @@ def coupon_version_key(tenant_id: int) -> str:
     return f"promotions:coupon-scope-version:{tenant_id}"
 
 
-def _bump_now_and_after_commit(key: str) -> None:
-    """Bump now and again after commit: a read racing the transaction may store the old state
-    under the first bump, never under the second."""
-    version_bump(key)
-    transaction.on_commit(lambda: version_bump(key))
-
-
 def pricing_cache_changed(*, tenant_id: int) -> None:
     """Campaigns (or their scope, displays, flash-sale SKUs), settings or freight templates
     changed: every process drops its snapshot of the tenant at its next read."""
-    _bump_now_and_after_commit(pricing_version_key(tenant_id))
+    version_bump_now_and_after_commit(pricing_version_key(tenant_id))
 
 
 def coupon_scopes_changed(*, tenant_id: int) -> None:
     """A coupon template or its scope changed."""
-    _bump_now_and_after_commit(coupon_version_key(tenant_id))
+    version_bump_now_and_after_commit(coupon_version_key(tenant_id))
 
 
 def pricing_snapshot(
@@ -148,18 +141,15 @@ def pricing_snapshot(
     else the shared cache's, else loaded (about ten queries)."""
     if version is None:
         version = cache_version(pricing_version_key(tenant.pk))
-    local = snapshots_local.get(tenant.pk)
-    if local is not None and local[0] == version and local[1].serves(now):
-        return local[1]
+    local = snapshots_local.get(tenant.pk, version=version)
+    if local is not None and local.serves(now):
+        return local
     key = f"promotions:pricing:{SNAPSHOT_FORMAT}:{tenant.pk}:{version}"
     snapshot = cache.get(key)
     if snapshot is None or not snapshot.serves(now):
         snapshot = _snapshot_load(tenant=tenant, now=now)
         cache.set(key, snapshot, SNAPSHOT_SECONDS)
-    if len(snapshots_local) >= LOCAL_MAX:
-        snapshots_local.clear()
-    snapshots_local[tenant.pk] = (version, snapshot)
-    return snapshot
+    return snapshots_local.set(tenant.pk, snapshot, version=version)
 
 
 def _snapshot_load(*, tenant: Tenant, now: datetime) -> PricingSnapshot:

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -21,6 +21,7 @@ from mall.tenancy.models import Tenant
 from promotions import lock_objects
 from promotions.errors import PromotionErrorCode
 from promotions.models import Campaign, FlashSaleSku
+from promotions.sql import campaign_budget_add
 
 Status = Campaign.Status
 
@@ -83,17 +84,8 @@ def campaign_budget_consume(*, tenant: Tenant, campaign_id: int, amount: Decimal
     if amount <= 0:
         return True
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    # Hot path (every checkout with a campaign): the ORM's UPDATE written out, without its
-    # query compilation; the casts are the ones Django emits for decimals on SQLite.
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE promotions_campaign"
-            " SET discount_given = CAST(discount_given + CAST(%s AS NUMERIC) AS NUMERIC)"
-            " WHERE tenant_id = %s AND id = %s AND (budget IS NULL"
-            " OR budget >= CAST(discount_given + CAST(%s AS NUMERIC) AS NUMERIC))",
-            [amount, tenant_id, campaign_id, amount],
-        )
-        return cursor.rowcount > 0
+    # Hot path (every checkout with a campaign): raw SQL (``promotions.sql``).
+    return campaign_budget_add(tenant_id=tenant_id, campaign_id=campaign_id, amount=amount)
 
 
 def campaign_budget_release(*, tenant: Tenant, campaign_id: int, amount: Decimal) -> bool:
