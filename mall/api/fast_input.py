@@ -32,13 +32,15 @@ from django.core.validators import (
     ProhibitNullCharactersValidator,
 )
 from rest_framework import fields, serializers
-from rest_framework.fields import ProhibitSurrogateCharactersValidator, empty
+from rest_framework.fields import empty
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
 
 # A checker answers the validated value, or SKIP: "not taken here, run the serializer".
 SKIP: Any = object()
 Checker = Callable[[Any], Any]
 
-_SIZE_VALIDATORS = (MinValueValidator, MaxValueValidator, MinLengthValidator, MaxLengthValidator)
+_LENGTH_VALIDATORS = (MinLengthValidator, MaxLengthValidator)
+_SIZE_VALIDATORS = (MinValueValidator, MaxValueValidator, *_LENGTH_VALIDATORS)
 _STRING_VALIDATORS = (ProhibitNullCharactersValidator, ProhibitSurrogateCharactersValidator)
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -125,16 +127,19 @@ def _sized_list(item: Checker, *, allow_empty: bool, low: int | None, high: int 
 def _checker(field: fields.Field) -> Checker:
     """The checker of one declared field (``_skip`` for a kind it does not take)."""
     if isinstance(field, serializers.ListSerializer | fields.ListField):
-        many = isinstance(field, serializers.ListSerializer)
-        if not _only_known_validators(
-            field, () if many else (MinLengthValidator, MaxLengthValidator)
-        ):
+        lengths: tuple[type, ...] = _LENGTH_VALIDATORS
+        if isinstance(field, serializers.ListSerializer):
+            lengths = ()
+        child = field.child
+        if child is None or not _only_known_validators(field, lengths):
             return _skip
-        item = _serializer(field.child) if many else _checker(field.child)
         return _nullable(
             field,
             _sized_list(
-                item, allow_empty=field.allow_empty, low=field.min_length, high=field.max_length
+                _checker(child),  # a nested serializer for ``many=True``
+                allow_empty=bool(field.allow_empty),
+                low=getattr(field, "min_length", None),
+                high=getattr(field, "max_length", None),
             ),
         )
     if isinstance(field, serializers.Serializer):
