@@ -46,6 +46,7 @@ from mall.console.admin import (
     TenantScopedTabularInline,
 )
 from mall.console.site import console_site
+from mall.http import TenantHttpRequest
 from mall.tenancy.models import Staff
 
 Role = Staff.Role
@@ -242,7 +243,9 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
             return redirect("console:catalog_product_change", obj.pk)
         return super().response_add(request, obj, post_url_continue)
 
-    def _set_status(self, request: HttpRequest, queryset: QuerySet[Product], status: str) -> None:
+    def _set_status(
+        self, request: TenantHttpRequest, queryset: QuerySet[Product], status: str
+    ) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         changed = services.product_set_status(
             tenant=request.tenant,

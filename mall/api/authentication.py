@@ -36,7 +36,7 @@ def access_claims(raw: str) -> Mapping[str, Any]:
             return seen[1]
         del _verified[raw]
         raise TokenError("Token is expired")
-    claims = AccessToken(raw).payload  # signature, expiry and token type checked here
+    claims = AccessToken(raw).payload  # type: ignore[arg-type]  # simplejwt takes the str; signature, expiry and token type checked here
     expires = claims.get("exp")
     if isinstance(expires, int | float):
         if len(_verified) >= VERIFIED_MAX:

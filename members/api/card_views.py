@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from mall.api.authentication import MemberTokenAuthentication
 from mall.api.idempotency import idempotent
 from mall.api.views import MemberAPIView
+from mall.http import TenantRequest
 from members.api.card_serializers import CardPurchaseOutputSerializer, MemberCardPlanSerializer
 from members.cards.selectors import card_plan_list_active
 from members.models import MemberCardPlan
@@ -24,6 +25,7 @@ from payments.api.serializers import PayInputSerializer
 class MemberCardPlanListView(generics.GenericAPIView):
     """Public (member optional), tenant from X-App-Id."""
 
+    request: TenantRequest
     authentication_classes = [MemberTokenAuthentication]
     permission_classes: list[Any] = []
     serializer_class = MemberCardPlanSerializer
@@ -64,7 +66,7 @@ class MemberCardPurchaseView(MemberAPIView):
         },
     )
     @idempotent
-    def post(self, request: Request, plan_id: int) -> Response:
+    def post(self, request: TenantRequest, plan_id: int) -> Response:
         data = PayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = cards.card_purchase_create(

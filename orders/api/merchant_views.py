@@ -13,6 +13,7 @@ from mall.api.errors import ApplicationError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView
+from mall.http import TenantRequest
 from orders import selectors, services
 from orders.api.serializers import (
     AbortRefundSerializer,
@@ -92,7 +93,7 @@ class MerchantOrderShipView(MerchantAPIView):
         responses={201: ShipmentOutSerializer, **ERRORS},
     )
     @idempotent
-    def post(self, request: Request, number: str) -> Response:
+    def post(self, request: TenantRequest, number: str) -> Response:
         data = ShipSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
@@ -126,7 +127,7 @@ class MerchantAfterSaleApproveView(MerchantAPIView):
         request=ApproveSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = ApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_approve(
@@ -146,7 +147,7 @@ class MerchantAfterSaleRejectView(MerchantAPIView):
         request=RejectSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_reject(
@@ -167,7 +168,7 @@ class MerchantAfterSaleReceiveView(MerchantAPIView):
         request=ReceiveReturnSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = ReceiveReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_return_receive(
@@ -188,7 +189,7 @@ class MerchantAfterSaleRefundView(MerchantAPIView):
         request=None,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         services.after_sale_refund(
             tenant=self.tenant,
             after_sale=selectors.after_sale_get(tenant=self.tenant, after_sale_id=after_sale_id),
@@ -210,7 +211,7 @@ class MerchantAfterSaleAbortRefundView(MerchantAPIView):
         request=AbortRefundSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = AbortRefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_refund_abort(

@@ -21,6 +21,7 @@ from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
+from mall.http import TenantRequest
 from mall.tenancy.middleware import sandbox_allowed
 from payments import services
 from payments.api.serializers import (
@@ -59,7 +60,7 @@ class OrderPayView(MemberAPIView):
         },
     )
     @idempotent
-    def post(self, request: Request, number: str) -> Response:
+    def post(self, request: TenantRequest, number: str) -> Response:
         data = PayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         started = services.payment_start(
@@ -249,7 +250,7 @@ class SandboxCompleteView(MemberAPIView):
         request=None,
         responses={200: SandboxCompleteOutputSerializer, 403: OpenApiResponse(), 404: None},
     )
-    def post(self, request: Request, out_trade_no: str) -> Response:
+    def post(self, request: TenantRequest, out_trade_no: str) -> Response:
         if not sandbox_allowed():
             raise ApplicationError(
                 PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."), status_code=403
@@ -286,7 +287,7 @@ class PayoutDetailView(MemberAPIView):
         request=None,
         responses={200: PayoutOutputSerializer, 404: OpenApiResponse(description="no such payout")},
     )
-    def get(self, request: Request, out_bill_no: str) -> Response:
+    def get(self, request: TenantRequest, out_bill_no: str) -> Response:
         payout = (
             Payout.objects.for_tenant(request.tenant)
             .filter(out_bill_no=out_bill_no, member=self.member)

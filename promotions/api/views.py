@@ -18,6 +18,7 @@ from mall.api.pagination import PageNumberPagination
 from mall.api.parsers import json_depth_check
 from mall.api.renderers import JSONRenderer
 from mall.api.views import MemberAPIView, ShopperAPIView
+from mall.http import TenantRequest
 from promotions import selectors, services
 from promotions.api.serializers import (
     CampaignSerializer,
@@ -79,7 +80,7 @@ class CheckoutQuoteView(MemberAPIView):
         request=QuoteInputSerializer,
         responses={200: QuoteOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> HttpResponse:
+    def post(self, request: TenantRequest) -> HttpResponse:
         body = _quote_body_fast(request)
         if body is None:  # anything unusual: DRF's parser and the serializer answer it
             body = quote_input_parse(request.data)
@@ -128,7 +129,7 @@ class CampaignListView(ShopperAPIView):
         "platform of the X-App-Id channel, with that platform's title and banner.",
         responses={200: CampaignSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         platform = request.channel.platform
         campaigns = selectors.campaigns_for_platform(
             tenant=self.tenant, platform=platform, now=timezone.now()
