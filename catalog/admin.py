@@ -250,7 +250,7 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
         changed = services.product_set_status(
             tenant=request.tenant,
             product_ids=ids,
-            status=status,  # type: ignore[attr-defined]
+            status=status,
         )
         skipped = len(ids) - changed
         self.message_user(
@@ -269,11 +269,11 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
             )  # fmt: skip
 
     @admin.action(description=_("Put selected products on sale"))
-    def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+    def put_on_sale(self, request: TenantHttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.ON_SALE)
 
     @admin.action(description=_("Take selected products off the shelf"))
-    def take_off_shelf(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+    def take_off_shelf(self, request: TenantHttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.OFF_SHELF)
 
     def get_urls(self) -> list[Any]:
@@ -430,7 +430,7 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
                     note=f"{form.cleaned_data['reason']} (by {staff.user})"[:255],
                 )
             except ApplicationError as exc:
-                form.add_error("delta", exc.message)
+                form.add_error("delta", str(exc.message))
             else:
                 self.message_user(
                     request,

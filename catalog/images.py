@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -59,7 +60,7 @@ class CleanImage:
     thumbs: dict[str, bytes]
 
 
-def _too_large(message: str, **details: object) -> ApplicationError:
+def _too_large(message: str | Promise, **details: object) -> ApplicationError:
     return ApplicationError(
         CatalogErrorCode.IMAGE_TOO_LARGE, message, details=dict(details), status_code=400
     )
@@ -119,7 +120,7 @@ def _decode(raw: bytes, limit: int) -> tuple[Image.Image, str]:
             _("The image has too many pixels."), max_pixels=limit, pixels=width * height
         )
     probe.verify()
-    img = Image.open(io.BytesIO(raw))
+    img: Image.Image = Image.open(io.BytesIO(raw))
     fmt = str(img.format)
     factor = _scale_for(width, height, budget)
     if fmt == "JPEG" and factor > 1:

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from catalog.errors import CatalogErrorCode
@@ -43,7 +44,7 @@ SKU_FIELDS = (
 NULLABLE_SKU_FIELDS = ("market_price", "cost_price")
 
 
-def _invalid(error_code: str, message: str, **details: Any) -> ApplicationError:
+def _invalid(error_code: str, message: str | Promise, **details: Any) -> ApplicationError:
     return ApplicationError(error_code, message, details=details, status_code=400)
 
 
@@ -304,9 +305,9 @@ def product_update(
         template_id = fields.pop("freight_template_id", _MISSING)
         _apply_fields(product, fields)
         if category_id is not _MISSING:
-            product.category = _category(tenant, category_id)  # type: ignore[arg-type]
+            product.category = _category(tenant, category_id)
         if template_id is not _MISSING:
-            product.freight_template = _freight_template(tenant, template_id)  # type: ignore[arg-type]
+            product.freight_template = _freight_template(tenant, template_id)
         _save_product(product)
         if specs is not None or skus is not None:
             specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs or ())

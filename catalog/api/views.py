@@ -103,7 +103,7 @@ class ProductListView(ShopperAPIView):
         parameters=[ProductListQuerySerializer],
         responses=ProductPageSerializer,
     )
-    def get(self, request: TenantRequest) -> Response:
+    def get(self, request: TenantRequest) -> HttpResponse:
         params = parse_product_list_query(request.query_params)
         page = params.get("page", 1)
         page_size = params.get("page_size", PageNumberPagination.page_size)
