@@ -23,7 +23,7 @@ class QuoteLineInputSerializer(serializers.Serializer):
 
 
 class QuoteInputSerializer(serializers.Serializer):
-    lines = QuoteLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    lines = QuoteLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]  # ListSerializer's
     from_cart = serializers.BooleanField(required=False, default=False)
     coupon_ids = serializers.ListField(child=IdField(), required=False, default=list, max_length=10)
     use_points = serializers.IntegerField(min_value=0, max_value=100_000_000, default=0)
@@ -107,7 +107,7 @@ def quote_input_parse(data: Any) -> dict[str, Any] | None:
 
 
 class AdjustmentSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source
     kind = serializers.CharField()
     ref_id = serializers.IntegerField(allow_null=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -129,7 +129,7 @@ class QuoteLineSerializer(serializers.Serializer):
 
 
 class AppliedPromotionSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source
     kind = serializers.CharField()
     ref_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()

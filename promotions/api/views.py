@@ -56,7 +56,8 @@ def _quote_body_fast(request: Request) -> dict[str, Any] | None:
     django_request = request._request
     if django_request.content_type != "application/json":
         return None
-    if django_request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    charset = (django_request.content_params or {}).get("charset", "utf-8")
+    if charset.lower() not in ("utf-8", "utf8"):
         return None
     body = django_request.body
     json_depth_check(body)  # as DRF's parser: a body nested too deep is 400 invalid_json
