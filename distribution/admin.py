@@ -4,7 +4,7 @@ reject, mark paid with the payout reference) and team rewards (read-only)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -262,20 +262,21 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
             _("%(count)d rejected."),
         )
 
-    def save_model(self, request: TenantHttpRequest, obj: Any, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Entering a payout reference on an approved withdrawal records it as paid."""
+        tenant = cast(TenantHttpRequest, request).tenant
         reference = (form.cleaned_data.get("payout_reference") or "").strip()
-        current = Withdrawal.objects.for_tenant(request.tenant).get(pk=obj.pk)
+        current = Withdrawal.objects.for_tenant(tenant).get(pk=obj.pk)
         if reference and current.status == Withdrawal.Status.APPROVED:
             try:
                 services.withdrawal_mark_paid(
-                    tenant=request.tenant,
+                    tenant=tenant,
                     withdrawal_id=obj.pk,
                     actor=_actor(request),
                     payout_reference=reference,
                 )
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, str(exc.message))
             return
         if reference != current.payout_reference:
             messages.error(

@@ -58,7 +58,7 @@ _registry = _Registry()
 
 def register_dashboard_counter(
     key: str,
-    label: str,
+    label: Any,
     fn: CounterFn,
     *,
     roles: Iterable[str] | None = None,
