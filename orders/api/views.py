@@ -217,8 +217,8 @@ class OrderListCreateView(MemberAPIView):
         )
         # Answer from what checkout just wrote (no second read of the new order).
         order._prefetched_objects_cache = {  # type: ignore[attr-defined]
-            "lines": order.created_lines,
-            "events": order.created_events,
+            "lines": order.created_lines,  # type: ignore[attr-defined]  # set by order_place
+            "events": order.created_events,  # type: ignore[attr-defined]  # set by order_place
             "shipments": [],
             "after_sales": [],
         }
