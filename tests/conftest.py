@@ -90,3 +90,12 @@ def shopper_client(app_id: str, token: str | None = None) -> APIClient:
 @pytest.fixture
 def api(channel: Any) -> APIClient:
     return shopper_client(channel.app_id)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist with ``--dist loadgroup`` (as ``.ci/run`` runs the PostgreSQL suite),
+    the tests marked ``postgres`` run on one worker, one after another: each opens up to 100
+    connections, and two at once on different workers would exceed ``max_connections``."""
+    for item in items:
+        if item.get_closest_marker("postgres") is not None:
+            item.add_marker(pytest.mark.xdist_group("postgres"))
