@@ -46,6 +46,7 @@ from mall.console.admin import (
 )
 from mall.console.site import console_site
 from mall.errors import ApplicationError
+from mall.http import TenantHttpRequest
 from mall.tenancy.models import Staff
 
 Role = Staff.Role
@@ -242,12 +243,14 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
             return redirect("console:catalog_product_change", obj.pk)
         return super().response_add(request, obj, post_url_continue)
 
-    def _set_status(self, request: HttpRequest, queryset: QuerySet[Product], status: str) -> None:
+    def _set_status(
+        self, request: TenantHttpRequest, queryset: QuerySet[Product], status: str
+    ) -> None:
         ids = list(queryset.values_list("pk", flat=True))
         changed = services.product_set_status(
             tenant=request.tenant,
             product_ids=ids,
-            status=status,  # type: ignore[attr-defined]
+            status=status,
         )
         skipped = len(ids) - changed
         self.message_user(
@@ -266,11 +269,11 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
             )  # fmt: skip
 
     @admin.action(description=_("Put selected products on sale"))
-    def put_on_sale(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+    def put_on_sale(self, request: TenantHttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.ON_SALE)
 
     @admin.action(description=_("Take selected products off the shelf"))
-    def take_off_shelf(self, request: HttpRequest, queryset: QuerySet[Product]) -> None:
+    def take_off_shelf(self, request: TenantHttpRequest, queryset: QuerySet[Product]) -> None:
         self._set_status(request, queryset, Product.Status.OFF_SHELF)
 
     def get_urls(self) -> list[Any]:
@@ -427,7 +430,7 @@ class SkuConsoleAdmin(TenantScopedModelAdmin):
                     note=f"{form.cleaned_data['reason']} (by {staff.user})"[:255],
                 )
             except ApplicationError as exc:
-                form.add_error("delta", exc.message)
+                form.add_error("delta", str(exc.message))
             else:
                 self.message_user(
                     request,

@@ -13,9 +13,10 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 from django import forms
+from django.http import QueryDict
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.forms.widgets import WysiwygWidget
@@ -35,7 +36,7 @@ class SpecEditorWidget(forms.Widget):
 
     template_name = "console/catalog/widgets/spec_editor.html"
 
-    def format_value(self, value: Any) -> list[dict[str, Any]]:  # type: ignore[override]
+    def format_value(self, value: Any) -> list[dict[str, Any]]:
         return list(value or [])
 
     def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class SpecsField(forms.Field):
         try:
             return services.specs_normalise(value or [])
         except ApplicationError as exc:
-            raise forms.ValidationError(exc.message) from exc
+            raise forms.ValidationError(str(exc.message)) from exc
 
     def has_changed(self, initial: Any, data: Any) -> bool:
         try:
@@ -154,6 +155,7 @@ class ProductConsoleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a ModelForm's clean() returns cleaned_data
         specs = data.get("specs")
         tenant = getattr(self, "console_tenant", None)
         if specs is None or tenant is None:
@@ -163,7 +165,7 @@ class ProductConsoleForm(forms.ModelForm):
                 tenant=tenant, product=self.instance if self.instance.pk else None, specs=specs
             )
         except ApplicationError as exc:
-            self.add_error("specs", exc.message)
+            self.add_error("specs", str(exc.message))
             return data
         if self.new_sku_count and data.get("new_sku_price") is None and not specs:
             self.new_sku_count = 0  # no specs: its single SKU is made once a price is given
@@ -207,6 +209,7 @@ class SkuConsoleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a ModelForm's clean() returns cleaned_data
         new = data.get("new_stock")
         if not self.instance.pk or new is None or new == data.get("seen_stock"):
             return data
@@ -215,9 +218,10 @@ class SkuConsoleForm(forms.ModelForm):
             self.add_error("new_stock", stale_stock_message(self.instance.code, current["stock"]))
             # Shown again with the current stock as "seen": saving again is then a
             # deliberate choice made knowing the new value.
-            self.data = self.data.copy()
-            self.data[self.add_prefix("seen_stock")] = str(current["stock"])
-            self.data[self.add_prefix("seen_version")] = str(current["version"])
+            shown = cast(QueryDict, self.data).copy()
+            shown[self.add_prefix("seen_stock")] = str(current["stock"])
+            shown[self.add_prefix("seen_version")] = str(current["version"])
+            self.data = shown
         return data
 
 

@@ -117,7 +117,7 @@ def _decode(raw: bytes, limit: int) -> tuple[Image.Image, str]:
             _("The image has too many pixels."), max_pixels=limit, pixels=width * height
         )
     probe.verify()
-    img = Image.open(io.BytesIO(raw))
+    img: Image.Image = Image.open(io.BytesIO(raw))
     fmt = str(img.format)
     factor = _scale_for(width, height, budget)
     if fmt == "JPEG" and factor > 1:

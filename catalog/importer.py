@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -82,7 +83,9 @@ def read_rows(*, name: str, stream: IO[bytes]) -> list[tuple[int, dict[str, str]
             sheet = load_workbook(stream, read_only=True, data_only=True).worksheets[0]
         except Exception as exc:  # openpyxl raises many kinds on a broken file
             raise ImportInvalid([RowError(0, "", f"Not a readable XLSX file: {exc}")]) from exc
-        raw_rows = ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True))
+        raw_rows: Iterator[list[str]] = (
+            [_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)
+        )
     elif suffix == ".csv":
         try:
             text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")

@@ -95,7 +95,7 @@ def _existing(
     )
     result = {m.sku_id: m for m in found}
     for movement in result.values():
-        movement.replayed = True  # type: ignore[attr-defined]
+        movement.replayed = True
     return result
 
 

@@ -302,9 +302,9 @@ def product_update(
         template_id = fields.pop("freight_template_id", _MISSING)
         _apply_fields(product, fields)
         if category_id is not _MISSING:
-            product.category = _category(tenant, category_id)  # type: ignore[arg-type]
+            product.category = _category(tenant, category_id)
         if template_id is not _MISSING:
-            product.freight_template = _freight_template(tenant, template_id)  # type: ignore[arg-type]
+            product.freight_template = _freight_template(tenant, template_id)
         _save_product(product)
         if specs is not None or skus is not None:
             specs_map = _ensure_specs(tenant=tenant, product=product, specs=specs or ())

@@ -4,7 +4,7 @@ reject, mark paid with the payout reference) and team rewards (read-only)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -29,6 +29,7 @@ from distribution.models import (
 from mall.console.admin import ALL_ROLES, TenantScopedModelAdmin
 from mall.console.site import console_site
 from mall.errors import ApplicationError, render_message
+from mall.http import TenantHttpRequest
 from mall.tenancy.models import Staff
 from payments.console import Column, FinanceListMixin, Total, date_range_filter, money_column
 
@@ -59,7 +60,7 @@ def _distributor_action(service: Any, description: Any, done: Any) -> Any:
     user, reporting refusals one by one."""
 
     @admin.action(description=description)
-    def action(modeladmin: Any, request: HttpRequest, queryset: QuerySet) -> None:
+    def action(modeladmin: Any, request: TenantHttpRequest, queryset: QuerySet) -> None:
         _each(
             request,
             queryset,
@@ -240,7 +241,7 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
     delete_roles: frozenset[str] = frozenset()
 
     @admin.action(description=_("Approve selected withdrawals"))
-    def approve(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def approve(self, request: TenantHttpRequest, queryset: QuerySet) -> None:
         _each(
             request,
             queryset,
@@ -251,7 +252,7 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
         )
 
     @admin.action(description=_("Reject selected withdrawals (the amount returns)"))
-    def reject(self, request: HttpRequest, queryset: QuerySet) -> None:
+    def reject(self, request: TenantHttpRequest, queryset: QuerySet) -> None:
         _each(
             request,
             queryset,
@@ -263,18 +264,19 @@ class WithdrawalAdmin(FinanceListMixin, TenantScopedModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
         """Entering a payout reference on an approved withdrawal records it as paid."""
+        tenant = cast(TenantHttpRequest, request).tenant
         reference = (form.cleaned_data.get("payout_reference") or "").strip()
-        current = Withdrawal.objects.for_tenant(request.tenant).get(pk=obj.pk)
+        current = Withdrawal.objects.for_tenant(tenant).get(pk=obj.pk)
         if reference and current.status == Withdrawal.Status.APPROVED:
             try:
                 services.withdrawal_mark_paid(
-                    tenant=request.tenant,
+                    tenant=tenant,
                     withdrawal_id=obj.pk,
                     actor=_actor(request),
                     payout_reference=reference,
                 )
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, str(exc.message))
             return
         if reference != current.payout_reference:
             messages.error(

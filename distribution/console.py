@@ -9,6 +9,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -43,7 +44,7 @@ class DistributorConsoleMixin:
     """Adds ``<id>/team/`` and ``<id>/statement/`` to the distributor admin."""
 
     admin_site: Any
-    model: type[Distributor]
+    model: type[Model]
 
     def get_urls(self) -> list[Any]:
         extra = [

@@ -26,7 +26,7 @@ def withdrawals_to_approve_count(tenant: Tenant, now: datetime) -> int:
     return Withdrawal.objects.for_tenant(tenant).filter(status=Withdrawal.Status.REQUESTED).count()
 
 
-WITHDRAWALS_TO_APPROVE_QUERY = {"status__exact": Withdrawal.Status.REQUESTED}
+WITHDRAWALS_TO_APPROVE_QUERY: dict[str, str] = {"status__exact": Withdrawal.Status.REQUESTED}
 
 
 def distributor_funnel(tenant: Tenant, now: datetime) -> ChartData:

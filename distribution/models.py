@@ -7,6 +7,7 @@ Money invariants live here as database constraints; the write paths are in ``ser
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -128,7 +129,7 @@ class DistributionSettings(TenantOwnedModel):
         return gettext("distribution settings of tenant %(tenant)s") % {"tenant": self.tenant_id}
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, Any] = {}
         if self.tiers is not None and not 1 <= self.tiers <= MAX_TIERS:
             errors["tiers"] = PYRAMID_RULE
         if self.cap_rate is not None and not Decimal(0) <= self.cap_rate <= MAX_CAP_RATE:

@@ -160,7 +160,7 @@ class StaffInvitationConsoleAdmin(TenantScopedModelAdmin):
 
     @admin.display(description=_("Status"))
     def status(self, obj: StaffInvitation) -> str:
-        return StaffInvitation.Status(obj.status_at(timezone.now())).label
+        return str(StaffInvitation.Status(obj.status_at(timezone.now())).label)
 
     @admin.display(description=_("Invited by"))
     def invited_by_email(self, obj: StaffInvitation) -> str:
@@ -215,7 +215,7 @@ class StaffInvitationConsoleAdmin(TenantScopedModelAdmin):
                         ),
                     )
                 except ApplicationError as exc:
-                    form.add_error(None, exc.message)
+                    form.add_error(None, str(exc.message))
                 else:
                     self.log_addition(request, invitation, [{"added": {}}])
                     self.message_user(

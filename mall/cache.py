@@ -110,7 +110,7 @@ class DegradableRedisCache(RedisCache):
         self._guarded: _GuardedClient | None = None
 
     @property
-    def client(self) -> Any:  # type: ignore[override]
+    def client(self) -> Any:
         if self._guarded is None:
             self._guarded = _GuardedClient(super().client, self._server)
         return self._guarded

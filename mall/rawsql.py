@@ -109,7 +109,7 @@ def _plan(model: type[Model]) -> _ReadPlan:
             if found:
                 converters.append((index, tuple(found), column))
         # Identifiers from the model's metadata, quoted by the backend; values stay parameters.
-        columns = ", ".join(quote(f.column) for f in fields)
+        columns = ", ".join(quote(f.column) for f in fields)  # type: ignore[arg-type]  # a concrete field has a column
         plan = _ReadPlan(
             select=f"SELECT {columns} FROM {quote(table)}",  # noqa: S608
             attnames=tuple(f.attname for f in fields),

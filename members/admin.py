@@ -67,7 +67,7 @@ class AddressForm(forms.ModelForm):
     not validated per form; the other checks stay."""
 
     def _get_validation_exclusions(self) -> set[str]:
-        exclude = super()._get_validation_exclusions()
+        exclude = super()._get_validation_exclusions()  # type: ignore[misc]  # Django's private hook
         exclude.add("member")  # only uniq_default_address_per_member uses it
         return exclude
 
@@ -77,6 +77,7 @@ class AddressConsoleForm(AddressForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         if self.instance.pk is None:
             member = cleaned.get("member")
             count = (
@@ -118,7 +119,7 @@ class AddressInlineFormSet(BaseInlineFormSet):
             f
             for f in self.forms
             if f.has_changed() or f.instance.pk is not None
-            if not self._should_delete_form(f) and getattr(f, "cleaned_data", None)
+            if not self._should_delete_form(f) and getattr(f, "cleaned_data", None)  # type: ignore[attr-defined]  # Django's
         ]
         if len(live) > Address.MAX_PER_MEMBER:
             raise ValidationError(

@@ -80,7 +80,7 @@ class ReadOnlyInline(TenantScopedTabularInline):
     view_roles = ALL_ROLES
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return list(self.fields or [])
+        return list(self.fields or [])  # type: ignore[arg-type]  # flat field names here
 
 
 class OrderLineInline(ReadOnlyInline):
@@ -365,7 +365,7 @@ class OrderConsoleAdmin(TenantScopedModelAdmin):
             except ApplicationError as exc:
                 line_id = (exc.details or {}).get("line_id")
                 field = f"qty_{line_id}" if f"qty_{line_id}" in form.fields else None
-                form.add_error(field, exc.message)
+                form.add_error(field, str(exc.message))
             else:
                 self.message_user(
                     request, gettext("Order %(number)s shipped.") % {"number": order.number}
@@ -395,7 +395,7 @@ class OrderConsoleAdmin(TenantScopedModelAdmin):
                 )
             except ApplicationError as exc:
                 problems = list((exc.details or {}).get("rows") or [])
-                form.add_error(None, exc.message)
+                form.add_error(None, str(exc.message))
             else:
                 self.message_user(
                     request,
@@ -442,7 +442,7 @@ class OrderConsoleAdmin(TenantScopedModelAdmin):
             message = exc.message
             if left is not None:
                 message = f"{message} " + gettext("%(left)s attempts left.") % {"left": left}
-            form.add_error("code", message)
+            form.add_error("code", str(message))
             return False
         self.message_user(
             request, gettext("Order %(number)s picked up.") % {"number": order.number}
@@ -642,7 +642,7 @@ class AfterSaleConsoleAdmin(TenantScopedModelAdmin):
             try:
                 self._decide(request, after_sale, action, form.cleaned_data)
             except ApplicationError as exc:
-                messages.error(request, exc.message)
+                messages.error(request, str(exc.message))
             return detail
         lines = list(
             AfterSaleLine.objects.filter(tenant_id=after_sale.tenant_id, after_sale=after_sale)

@@ -42,7 +42,7 @@ class ShipForm(forms.Form):
         super().__init__(*args, **kwargs)
         if order.fulfillment == Fulfillment.EXPRESS:
             del self.fields["courier_name"], self.fields["courier_phone"]
-            self.fields["carrier"].choices = [("", _("Choose a courier")), *courier_choices()]
+            self.fields["carrier"].choices = [("", _("Choose a courier")), *courier_choices()]  # type: ignore[attr-defined]  # a ChoiceField
         else:
             del self.fields["carrier"], self.fields["tracking_no"]
         self.line_rows: list[dict[str, Any]] = []
@@ -68,6 +68,7 @@ class ShipForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a Form's clean() returns cleaned_data
         lines = [
             ShipLine(row["line"].pk, data[row["name"]])
             for row in self.line_rows

@@ -15,7 +15,7 @@ from django.db import transaction
 from catalog.models import Product, Sku
 from mall.errors import ApplicationError
 from mall.tenancy.models import Channel, Tenant
-from members.models import Address
+from members.models import Address, Member
 from orders import services
 from orders.models import AfterSale, Order, Store
 from orders.services.after_sales import _lock, _move
@@ -56,12 +56,12 @@ def _store(tenant: Tenant) -> Store:
     return store
 
 
-def _refund(tenant: Tenant, order: Order, *, lines: list, member: object) -> None:
+def _refund(tenant: Tenant, order: Order, *, lines: list, member: Member) -> None:
     after_sale = services.after_sale_request(
         tenant=tenant,
         member=member,
         order=order,
-        type=AfterSale.Type.REFUND,  # type: ignore[arg-type]
+        type=AfterSale.Type.REFUND,
         reason="demo refund",
         lines=lines,
         actor=SEED_ACTOR,

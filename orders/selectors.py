@@ -191,7 +191,7 @@ def order_export_rows(orders: QuerySet[Order]) -> list[list[Any]]:
 # --- Console status tabs ----------------------------------------------------------------------
 
 S = Order.Status
-_OPEN_AFTER_SALE = Exists(
+_OPEN_AFTER_SALE: Q | Exists = Exists(
     AfterSale.objects.filter(order=OuterRef("pk"), status__in=AfterSale.OPEN_STATUSES)
 )
 

@@ -562,13 +562,16 @@ class ReceiverAddForm(forms.Form):
             elif name == "share_percent":
                 field.widget = widgets["decimal"](attrs={"step": "0.01", "min": "0.01"})
             else:
-                field.widget = widgets["text"](attrs={"maxlength": field.max_length})
+                field.widget = widgets["text"](
+                    attrs={"maxlength": getattr(field, "max_length", None)}
+                )
 
     def clean_account(self) -> str:
         return self.cleaned_data["account"].strip()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # a Form's clean() returns cleaned_data
         if data.get("type") == ProfitSharingReceiver.Type.MERCHANT_ID and not data.get("name"):
             self.add_error("name", gettext("A merchant receiver needs its full legal name."))
         return data
@@ -647,7 +650,7 @@ class ProfitSharingReceiverConsoleAdmin(TenantScopedModelAdmin):
                     reverse(f"{self.admin_site.name}:payments_profitsharingreceiver_changelist")
                 )
         fieldsets = [(None, {"fields": list(form.fields)})]
-        adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)
+        adminform = helpers.AdminForm(form, fieldsets, {}, model_admin=self)  # type: ignore[arg-type]  # any form
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Add a profit sharing receiver"),
@@ -659,7 +662,7 @@ class ProfitSharingReceiverConsoleAdmin(TenantScopedModelAdmin):
             "to_field": None,
             "media": self.media + adminform.media,
             "inline_admin_formsets": [],
-            "errors": helpers.AdminErrorList(form, []),
+            "errors": helpers.AdminErrorList(form, []),  # type: ignore[arg-type]  # any form
             "preserved_filters": self.get_preserved_filters(request),
             **(extra_context or {}),
         }

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import zoneinfo
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
@@ -126,7 +126,7 @@ class DateRangeFilter(admin.ListFilter):
     def has_output(self) -> bool:
         return True
 
-    def expected_parameters(self) -> list[str]:
+    def expected_parameters(self) -> list[str | None]:
         return [self.param_from, self.param_to]
 
     def _start_of(self, day: date) -> datetime:
@@ -145,7 +145,7 @@ class DateRangeFilter(admin.ListFilter):
                 queryset = queryset.filter(**{f"{self.field_name}__lte": self.date_to})
         return queryset
 
-    def choices(self, changelist: Any) -> Iterable[dict[str, Any]]:
+    def choices(self, changelist: Any) -> Iterator[dict[str, Any]]:
         mine = {self.param_from, self.param_to}
         yield {
             "param_from": self.param_from,

@@ -31,7 +31,7 @@ def refunds_failed_count(tenant: Tenant, now: datetime) -> int:
     return Refund.objects.for_tenant(tenant).filter(status=Refund.Status.FAILED).count()
 
 
-REFUNDS_FAILED_QUERY = {"status__exact": Refund.Status.FAILED}
+REFUNDS_FAILED_QUERY: dict[str, str] = {"status__exact": Refund.Status.FAILED}
 
 
 def shipping_uploads_failed_count(tenant: Tenant, now: datetime) -> int:
@@ -43,7 +43,7 @@ def shipping_uploads_failed_count(tenant: Tenant, now: datetime) -> int:
     )
 
 
-SHIPPING_UPLOADS_FAILED_QUERY = {"status__exact": ShippingUpload.Status.FAILED}
+SHIPPING_UPLOADS_FAILED_QUERY: dict[str, str] = {"status__exact": ShippingUpload.Status.FAILED}
 
 
 def _stuck_before(now: datetime) -> datetime:

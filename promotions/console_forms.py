@@ -35,7 +35,7 @@ from promotions.pricing.types import (
 from promotions.rules import RulesError, validate_rules
 
 MAX_ROWS = 50
-AMOUNT = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
+AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2, "min_value": Decimal("0")}
 
 
 # --- Rows: a list of small forms in one field -------------------------------------------------
@@ -58,7 +58,7 @@ class RowsWidget(forms.Widget):
         return copy
 
     @property
-    def media(self) -> forms.Media:  # type: ignore[override]
+    def media(self) -> forms.Media:
         return self.rows_field.make_row(prefix="media").media + forms.Media(
             js=["promotions/console/rows.js"], css={"all": ["promotions/console/rows.css"]}
         )
@@ -197,9 +197,9 @@ class SkuRowForm(forms.Form):
 
     def __init__(self, *args: Any, tenant_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["sku"].queryset = Sku.objects.filter(tenant_id=tenant_id).select_related(
-            "product"
-        )  # type: ignore[attr-defined]
+        self.fields["sku"].queryset = Sku.objects.filter(  # type: ignore[attr-defined]  # a ModelChoiceField
+            tenant_id=tenant_id
+        ).select_related("product")
 
 
 class ReductionTierForm(forms.Form):
@@ -423,7 +423,7 @@ class CampaignConsoleForm(forms.ModelForm):
         kind = campaign.kind
         initial: dict[str, Any] = {
             "stacking_default": campaign.stacks_with is None,
-            "stacking": list(campaign.stacks_with or DEFAULT_STACKS_WITH.get(kind, ())),
+            "stacking": list(campaign.stacks_with or DEFAULT_STACKS_WITH.get(kind) or ()),
         }
         if kind == CampaignKind.FULL_REDUCTION:
             initial.update(
@@ -545,6 +545,7 @@ class CampaignConsoleForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         kind = self._kind()
         if kind in KIND_FIELDS:
             fields = KIND_FIELDS[kind]
@@ -571,4 +572,4 @@ class CampaignConsoleForm(forms.ModelForm):
                 messages = error_dict.pop(key, None)
                 if messages and not self.errors:
                     error_dict.setdefault("__all__", ErrorList()).extend(messages)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # Django's private ModelForm hook

@@ -4,6 +4,7 @@ flash-sale SKUs. Counters (issued, discount given, sold) change only by guarded 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -16,7 +17,7 @@ from mall.tenancy.scoping import TenantOwnedModel
 from promotions.pricing.types import CampaignKind
 from promotions.rules import validate_rules
 
-AMOUNT = {"max_digits": 12, "decimal_places": 2}
+AMOUNT: dict[str, Any] = {"max_digits": 12, "decimal_places": 2}
 
 
 class PromotionSettings(TenantOwnedModel):

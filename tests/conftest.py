@@ -90,3 +90,15 @@ def shopper_client(app_id: str, token: str | None = None) -> APIClient:
 @pytest.fixture
 def api(channel: Any) -> APIClient:
     return shopper_client(channel.app_id)
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    """Under pytest-xdist with ``--dist loadgroup`` (as ``.ci/run`` runs the PostgreSQL suite),
+    the tests marked ``postgres`` run on one worker, one after another: each opens up to 100
+    connections, and two at once on different workers would exceed ``max_connections``. The
+    browser tests also keep to one worker (one Chromium at a time, as in a serial run)."""
+    # At collection, before xdist reads the groups (in pytest_collection_modifyitems).
+    if item.get_closest_marker("postgres") is not None:
+        item.add_marker(pytest.mark.xdist_group("postgres"))
+    elif item.get_closest_marker("browser") is not None:
+        item.add_marker(pytest.mark.xdist_group("browser"))

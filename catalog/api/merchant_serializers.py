@@ -71,8 +71,8 @@ class ProductInSerializer(serializers.Serializer):
     )
     sort_weight = serializers.IntegerField(required=False)
     supplier_ref = serializers.CharField(max_length=64, required=False, allow_blank=True)
-    specs = SpecInSerializer(many=True, required=False, max_length=10)
-    skus = SkuInSerializer(many=True, required=False, max_length=500)
+    specs = SpecInSerializer(many=True, required=False, max_length=10)  # type: ignore[call-arg]  # ListSerializer's
+    skus = SkuInSerializer(many=True, required=False, max_length=500)  # type: ignore[call-arg]  # ListSerializer's
 
 
 class SkuOutSerializer(serializers.ModelSerializer):

@@ -27,6 +27,7 @@ from mall.api.errors import NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView, MerchantGenericAPIView
+from mall.http import TenantRequest
 
 IDEMPOTENCY_HEADER = OpenApiParameter(
     name="Idempotency-Key", type=str, location=OpenApiParameter.HEADER, required=False
@@ -119,7 +120,7 @@ class MerchantSkuStockView(MerchantAPIView):
         description="Absolute sellable stock. With `expected_version`, a stale version -> "
         "409 `version_conflict` (details carry `current_version`).",
     )
-    def put(self, request: Request, sku_id: int) -> Response:
+    def put(self, request: TenantRequest, sku_id: int) -> Response:
         sku = _sku_or_404(self.tenant, sku_id)
         data = StockSetSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -26,6 +26,7 @@ from mall.api.errors import NotFoundError
 from mall.api.pagination import PageNumberPagination, page_number_parse
 from mall.api.renderers import JSONRenderer
 from mall.api.views import ShopperAPIView
+from mall.http import TenantRequest
 
 
 class CategoryTreeView(ShopperAPIView):
@@ -101,7 +102,7 @@ class ProductListView(ShopperAPIView):
         parameters=[ProductListQuerySerializer],
         responses=ProductPageSerializer,
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> HttpResponse:
         params = parse_product_list_query(request.query_params)
         page = params.get("page", 1)
         page_size = params.get("page_size", PageNumberPagination.page_size)
@@ -211,7 +212,7 @@ class ProductDetailView(ShopperAPIView):
         "left).",
         responses=ProductDetailSerializer,
     )
-    def get(self, request: Request, product_id: int) -> Response:
+    def get(self, request: TenantRequest, product_id: int) -> Response:
         platform = request.channel.platform
         detail = selectors.product_detail_for_shopper(
             tenant=self.tenant, platform=platform, product_id=product_id

@@ -79,7 +79,7 @@ class Product(TenantOwnedModel):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
-    objects = models.Manager.from_queryset(ProductQuerySet)()
+    objects = models.Manager.from_queryset(ProductQuerySet)()  # type: ignore[assignment,misc]  # a TenantQuerySet too
 
     class Meta:
         verbose_name = _("product")

@@ -113,8 +113,8 @@ class MeView(MemberAPIView):
         summary = selectors.distributor_summary(tenant=self.tenant, distributor=distributor)
         for name, value in summary.items():
             setattr(distributor, name, value)
-        distributor.share_scene = posters.share_scene(distributor=distributor)
-        distributor.share_text = posters.share_text(
+        distributor.share_scene = posters.share_scene(distributor=distributor)  # type: ignore[attr-defined]  # for MeOutSerializer
+        distributor.share_text = posters.share_text(  # type: ignore[attr-defined]  # for MeOutSerializer
             distributor_name=posters.display_name(distributor=distributor, member=self.member)
         )
         return Response(MeOutSerializer(distributor).data)

@@ -177,11 +177,11 @@ def _rules_for(tenant_id: int, lines: list[Any]) -> dict[tuple[str, int], Commis
     product_ids = {line.product_id for line in lines if line.product_id}
     found: dict[tuple[str, int], CommissionRule] = {}
     for rule in CommissionRule.objects.for_tenant(tenant_id).filter(sku_id__in=sku_ids):
-        found[("sku", rule.sku_id)] = rule  # type: ignore[index]
+        found[("sku", rule.sku_id)] = rule
     for rule in CommissionRule.objects.for_tenant(tenant_id).filter(
         product_id__in=product_ids, sku__isnull=True
     ):
-        found[("product", rule.product_id)] = rule  # type: ignore[index]
+        found[("product", rule.product_id)] = rule
     return found
 
 

@@ -335,7 +335,7 @@ def binding_from_scene(*, tenant: Tenant, member: Member, scene: str) -> Binding
     return binding
 
 
-def team_queryset(*, tenant: Tenant, distributor: Distributor):  # type: ignore[no-untyped-def]
+def team_queryset(*, tenant: Tenant, distributor: Distributor):
     """The distributor's team: its downline over the three tiers (indexed columns)."""
     return Distributor.objects.for_tenant(tenant).filter(
         Q(parent=distributor) | Q(ancestor2=distributor) | Q(ancestor3=distributor)

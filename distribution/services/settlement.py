@@ -50,7 +50,7 @@ class SettleResult:
     distributors: int
 
 
-def commissions_due(*, tenant_id: int | None = None):  # type: ignore[no-untyped-def]
+def commissions_due(*, tenant_id: int | None = None):
     """Pending commissions whose order completed (its after-sale window closed)."""
     from orders.models import Order
 

@@ -174,23 +174,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if not isinstance(exc, exceptions.APIException):
         return None  # a real bug: let Django log it and answer 500 (JSON via handler500)
 
-    if getattr(exc, "auth_header", None):
-        headers["WWW-Authenticate"] = exc.auth_header
-    if getattr(exc, "wait", None):
-        headers["Retry-After"] = str(int(exc.wait))
+    if auth_header := getattr(exc, "auth_header", None):
+        headers["WWW-Authenticate"] = auth_header
+    if wait := getattr(exc, "wait", None):
+        headers["Retry-After"] = str(int(wait))
     set_rollback()
 
     if isinstance(exc, exceptions.ValidationError):
-        details = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+        fields = exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
         return Response(
-            error_payload(ErrorCode.VALIDATION_ERROR, _message(exc.detail), details),
+            error_payload(ErrorCode.VALIDATION_ERROR, _message(exc.detail), fields),
             status=exc.status_code,
             headers=headers,
         )
     message = _message(exc.detail)
     details: dict[str, Any] = dict(getattr(exc, "details", None) or {})
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        details["retry_after_seconds"] = int(exc.wait)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        details["retry_after_seconds"] = int(wait)
     return Response(
         error_payload(_drf_code(exc), message, details), status=exc.status_code, headers=headers
     )
@@ -213,7 +213,7 @@ def handler400(request: HttpRequest, exception: Exception | None = None):
         return error_json_response(ErrorCode.PARSE_ERROR, _("Bad request."), 400)
     from django.views.defaults import bad_request
 
-    return bad_request(request, exception)
+    return bad_request(request, exception)  # type: ignore[arg-type]  # Django passes one
 
 
 def handler403(request: HttpRequest, exception: Exception | None = None):
@@ -221,7 +221,7 @@ def handler403(request: HttpRequest, exception: Exception | None = None):
         return error_json_response(ErrorCode.PERMISSION_DENIED, _("Permission denied."), 403)
     from django.views.defaults import permission_denied
 
-    return permission_denied(request, exception)
+    return permission_denied(request, exception)  # type: ignore[arg-type]  # Django passes one
 
 
 def handler500(request: HttpRequest):

@@ -60,6 +60,7 @@ class PageNumberPagination(pagination.PageNumberPagination):
         return list(self.page)
 
     def get_previous_link(self) -> str | None:
+        assert self.page is not None and self.request is not None  # set by paginate_queryset
         number = self.page.number
         if number <= 1:
             return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Mapping
 from itertools import accumulate, count
 from operator import sub
 from typing import Any
@@ -66,7 +67,10 @@ class JSONParser(parsers.JSONParser):
     """DRF's JSON parser behind the depth check (and never a RecursionError)."""
 
     def parse(
-        self, stream: Any, media_type: str | None = None, parser_context: dict | None = None
+        self,
+        stream: Any,
+        media_type: str | None = None,
+        parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         raw = stream.read() if stream is not None else b""
         json_depth_check(raw)

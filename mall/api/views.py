@@ -9,11 +9,13 @@ from rest_framework.views import APIView
 
 from mall.api.authentication import ApiKeyAuthentication, MemberTokenAuthentication
 from mall.api.permissions import HasApiScope, IsMember
+from mall.http import TenantRequest
 
 
 class ShopperAPIView(APIView):
     """Public shopper endpoint: tenant from X-App-Id, member optional."""
 
+    request: TenantRequest
     authentication_classes = [MemberTokenAuthentication]
     permission_classes: list[Any] = []
 
@@ -33,6 +35,7 @@ class MemberAPIView(ShopperAPIView):
 
 
 class MemberGenericAPIView(generics.GenericAPIView):
+    request: TenantRequest
     authentication_classes = [MemberTokenAuthentication]
     permission_classes = [IsMember]
 
@@ -48,6 +51,7 @@ class MemberGenericAPIView(generics.GenericAPIView):
 class MerchantAPIView(APIView):
     """Open API endpoint: tenant from the API key; subclasses set ``required_scope``."""
 
+    request: TenantRequest
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiScope]
     required_scope: str | None = None
@@ -58,6 +62,7 @@ class MerchantAPIView(APIView):
 
 
 class MerchantGenericAPIView(generics.GenericAPIView):
+    request: TenantRequest
     authentication_classes = [ApiKeyAuthentication]
     permission_classes = [HasApiScope]
     required_scope: str | None = None

@@ -16,7 +16,7 @@ touches to ``request.tenant`` (set by ``TenantMiddleware`` from the staff member
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 from django import forms
 from django.contrib import admin
@@ -33,6 +33,8 @@ from unfold.overrides import FORMFIELD_OVERRIDES_INLINE as FORMFIELD_OVERRIDES_I
 from unfold.widgets import UnfoldForeignKeyRawIdWidget
 
 from mall.tenancy.models import Staff
+
+_FormT = TypeVar("_FormT", bound=forms.BaseForm)
 
 Role = Staff.Role
 ALL_ROLES: frozenset[str] = frozenset(Role.values)
@@ -70,7 +72,7 @@ class TenantFormMixin:
     instance: Any
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         if self.console_tenant is not None and getattr(self.instance, "tenant_id", None) is None:
             self.instance.tenant = self.console_tenant
 
@@ -81,7 +83,7 @@ class TenantFormMixin:
         return exclude
 
 
-def tenant_form_class(form: type[forms.BaseForm], tenant: Any) -> type[forms.BaseForm]:
+def tenant_form_class(form: type[_FormT], tenant: Any) -> type[_FormT]:
     """A per-request subclass of ``form`` bound to ``tenant``."""
     bases = (form,) if issubclass(form, TenantFormMixin) else (TenantFormMixin, form)
     return type(form.__name__, bases, {"console_tenant": tenant, "__module__": form.__module__})
@@ -164,7 +166,7 @@ class TenantScopingMixin:
     """Shared by model admins and inlines: queryset, form and choice scoping."""
 
     model: type[models.Model]
-    formfield_overrides = FORMFIELD_OVERRIDES
+    formfield_overrides: ClassVar[dict[Any, Any]] = FORMFIELD_OVERRIDES
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         qs = super().get_queryset(request)  # type: ignore[misc]
@@ -173,13 +175,13 @@ class TenantScopingMixin:
             return qs.none()
         return qs.filter(tenant_id=tenant_id)
 
-    def get_exclude(self, request: HttpRequest, obj: Any = None) -> Sequence[str]:
+    def get_exclude(self, request: HttpRequest, obj: Any = None) -> list[str]:
         exclude = list(super().get_exclude(request, obj) or [])  # type: ignore[misc]
         if "tenant" not in exclude:
             exclude.append("tenant")
         return exclude
 
-    def get_fields(self, request: HttpRequest, obj: Any = None) -> Sequence[Any]:
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> list[Any]:
         fields = super().get_fields(request, obj)  # type: ignore[misc]
         return [f for f in fields if f != "tenant"]
 
@@ -235,7 +237,7 @@ class TenantScopedModelAdmin(TenantScopingMixin, RolePermissionsMixin, UnfoldMod
                 except FieldDoesNotExist:
                     scoped.append(item)
                     continue
-                if field.is_relation and is_tenant_owned(field.related_model):
+                if field.related_model is not None and is_tenant_owned(field.related_model):
                     scoped.append((item, TenantRelatedFieldListFilter))
                     continue
             scoped.append(item)

@@ -58,7 +58,7 @@ _registry = _Registry()
 
 def register_dashboard_counter(
     key: str,
-    label: str,
+    label: Any,
     fn: CounterFn,
     *,
     roles: Iterable[str] | None = None,
@@ -453,7 +453,8 @@ def dashboard_data(
 
     raw: dict[str, Any] | None = None
     if todos or kpis or charts:
-        key = _cache_key(tenant, role, [x.key for x in [*todos, *kpis, *charts]])
+        parts: list[Any] = [*todos, *kpis, *charts]
+        key = _cache_key(tenant, role, [x.key for x in parts])
         raw = cache.get(key) if use_cache else None
         if raw is not None and not (
             now - timedelta(seconds=DASHBOARD_CACHE_SECONDS) < raw["now"] <= now

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import MutableMapping
 from functools import lru_cache
 from typing import Any
 
@@ -120,11 +121,11 @@ class WriteOnlySecretsFormMixin:
     multiline_secret_fields: tuple[str, ...] = ()
     instance: Any
     fields: dict[str, forms.Field]
-    initial: dict[str, Any]
+    initial: MutableMapping[str, Any]
     cleaned_data: dict[str, Any]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[call-arg]
+        super().__init__(*args, **kwargs)
         for name in self.secret_fields:
             if name not in self.fields:
                 continue
@@ -209,14 +210,14 @@ class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
             try:
                 cleaned[name] = normalize(value)
             except ApplicationError as exc:
-                self.add_error(name, exc.message)
+                self.add_error(name, str(exc.message))
         return cleaned
 
 
 # --- Staff ------------------------------------------------------------------------------
 
 
-def _role_choices(actor_role: str | None) -> list[tuple[str, str]]:
+def _role_choices(actor_role: str | None) -> list[tuple[str, Any]]:
     """Only an owner may grant the owner role."""
     return [
         (value, label)
@@ -234,7 +235,7 @@ class StaffInviteForm(forms.Form):
 
     def __init__(self, *args: Any, actor_role: str | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = _role_choices(actor_role)
+        self.fields["role"].choices = _role_choices(actor_role)  # type: ignore[attr-defined]  # a ChoiceField
 
 
 class InvitationSignInForm(LoginGuardMixin, AuthenticationForm):
@@ -257,10 +258,11 @@ class StaffChangeForm(forms.ModelForm):
                 v != Staff.Role.OWNER for v, _ in choices
             ):
                 choices = [(Staff.Role.OWNER.value, Staff.Role.OWNER.label), *choices]
-            self.fields["role"].choices = choices
+            self.fields["role"].choices = choices  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
         original = Staff.objects.filter(pk=self.instance.pk).first()
         if original is None:
             return cleaned

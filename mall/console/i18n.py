@@ -39,7 +39,7 @@ class ConsoleLanguageMiddleware:
         staff: Staff | None = getattr(request, "staff", None)
         if staff is not None and staff.language:
             translation.activate(staff.language)
-            request.LANGUAGE_CODE = translation.get_language()  # type: ignore[attr-defined]
+            request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
 
 

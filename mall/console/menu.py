@@ -239,7 +239,7 @@ def sidebar_navigation(request: HttpRequest) -> list[dict[str, Any]]:
         return []
     groups: list[dict[str, Any]] = []
     for group in MENU:
-        items = []
+        items: list[dict[str, Any]] = []
         for entry in group.entries:
             link = entry_link(entry)
             if link is None:

@@ -125,8 +125,9 @@ class ConsoleSite(UnfoldAdminSite):
         # unfold's login template has no "next" field: without one in the URL, Django would
         # send the user to settings.LOGIN_REDIRECT_URL (/accounts/profile/, a 404).
         if REDIRECT_FIELD_NAME not in request.GET and REDIRECT_FIELD_NAME not in request.POST:
-            request.GET = request.GET.copy()
-            request.GET[REDIRECT_FIELD_NAME] = reverse(f"{self.name}:index", current_app=self.name)
+            query = request.GET.copy()
+            query[REDIRECT_FIELD_NAME] = reverse(f"{self.name}:index", current_app=self.name)
+            request.GET = query  # type: ignore[assignment]  # a mutable copy, on purpose
         return super().login(request, extra_context)
 
     def app_index(

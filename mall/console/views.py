@@ -18,6 +18,7 @@ from django.http import (
     HttpResponse,
     HttpResponseNotAllowed,
     HttpResponseRedirect,
+    QueryDict,
 )
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -107,7 +108,7 @@ def staff_invitation_accept_view(
     if invitation is None:
         return _invitation_invalid(request, context)
     user = invitee_user(email=invitation.email)
-    data = request.POST if request.method == "POST" else None
+    data: QueryDict | None = request.POST if request.method == "POST" else None
     form: Any
     if user is not None:
         if data is not None:

@@ -6,7 +6,7 @@ Every tenant-owned model inherits :class:`TenantOwnedModel` (or at least uses
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 
@@ -17,7 +17,7 @@ M = TypeVar("M", bound=models.Model)
 
 
 class TenantQuerySet(models.QuerySet[M]):
-    def for_tenant(self, tenant: Tenant | int) -> TenantQuerySet[M]:
+    def for_tenant(self, tenant: Tenant | int) -> Self:
         tenant_id = tenant if isinstance(tenant, int) else tenant.pk
         return self.filter(tenant_id=tenant_id)
 

@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mall.api.authentication import MemberTokenAuthentication
+from mall.http import TenantRequest
 from members.api.card_serializers import MemberCardPlanSerializer
 from members.cards.selectors import card_plan_list_active
 from members.models import MemberCardPlan
@@ -19,6 +20,7 @@ from members.models import MemberCardPlan
 class MemberCardPlanListView(generics.GenericAPIView):
     """Public (member optional), tenant from X-App-Id."""
 
+    request: TenantRequest
     authentication_classes = [MemberTokenAuthentication]
     permission_classes: list[Any] = []
     serializer_class = MemberCardPlanSerializer

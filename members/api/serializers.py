@@ -50,7 +50,7 @@ class MemberSerializer(serializers.ModelSerializer):
         return MemberCardBriefSerializer(
             {
                 "plan_id": card.plan_id,
-                "plan_name": card.plan.name,
+                "plan_name": card.plan.name if card.plan else "",  # the plan may be deleted
                 "starts_at": card.starts_at,
                 "ends_at": card.ends_at,
             }

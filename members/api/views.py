@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from mall.api.idempotency import idempotent
 from mall.api.throttling import LoginRateThrottle, PhoneBindRateThrottle
 from mall.api.views import MemberAPIView, MemberGenericAPIView, ShopperAPIView
+from mall.http import TenantRequest
 from members import selectors, services
 from members.api.serializers import (
     AddressInputSerializer,
@@ -61,7 +62,7 @@ class WeChatLoginView(ShopperAPIView):
         responses={200: LoginOutputSerializer, 201: LoginOutputSerializer, **ERRORS},
         auth=[],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = WeChatLoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.member_login_wechat(
@@ -85,7 +86,7 @@ class AlipayLoginView(ShopperAPIView):
         responses={200: LoginOutputSerializer, 201: LoginOutputSerializer, **ERRORS},
         auth=[],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = AlipayLoginInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.member_login_alipay(
@@ -109,7 +110,7 @@ class TokenRefreshView(ShopperAPIView):
         responses={200: RefreshOutputSerializer, **ERRORS},
         auth=[],
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = RefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         _member, tokens = services.member_tokens_refresh(
@@ -159,7 +160,7 @@ class MePhoneView(MemberAPIView):
         request=PhoneBindInputSerializer,
         responses={200: PhoneBindOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = PhoneBindInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.member_bind_phone_by_code(

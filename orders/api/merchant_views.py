@@ -13,6 +13,7 @@ from mall.api.errors import NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView
+from mall.http import TenantRequest
 from orders import selectors, services
 from orders.api.serializers import (
     AbortRefundSerializer,
@@ -90,7 +91,7 @@ class MerchantOrderShipView(MerchantAPIView):
         responses={201: ShipmentOutSerializer, **ERRORS},
     )
     @idempotent
-    def post(self, request: Request, number: str) -> Response:
+    def post(self, request: TenantRequest, number: str) -> Response:
         data = ShipSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         body = data.validated_data
@@ -124,7 +125,7 @@ class MerchantAfterSaleApproveView(MerchantAPIView):
         request=ApproveSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = ApproveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_approve(
@@ -144,7 +145,7 @@ class MerchantAfterSaleRejectView(MerchantAPIView):
         request=RejectSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = RejectSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_reject(
@@ -165,7 +166,7 @@ class MerchantAfterSaleReceiveView(MerchantAPIView):
         request=ReceiveReturnSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = ReceiveReturnSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_return_receive(
@@ -186,7 +187,7 @@ class MerchantAfterSaleRefundView(MerchantAPIView):
         request=None,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         services.after_sale_refund(
             tenant=self.tenant,
             after_sale=selectors.after_sale_get(tenant=self.tenant, after_sale_id=after_sale_id),
@@ -208,7 +209,7 @@ class MerchantAfterSaleAbortRefundView(MerchantAPIView):
         request=AbortRefundSerializer,
         responses={200: AfterSaleOutSerializer, **ERRORS},
     )
-    def post(self, request: Request, after_sale_id: int) -> Response:
+    def post(self, request: TenantRequest, after_sale_id: int) -> Response:
         data = AbortRefundSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.after_sale_refund_abort(

@@ -229,7 +229,7 @@ class AfterSaleLineInSerializer(serializers.Serializer):
 
 class AfterSaleCreateSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=AfterSale.Type.choices)
-    lines = AfterSaleLineInSerializer(many=True, required=False, default=list, max_length=100)
+    lines = AfterSaleLineInSerializer(many=True, required=False, default=list, max_length=100)  # type: ignore[call-arg]  # ListSerializer's
     reason = serializers.CharField(max_length=200)
     amount = Money(required=False, allow_null=True, min_value=Decimal("0.01"))
 
@@ -306,15 +306,14 @@ class ShipSerializer(serializers.Serializer):
     courier_phone = serializers.CharField(
         max_length=20, required=False, allow_blank=True, default=""
     )
-    lines = ShipLineInSerializer(many=True, required=False, default=list, max_length=100)
+    lines = ShipLineInSerializer(many=True, required=False, default=list, max_length=100)  # type: ignore[call-arg]  # ListSerializer's
 
 
-def _valid_status(value: str) -> str:
+def _valid_status(value: str) -> None:
     if value not in Order.Status.values:
         raise serializers.ValidationError(
             _("One of: %(values)s.") % {"values": ", ".join(Order.Status.values)}
         )
-    return value
 
 
 class OrderStatusFilterSerializer(serializers.Serializer):

@@ -18,6 +18,7 @@ from mall.api.errors import ApplicationError, ErrorCode, NotFoundError
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MemberAPIView, ShopperAPIView
+from mall.http import TenantRequest
 from orders import selectors, services
 from orders.api.serializers import (
     AfterSaleCreateSerializer,
@@ -96,7 +97,7 @@ class CartView(MemberAPIView):
         "shelf or out of stock stays in the cart with `available: false` and `problem`.",
         responses={200: CartOutSerializer, **ERRORS},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         rows = selectors.cart_rows(
             tenant=self.tenant, member=self.member, platform=request.channel.platform
         )
@@ -110,7 +111,7 @@ class CartItemsView(MemberAPIView):
         request=CartItemAddSerializer,
         responses={201: CartOutSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         data = CartItemAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.cart_item_add(tenant=self.tenant, member=self.member, **data.validated_data)
@@ -127,7 +128,7 @@ class CartItemView(MemberAPIView):
         request=CartItemUpdateSerializer,
         responses={200: CartOutSerializer, **ERRORS},
     )
-    def patch(self, request: Request, item_id: int) -> Response:
+    def patch(self, request: TenantRequest, item_id: int) -> Response:
         data = CartItemUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.cart_item_update(
@@ -176,7 +177,7 @@ class OrderListCreateView(MemberAPIView):
         responses={201: OrderDetailSerializer, **ERRORS},
     )
     @idempotent_waiting
-    def post(self, request: Request) -> Response:
+    def post(self, request: TenantRequest) -> Response:
         body = order_create_validate(request.data)
         lines = [
             services.CheckoutLine(
@@ -214,8 +215,8 @@ class OrderListCreateView(MemberAPIView):
         )
         # Answer from what checkout just wrote (no second read of the new order).
         order._prefetched_objects_cache = {  # type: ignore[attr-defined]
-            "lines": order.created_lines,
-            "events": order.created_events,
+            "lines": order.created_lines,  # type: ignore[attr-defined]  # set by order_place
+            "events": order.created_events,  # type: ignore[attr-defined]  # set by order_place
             "shipments": [],
             "after_sales": [],
         }

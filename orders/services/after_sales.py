@@ -371,7 +371,7 @@ def after_sale_return_receive(
     """The merchant confirms the returned goods arrived (and may now choose to restock)."""
     with transaction.atomic():
         locked = _lock(tenant, after_sale.pk)
-        fields = {} if restock is None else {"restock": restock}
+        fields: dict[str, Any] = {} if restock is None else {"restock": restock}
         _move(locked, A.RETURN_RECEIVED, actor, **fields)
     return locked
 

@@ -451,8 +451,8 @@ def _write_once(
                 cart__member=member, sku_id__in=sorted(reserve)
             ).delete()
     # What was just written, so the caller can answer without reading it back.
-    order.created_lines = order_lines + extra_lines  # type: ignore[attr-defined]
-    order.created_events = [created_event]  # type: ignore[attr-defined]
+    order.created_lines = order_lines + extra_lines
+    order.created_events = [created_event]
     return order
 
 

@@ -58,7 +58,7 @@ AFTER_SALE_STATUSES = frozenset(
     {S.PAID, S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.PARTIALLY_REFUNDED}
 )
 
-_TIMESTAMPS = {
+_TIMESTAMPS: dict[str, str] = {
     S.PAID: "paid_at",
     S.SHIPPED: "shipped_at",
     S.RECEIVED: "received_at",

@@ -26,6 +26,7 @@ from mall.api.errors import (
 from mall.api.idempotency import idempotent
 from mall.api.schema import ErrorSerializer
 from mall.api.views import MemberAPIView
+from mall.http import TenantRequest
 from mall.tenancy.sandbox import sandbox_allowed
 from payments.api.serializers import (
     PayInputSerializer,
@@ -72,7 +73,7 @@ class OrderPayView(MemberAPIView):
         },
     )
     @idempotent
-    def post(self, request: Request, number: str) -> Response:
+    def post(self, request: TenantRequest, number: str) -> Response:
         data = PayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         started = payment_start(
@@ -262,7 +263,7 @@ class SandboxCompleteView(MemberAPIView):
         request=None,
         responses={200: SandboxCompleteOutputSerializer, 403: OpenApiResponse(), 404: None},
     )
-    def post(self, request: Request, out_trade_no: str) -> Response:
+    def post(self, request: TenantRequest, out_trade_no: str) -> Response:
         if not sandbox_allowed():
             raise ForbiddenError(PaymentErrorCode.SANDBOX_DISABLED, _("The sandbox is disabled."))
         payment = sandbox_payment_for_member(

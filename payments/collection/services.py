@@ -364,7 +364,7 @@ def payments_sync_pending(*, older_than_minutes: int | None = None, limit: int =
         Payment.objects.select_related("tenant")
         .filter(
             status=Payment.Status.PENDING,
-            created_at__lte=now - timedelta(minutes=minutes),
+            created_at__lte=now - timedelta(minutes=minutes),  # type: ignore[arg-type]  # an int setting
             created_at__gte=now - timedelta(days=2),
         )
         .order_by("last_queried_at", "pk")[:limit]

@@ -215,7 +215,7 @@ class AlipayAdapter:
                 amount_fen=_fen(result.get("refund_amount")),
                 raw=result,
             )
-        return RefundState(state="failed", message=_("refund not found at Alipay"), raw=result)
+        return RefundState(state="failed", message=str(_("refund not found at Alipay")), raw=result)
 
 
 def notification_verify(config: GatewayConfig, form: dict[str, str]) -> dict[str, str]:

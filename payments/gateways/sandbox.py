@@ -115,7 +115,8 @@ def sign_notification(private_pem: str, serial: str, body: str) -> dict[str, str
     timestamp = str(int(time.time()))
     nonce = secrets.token_hex(16)
     key = serialization.load_pem_private_key(private_pem.encode(), password=None)
-    signature = key.sign(  # type: ignore[union-attr, call-arg]
+    assert isinstance(key, rsa.RSAPrivateKey)  # the sandbox's own RSA key
+    signature = key.sign(
         f"{timestamp}\n{nonce}\n{body}\n".encode(), padding.PKCS1v15(), hashes.SHA256()
     )
     return {

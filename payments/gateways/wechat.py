@@ -127,8 +127,8 @@ def _parse_time(value: Any) -> datetime | None:
 
 def trade_state_from(resource: dict[str, Any]) -> TradeState:
     """A transaction (query answer or decrypted notification resource) as a TradeState."""
-    amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
-    payer = resource.get("payer") if isinstance(resource.get("payer"), dict) else {}
+    amount = found if isinstance(found := resource.get("amount"), dict) else {}
+    payer = found if isinstance(found := resource.get("payer"), dict) else {}
     total = amount.get("total")
     return TradeState(
         state=_TRADE_STATES.get(str(resource.get("trade_state")), "pending"),
@@ -144,7 +144,7 @@ def trade_state_from(resource: dict[str, Any]) -> TradeState:
 
 
 def refund_state_from(resource: dict[str, Any]) -> RefundState:
-    amount = resource.get("amount") if isinstance(resource.get("amount"), dict) else {}
+    amount = found if isinstance(found := resource.get("amount"), dict) else {}
     refund = amount.get("refund")
     status = resource.get("refund_status") or resource.get("status")
     return RefundState(
@@ -347,7 +347,7 @@ class ProfitSharingState:
 
 def profit_sharing_state_from(body: dict[str, Any]) -> ProfitSharingState:
     """FINISHED with every receiver SUCCESS: finished; any receiver CLOSED: failed."""
-    receivers = body.get("receivers") if isinstance(body.get("receivers"), list) else []
+    receivers = found if isinstance(found := body.get("receivers"), list) else []
     results = [str(r.get("result") or "") for r in receivers if isinstance(r, dict)]
     if "CLOSED" in results:
         state = "failed"

@@ -67,7 +67,7 @@ quote_input_parse = FastInput(QuoteInputSerializer)
 
 
 class AdjustmentSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source
     kind = serializers.CharField()
     ref_id = serializers.IntegerField(allow_null=True)
     amount = serializers.DecimalField(max_digits=12, decimal_places=2)
@@ -89,7 +89,7 @@ class QuoteLineSerializer(serializers.Serializer):
 
 
 class AppliedPromotionSerializer(serializers.Serializer):
-    source = serializers.CharField()
+    source = serializers.CharField()  # type: ignore[assignment]  # a field named source
     kind = serializers.CharField()
     ref_id = serializers.IntegerField(allow_null=True)
     name = serializers.CharField()

@@ -18,6 +18,7 @@ from mall.api.pagination import PageNumberPagination
 from mall.api.parsers import json_depth_check
 from mall.api.renderers import JSONRenderer
 from mall.api.views import MemberAPIView, ShopperAPIView
+from mall.http import TenantRequest
 from promotions import selectors, services
 from promotions.api.serializers import (
     CampaignSerializer,
@@ -55,7 +56,8 @@ def _quote_body_fast(request: Request) -> dict[str, Any] | None:
     django_request = request._request
     if django_request.content_type != "application/json":
         return None
-    if django_request.content_params.get("charset", "utf-8").lower() not in ("utf-8", "utf8"):
+    charset = (django_request.content_params or {}).get("charset", "utf-8")
+    if charset.lower() not in ("utf-8", "utf8"):
         return None
     body = django_request.body
     json_depth_check(body)  # as DRF's parser: a body nested too deep is 400 invalid_json
@@ -79,7 +81,7 @@ class CheckoutQuoteView(MemberAPIView):
         request=QuoteInputSerializer,
         responses={200: QuoteOutputSerializer, **ERRORS},
     )
-    def post(self, request: Request) -> HttpResponse:
+    def post(self, request: TenantRequest) -> HttpResponse:
         body = _quote_body_fast(request)
         if body is None:  # anything unusual: DRF's parser and the serializer answer it
             body = quote_input_parse(request.data)
@@ -128,7 +130,7 @@ class CampaignListView(ShopperAPIView):
         "platform of the X-App-Id channel, with that platform's title and banner.",
         responses={200: CampaignSerializer(many=True)},
     )
-    def get(self, request: Request) -> Response:
+    def get(self, request: TenantRequest) -> Response:
         platform = request.channel.platform
         campaigns = selectors.campaigns_for_platform(
             tenant=self.tenant, platform=platform, now=timezone.now()

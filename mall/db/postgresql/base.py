@@ -24,11 +24,13 @@ from psycopg import pq
 
 
 class DatabaseWrapper(base.DatabaseWrapper):
+    health_check_done: bool
+
     def close_if_health_check_failed(self) -> None:
         if (
             self.pool
             or self.connection is None
-            or not self.health_check_enabled
+            or not self.health_check_enabled  # type: ignore[attr-defined]  # Django 5.1+, not in the stubs
             or self.health_check_done
         ):
             return

@@ -28,7 +28,7 @@ class Command(BaseCommand):
         slug: str = options["tenant"].strip()
         scopes = [s.strip() for s in options["scopes"].split(",") if s.strip()]
         name: str = options["name"].strip() or "default"
-        if len(name) > ApiKey._meta.get_field("name").max_length:
+        if len(name) > ApiKey._meta.get_field("name").max_length:  # type: ignore[operator]  # set
             raise CommandError("--name is too long (at most 100 characters).")
         tenant = Tenant.objects.filter(slug=slug).first()
         if tenant is None:

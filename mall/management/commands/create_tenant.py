@@ -17,7 +17,7 @@ from mall.tenancy.services import tenant_create
 def application_error_text(exc: ApplicationError) -> str:
     """One line for an operator: the message, then field errors if any."""
     if not exc.details:
-        return exc.message
+        return str(exc.message)
     parts = []
     for field, problems in exc.details.items():
         text = "; ".join(str(p) for p in problems) if isinstance(problems, list) else problems
