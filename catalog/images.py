@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
 from django.db.models import Max
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -60,7 +61,7 @@ class CleanImage:
     thumbs: dict[str, bytes]
 
 
-def _too_large(message: str, **details: object) -> ApplicationError:
+def _too_large(message: str | Promise, **details: object) -> ApplicationError:
     return InvalidInputError(CatalogErrorCode.IMAGE_TOO_LARGE, message, details=dict(details))
 
 

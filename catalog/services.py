@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.db.models.functions import Greatest
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from catalog import lock_objects
@@ -44,7 +45,7 @@ SKU_FIELDS = (
 NULLABLE_SKU_FIELDS = ("market_price", "cost_price")
 
 
-def _invalid(error_code: str, message: str, **details: Any) -> ApplicationError:
+def _invalid(error_code: str, message: str | Promise, **details: Any) -> ApplicationError:
     return InvalidInputError(error_code, message, details=details)
 
 

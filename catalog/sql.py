@@ -112,7 +112,7 @@ def skus_for_pricing(
         )  # fmt: skip
         skus[row[0]] = PricingSku(
             row[0], row[1], row[2], row[3],
-            row[4] if native else as_decimal(row[4]),
+            row[4] if native else as_decimal(row[4]),  # type: ignore[arg-type]  # never NULL
             row[5], row[6],
             row[7] if native else bool(row[7]),
             product,

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import requests
 from django.conf import settings
+from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -177,7 +178,7 @@ class Kuaidi100Courier:
         )
 
 
-def _error(message: str) -> ApplicationError:
+def _error(message: str | Promise) -> ApplicationError:
     return UpstreamError(OrderErrorCode.COURIER_ERROR, message)
 
 

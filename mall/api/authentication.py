@@ -36,7 +36,8 @@ def access_claims(raw: str) -> Mapping[str, Any]:
     seen = _verified.get(raw)
     if seen is not None:
         return seen
-    claims = AccessToken(raw).payload  # signature, expiry and token type checked here
+    # Signature, expiry and token type checked here (simplejwt takes the raw string too).
+    claims = AccessToken(raw).payload  # type: ignore[arg-type]
     expires = claims.get("exp")
     if isinstance(expires, int | float):
         _verified.set(raw, MappingProxyType(dict(claims)), expires_at=float(expires))

@@ -159,7 +159,7 @@ def _checker(field: fields.Field) -> Checker:
                 fields.IntegerField.to_internal_value
             ):
                 return _skip
-            return _nullable(field, build(field))  # type: ignore[arg-type]
+            return _nullable(field, build(field))
     return _skip
 
 

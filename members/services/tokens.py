@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -36,7 +37,7 @@ def member_tokens_issue(*, member: Member) -> MemberTokens:
     return MemberTokens(access=str(refresh.access_token), refresh=str(refresh))
 
 
-def _unauthorized(code: str, message: str) -> ApplicationError:
+def _unauthorized(code: str, message: str | Promise) -> ApplicationError:
     return UnauthenticatedError(code, message)
 
 

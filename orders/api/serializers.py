@@ -70,7 +70,8 @@ class OrderLineInSerializer(QuoteLineInputSerializer):  # the quote's line, its 
 # The quote's body (``promotions.api.serializers``), where ``lines`` may be left out for
 # ``from_cart``, and ``expected_payable``.
 class OrderCreateSerializer(serializers.Serializer):
-    lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)
+    # many=True builds a ListSerializer, which takes max_length (the stubs type the child).
+    lines = OrderLineInSerializer(many=True, required=False, max_length=MAX_LINES)  # type: ignore[call-arg]
     (from_cart, coupon_ids, use_points, fulfillment, address_id, store_id, remark) = (
         cart_option_fields()
     )

@@ -11,6 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +34,7 @@ class ShipLine:
     quantity: int
 
 
-def _invalid(message: str, **details: Any) -> ApplicationError:
+def _invalid(message: str | Promise, **details: Any) -> ApplicationError:
     return ApplicationError(OrderErrorCode.INVALID_LINES, message, details=details)
 
 

@@ -6,11 +6,11 @@ Members sit below payments and never import it, so the purchase endpoint lives h
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.request import Request
 from rest_framework.response import Response
 
 from mall.api.idempotency import idempotent
 from mall.api.views import MemberAPIView
+from mall.http import TenantRequest
 from members.services import cards
 from payments.api.serializers import CardPurchaseOutputSerializer, PayInputSerializer
 from payments.collection import services as payment_services
@@ -37,7 +37,7 @@ class MemberCardPurchaseView(MemberAPIView):
         },
     )
     @idempotent
-    def post(self, request: Request, plan_id: int) -> Response:
+    def post(self, request: TenantRequest, plan_id: int) -> Response:
         data = PayInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         purchase = cards.card_purchase_create(

@@ -296,7 +296,7 @@ class PayoutDetailView(MemberAPIView):
         request=None,
         responses={200: PayoutOutputSerializer, 404: OpenApiResponse(description="no such payout")},
     )
-    def get(self, request: Request, out_bill_no: str) -> Response:
+    def get(self, request: TenantRequest, out_bill_no: str) -> Response:
         payout = payout_for_member(
             tenant=request.tenant, member=self.member, out_bill_no=out_bill_no
         )

@@ -42,7 +42,8 @@ def cart_option_fields() -> tuple[serializers.Field, ...]:
 
 
 class QuoteInputSerializer(serializers.Serializer):
-    lines = QuoteLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
+    # many=True builds a ListSerializer, which takes max_length (the stubs type the child).
+    lines = QuoteLineInputSerializer(many=True, allow_empty=False, max_length=MAX_LINES)  # type: ignore[call-arg]
     (from_cart, coupon_ids, use_points, fulfillment, address_id, store_id, remark) = (
         cart_option_fields()
     )

@@ -148,7 +148,7 @@ def quote_inputs_load(
     extra = counter_columns(flash_rows, budgeted)
     counted = len(extra)
     read_province = address is None and bool(address_id)
-    if read_province:
+    if read_province and address_id is not None:
         extra.append(
             address_province_column(tenant_id=tenant.pk, member_id=member.pk, address_id=address_id)
         )

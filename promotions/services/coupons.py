@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ApplicationError, ConflictError, NotFoundError
@@ -22,7 +23,7 @@ from promotions.models import Coupon, CouponTemplate
 Channel = CouponTemplate.Channel
 
 
-def _not_claimable(message: str) -> ApplicationError:
+def _not_claimable(message: str | Promise) -> ApplicationError:
     return ApplicationError(PromotionErrorCode.COUPON_NOT_CLAIMABLE, message)
 
 
