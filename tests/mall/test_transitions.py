@@ -11,7 +11,8 @@ import pytest
 
 from distribution.models import COMMISSION_TRANSITIONS, Commission
 from distribution.services.commissions import commission_transition
-from mall.api.errors import ApplicationError
+from mall.api.errors import status_for
+from mall.errors import ApplicationError
 from mall.transitions import transition_sources, transition_update
 from members.models import CARD_PURCHASE_TRANSITIONS, CardPurchase
 from members.services.cards import card_purchase_transition
@@ -88,7 +89,7 @@ def test_an_illegal_move_is_refused_and_changes_nothing(
     with pytest.raises(ApplicationError) as refused:
         service(obj, to)
 
-    assert (refused.value.code, refused.value.status_code) == ("invalid_transition", 409)
+    assert (refused.value.code, status_for(refused.value)) == ("invalid_transition", 409)
     assert refused.value.details == {"from": current, "to": to}
     assert obj.status == current
 
