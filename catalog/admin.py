@@ -97,11 +97,15 @@ class CategoryAdmin(MPTTModelAdmin):
 
 
 class ProductImageInline(TenantScopedTabularInline):
-    """The product's images: reorder or delete here, add through the upload field above."""
+    """The product's images: reorder (drag the rows) or delete here, add through the upload
+    field above. Dragging is unfold's sortable inline: its script writes each row's index into
+    the hidden ``position`` input, and saving applies it like a typed position would."""
 
     model = ProductImage
     extra = 0
     edit_roles = CATALOG_EDIT_ROLES
+    ordering_field = "position"
+    hide_ordering_field = True
     fields = ("preview", "position", "width", "height")
     readonly_fields = ("preview", "width", "height")
 

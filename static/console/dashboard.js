@@ -37,17 +37,23 @@
       dataset[valueAxis + "AxisID"] = d.money || !anyMoney ? valueAxis : valueAxis + "1";
       return dataset;
     });
+    // Count axes tick at whole numbers only (precision 0: no "0.5 orders"); amount axes keep
+    // Chart.js's own steps.
+    function ticks(isMoney) {
+      var options = { callback: function (v) { return formatValue(isMoney, v); } };
+      if (!isMoney) {
+        options.precision = 0;
+      }
+      return options;
+    }
     var scales = {};
-    scales[valueAxis] = {
-      beginAtZero: true,
-      ticks: { callback: function (v) { return formatValue(anyMoney, v); } },
-    };
+    scales[valueAxis] = { beginAtZero: true, ticks: ticks(anyMoney) };
     if (anyMoney && anyCount) {
       scales[valueAxis + "1"] = {
         beginAtZero: true,
         position: config.horizontal ? "top" : "right",
         grid: { drawOnChartArea: false },
-        ticks: { callback: function (v) { return formatValue(false, v); } },
+        ticks: ticks(false),
       };
     }
     new window.Chart(canvas, {

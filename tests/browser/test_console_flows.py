@@ -10,6 +10,7 @@ way ``tests/orders`` does); everything the merchant does is clicks and typing in
 
 from __future__ import annotations
 
+import itertools
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -183,7 +184,88 @@ def test_dashboard_renders_its_charts_without_javascript_errors(
     body = page.locator("#content").inner_text()
     assert "¥176.00" in body  # today's paid amount (GMV)
     assert order.paid_amount == Decimal("176.00")
+    # Count axes tick at whole numbers (one order must not show 0.2, 0.4 ... ticks); amount
+    # axes keep Chart.js's steps.
+    axes = page.evaluate(_AXES_JS)
+    count_axes = [axis for axis in axes if not axis["money"]]
+    assert count_axes and any(axis["money"] for axis in axes)
+    for axis in count_axes:
+        assert axis["precision"] == 0, axis
+        assert all(float(value).is_integer() for value in axis["ticks"]), axis
+    for axis in (axis for axis in axes if axis["money"]):
+        assert axis["precision"] is None, axis
+    _check_lower_blocks(page)
+    page.locator("#dashboard-tenant").scroll_into_view_if_needed()
+    shot(page, "dashboard shop today channels zh-Hans")
+    assert page.locator("#dashboard-today h2").inner_text().startswith("今日")
+
+    _switch_language(page, "English")
+    page.wait_for_selector("canvas")
+    _check_lower_blocks(page)
+    shot(page, "dashboard shop today channels English")
+    assert page.locator("#dashboard-today h2").inner_text().startswith("Today")
+    assert page.locator("#dashboard-channels thead").inner_text().split() == [
+        "Platform",
+        "Name",
+        "App",
+        "id",
+        "Sandbox",
+        "Active",
+    ]
     assert page.js_errors == []
+
+
+# Each chart's value axes: whether they carry amounts, their tick precision and tick values.
+_AXES_JS = """() => Array.from(document.querySelectorAll("canvas[data-chart-config]"))
+.flatMap(c => {
+  const chart = window.Chart.getChart(c);
+  return chart.data.datasets.map(d => {
+    const id = d.yAxisID && chart.options.indexAxis !== "y" ? d.yAxisID : d.xAxisID;
+    const scale = chart.scales[id];
+    return {chart: c.getAttribute("data-chart-config"), axis: id, money: !!d.money,
+            precision: scale.options.ticks.precision ?? null,
+            ticks: scale.ticks.map(t => t.value)};
+  });
+})"""
+
+
+def _check_lower_blocks(page: Any) -> None:
+    """The shop, today and channels panels look like unfold cards: a bordered panel, a bold
+    title apart from the rows, and each row's label apart from its value (they had run together
+    as "经营模式B2C（单商户）")."""
+    for block in ("#dashboard-tenant", "#dashboard-today", "#dashboard-channels"):
+        panel = page.locator(block)
+        style = panel.evaluate(
+            "e => { const s = getComputedStyle(e);"
+            " return [s.borderTopWidth, s.borderTopStyle, s.borderRadius]; }"
+        )
+        assert style[0] != "0px" and style[1] == "solid" and style[2] != "0px", (block, style)
+        title = panel.locator("h2")
+        weight = title.evaluate("e => getComputedStyle(e).fontWeight")
+        assert int(weight) >= 600, (block, weight)
+        title_box = title.bounding_box()
+        first_row = panel.locator("tr, dl > div").first.bounding_box()
+        assert title_box and first_row
+        assert first_row["y"] >= title_box["y"] + title_box["height"] + 8
+    label = _text_box(page.locator("#dashboard-tenant tbody th").first)
+    value = _text_box(page.locator("#dashboard-tenant tbody td").first)
+    assert value["x"] - (label["x"] + label["width"]) >= 16, (label, value)
+    counter_label = _text_box(page.locator("#dashboard-today dt").first)
+    counter_value = _text_box(page.locator("#dashboard-today dd").first)
+    assert counter_value["y"] >= counter_label["y"] + counter_label["height"]
+    headers = page.locator("#dashboard-channels thead th")
+    boxes = [_text_box(headers.nth(i)) for i in range(headers.count())]
+    for left, right in itertools.pairwise(boxes):
+        assert right["x"] - (left["x"] + left["width"]) >= 12, (left, right)
+
+
+def _text_box(locator: Any) -> dict[str, float]:
+    """Where an element's text is drawn (not its cell, which padding may widen)."""
+    return locator.evaluate(
+        "e => { const r = document.createRange(); r.selectNodeContents(e);"
+        " const b = r.getBoundingClientRect();"
+        " return {x: b.x, y: b.y, width: b.width, height: b.height}; }"
+    )
 
 
 # --- 3. Product editor ----------------------------------------------------------------------------

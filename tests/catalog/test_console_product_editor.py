@@ -365,15 +365,20 @@ def test_images_uploaded_together_and_reordered_the_first_is_the_cover(
     assert product.main_image == red.thumb_medium
 
     page = console.get(_change_url(product))
-    assert blue.thumb_small in page.content.decode()  # the preview
+    html = page.content.decode()
+    assert blue.thumb_small in html  # the preview
+    # The rows are dragged into order (unfold's sortable inline); the position column is the
+    # hidden input the drag writes (0, 1, ... from the top), posted like any field.
+    assert 'id="images-data"' in html and 'data-ordering-field="position"' in html
+    assert "x-sort.ghost" in html and "drag_indicator" in html
     data = _page_data(page)
     rows = {
         data[key]: key[: -len("-id")]
         for key in data
         if key.startswith("images-") and key.endswith("-id")
     }
-    data[f"{rows[str(red.pk)]}-position"] = "5"
-    data[f"{rows[str(blue.pk)]}-position"] = "1"
+    data[f"{rows[str(red.pk)]}-position"] = "1"  # as the drag writes them: blue on top
+    data[f"{rows[str(blue.pk)]}-position"] = "0"
     response = console.post(_change_url(product), data)
     assert response.status_code == 302, response.content[:3000]
 

@@ -312,3 +312,29 @@ def test_console_pages_show_the_chinese_labels(
         assert text in html, text
     for text in english:
         assert f">{text}<" not in html and f">\n{text}" not in html, text
+
+
+def test_unfold_interface_strings_are_chinese(
+    chinese_default: None, shop_a: Tenant, client_a: Client
+) -> None:
+    """django-unfold ships no Chinese catalogue; its strings Django's admin catalogue does not
+    cover are carried by ours (``mall/console/unfold_strings.py``): the theme switch, the empty
+    list's "Reset filters", the actions' "Run"."""
+    from django.utils import translation
+
+    from mall.console.unfold_strings import UNFOLD_STRINGS
+
+    with translation.override("zh-hans"):
+        untranslated = [s for s in UNFOLD_STRINGS if translation.gettext(s) == s]
+    assert untranslated == []
+
+    from tests.catalog.factories import ProductFactory
+
+    ProductFactory(tenant=shop_a, title="Tea cup")
+    page = client_a.get("/console/catalog/product/?q=nothing-matches-this").content.decode()
+    for chinese in ("深色", "浅色", "跟随系统", "重置筛选", "没有找到结果"):
+        assert chinese in page, chinese
+    for english in ("Dark", "Light", "System", "Reset filters", "No results found"):
+        assert re.search(rf">\s*{english}\s*<", page) is None, english
+    products = client_a.get("/console/catalog/product/").content.decode()
+    assert re.search(r">\s*执行\s*<", products) and not re.search(r">\s*Run\s*<", products)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.apps import apps
@@ -166,3 +167,107 @@ def test_service_staff_menu_has_no_finance_or_settings(
 
 def test_docs_hold_the_current_role_matrix() -> None:
     assert role_matrix_markdown() in DOCS.read_text(encoding="utf-8")
+
+
+def _paid_order_and_after_sale(tenant: Tenant) -> tuple[Any, Any]:
+    """A paid express order (ship page) and a requested after-sale of it (decision pages)."""
+    from decimal import Decimal
+
+    from orders import services
+    from tests.catalog.factories import ProductFactory, SkuFactory
+    from tests.mall.factories import ChannelFactory
+    from tests.members.factories import AddressFactory, MemberFactory
+    from tests.orders.conftest import pay
+
+    member = MemberFactory(tenant=tenant)
+    sku = SkuFactory(product=ProductFactory(tenant=tenant), price=Decimal("30.00"), stock=9)
+    order = services.order_place(
+        tenant=tenant,
+        member=member,
+        channel=ChannelFactory(tenant=tenant),
+        lines=[services.CheckoutLine(sku.pk, 1)],
+        address_id=AddressFactory(tenant=tenant, member=member).pk,
+    )
+    order = pay(order)
+    after_sale = services.after_sale_request(
+        tenant=tenant, member=member, order=order, type="refund", reason="walk", actor="m"
+    )
+    return order, after_sale
+
+
+def _free_fixed_numbers(tenant: Tenant, index: int) -> None:
+    """The payments factories number their rows ``P<tenant>matrix`` etc. (one per tenant):
+    rename those made so far so the next factory's rows fit beside them."""
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from payments.models import Payment, Payout, ProfitSharingOrder, Refund
+
+    for model, column in (
+        (Payment, "out_trade_no"),
+        (Refund, "out_refund_no"),
+        (Payout, "out_bill_no"),
+        (ProfitSharingOrder, "out_order_no"),
+    ):
+        model.objects.filter(tenant=tenant, **{f"{column}__endswith": "matrix"}).update(
+            **{column: Concat(F(column), Value(f"-{index}"))}
+        )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_object_pages_answer_200_where_the_role_may_and_403_where_not(
+    role: str,
+    shop_a: Tenant,
+    make_staff: Callable[..., Staff],
+    console_client: Callable[[Staff], Client],
+    monkeypatch: Any,
+) -> None:
+    """The role walk above visits the menu entries; this one opens an object of every console
+    model (the cross-tenant matrix's factories): its change (detail), history and delete pages,
+    and the workflow pages of a paid order and of an after-sale."""
+    from django.db import transaction
+
+    from mall.console.introspection import console_object_urls
+    from orders.admin import FULFILMENT_ROLES, SERVICE_ROLES
+    from tests.security import factories as f
+
+    staff = make_staff(shop_a, role)
+    client = console_client(staff)
+    request = RequestFactory().get("/console/")
+    request.staff, request.user, request.tenant = staff, staff.user, shop_a  # type: ignore[attr-defined]
+    seen: dict[int, int] = {200: 0, 403: 0}
+    marker = f.MARKER
+    for index, (model, model_admin) in enumerate(console_site._registry.items()):
+        label = model._meta.label
+        # Each model's factory gets its own marker (unique names across related factories).
+        monkeypatch.setattr(f, "MARKER", f"{marker}-{index}")
+        with transaction.atomic():
+            obj = f.MODEL_FACTORIES[label](shop_a)
+        _free_fixed_numbers(shop_a, index)
+        may_view = model_admin.has_view_permission(request, obj)
+        expected = {
+            "change": 200 if may_view else 403,
+            "history": 200 if may_view else 403,
+            "delete": 200 if model_admin.has_delete_permission(request, obj) else 403,
+        }
+        for view, url in console_object_urls(obj).items():
+            status = client.get(url).status_code
+            assert status == expected[view], (role, label, view, status)
+            seen[status] += 1
+
+    order, after_sale = _paid_order_and_after_sale(shop_a)
+    fulfils, handles = role in FULFILMENT_ROLES, role in SERVICE_ROLES
+    pages = {
+        f"/console/orders/order/{order.pk}/change/": 200,
+        f"/console/orders/order/{order.pk}/ship/": 200 if fulfils else 403,
+        f"/console/orders/aftersale/{after_sale.pk}/change/": 200,
+        f"/console/orders/aftersale/{after_sale.pk}/approve/": 200 if handles else 403,
+        f"/console/orders/aftersale/{after_sale.pk}/refuse/": 200 if handles else 403,
+    }
+    for url, expected_status in pages.items():
+        assert client.get(url).status_code == expected_status, (role, url)
+    # The pickup page of an order: refused outright to a role that may not verify pickups
+    # (an express order is sent back to its page with a message for the others).
+    pickup = client.get(f"/console/orders/order/{order.pk}/pickup/").status_code
+    assert (pickup == 403) == (not fulfils), (role, pickup)
+    assert seen[200] > 0 and (seen[403] > 0 or role == Role.OWNER)

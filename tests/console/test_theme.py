@@ -80,3 +80,36 @@ def test_logging_in_on_the_login_page_lands_on_the_console(owner_a: Staff) -> No
 
     assert response.status_code == 302
     assert response["Location"] == "/console/"
+
+
+def test_dashboard_panels_use_only_classes_unfold_styles_and_no_admin_module_boxes() -> None:
+    """The dashboard's panels are drawn with unfold's tailwind classes; unfold ships a compiled
+    stylesheet, so a class it does not contain styles nothing (the shop, today and channels
+    blocks had lost their look that way, as stock admin ``module`` boxes)."""
+    from pathlib import Path
+
+    import unfold
+    from django.conf import settings
+
+    stylesheet = (
+        Path(unfold.__file__).parent / "static" / "unfold" / "css" / "styles.css"
+    ).read_text()
+    ours = "".join(
+        (Path(settings.BASE_DIR) / "static" / "console" / name).read_text()
+        for name in ("dashboard.css", "console.css")
+    )
+    template = (Path(settings.BASE_DIR) / "templates" / "console" / "index.html").read_text()
+    html = re.sub(r"{%.*?%}|{{.*?}}", " ", template, flags=re.S)
+    classes = {c for attr in re.findall(r'class="([^"]*)"', html) for c in attr.split()}
+
+    def styled(name: str) -> bool:
+        css_name = re.sub(r"([:/.\[\]])", lambda m: "\\" + m.group(1), name)
+        selector = re.compile(r"\." + re.escape(css_name) + r"[\s,{:>+~.\[]")
+        return bool(selector.search(stylesheet) or selector.search(ours))
+
+    assert "module" not in classes
+    # Hooks for tests and scripts, not for looks; "kpi-{{ key }}" leaves "kpi-" here.
+    hooks = {"console-dashboard", "console-overview", "dashboard-panel", "dashboard-lower"}
+    hooks |= {"dashboard-chart", "kpi-change-none", "help"}
+    hooks |= {c for c in classes if c.endswith("-")}
+    assert [c for c in sorted(classes - hooks) if not styled(c)] == []
