@@ -252,7 +252,7 @@ def product_count_cached(*, tenant: Tenant, qs: QuerySet[Product], cache_parts: 
 
 
 def product_page_for_shopper(
-    *, qs: QuerySet[Product], ordering: str, offset: int, limit: int
+    *, tenant: Tenant, qs: QuerySet[Product], ordering: str, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """One page of list items: the page query, then the stock state of just those products.
 
@@ -264,7 +264,8 @@ def product_page_for_shopper(
     if not rows:
         return []
     in_stock = set(
-        Sku.objects.filter(product_id__in=[row["id"] for row in rows], is_active=True, stock__gt=0)
+        Sku.objects.for_tenant(tenant)
+        .filter(product_id__in=[row["id"] for row in rows], is_active=True, stock__gt=0)
         .values_list("product_id", flat=True)
         .distinct()
     )
@@ -355,7 +356,9 @@ def product_list_page_for_shopper(
     count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
     offset = (page - 1) * page_size
     items = (
-        product_page_for_shopper(qs=qs, ordering=ordering, offset=offset, limit=page_size)
+        product_page_for_shopper(
+            tenant=tenant, qs=qs, ordering=ordering, offset=offset, limit=page_size
+        )
         if offset < count
         else []
     )

@@ -151,7 +151,12 @@ class MerchantSkuStockView(MerchantAPIView):
             delta=data.validated_data["delta"],
             note=data.validated_data["reason"],
         )
-        version = Sku.objects.filter(pk=sku.pk).values_list("version", flat=True).get()
+        version = (
+            Sku.objects.for_tenant(sku.tenant_id)
+            .filter(pk=sku.pk)
+            .values_list("version", flat=True)
+            .get()
+        )
         return Response({"id": sku.pk, "stock": movement.stock_after, "version": version})
 
 

@@ -33,9 +33,11 @@ logger = logging.getLogger(__name__)
 
 def _reserve(payment: Payment, amount: Decimal) -> None:
     """Reserve ``amount`` of the (locked) payment for a refund, or refuse with 409."""
-    updated = Payment.objects.filter(
-        pk=payment.pk, refunded_amount__lte=F("amount") - amount
-    ).update(refunded_amount=F("refunded_amount") + amount)
+    updated = (
+        Payment.objects.for_tenant(payment.tenant_id)
+        .filter(pk=payment.pk, refunded_amount__lte=F("amount") - amount)
+        .update(refunded_amount=F("refunded_amount") + amount)
+    )
     if not updated:
         raise ConflictError(
             PaymentErrorCode.REFUND_EXCEEDS_PAID,
@@ -233,10 +235,13 @@ def refund_submit(*, refund_id: int) -> Refund:
     """Send a created (or failed, on retry) refund to its gateway and apply the answer."""
     from payments.services.payments import config_for_gateway
 
-    refund = Refund.objects.select_related("payment", "tenant").get(pk=refund_id)
-    claimed = Refund.objects.filter(
-        pk=refund.pk, status__in=[Refund.Status.CREATED, Refund.Status.FAILED]
-    ).update(status=Refund.Status.PROCESSING, attempts=F("attempts") + 1, last_error="")
+    # The task names the refund only: finding its tenant is platform-wide.
+    refund = Refund.objects.all_tenants().select_related("payment", "tenant").get(pk=refund_id)
+    claimed = (
+        Refund.objects.for_tenant(refund.tenant_id)
+        .filter(pk=refund.pk, status__in=[Refund.Status.CREATED, Refund.Status.FAILED])
+        .update(status=Refund.Status.PROCESSING, attempts=F("attempts") + 1, last_error="")
+    )
     if not claimed:
         return refund  # in flight or done
     refund.refresh_from_db()

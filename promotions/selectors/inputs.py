@@ -37,17 +37,27 @@ class Counters:
     given: Mapping[int, Decimal]  # campaign id -> discount given
 
 
-def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
+def counters_load(
+    flash_row_ids: Iterable[int], budgeted_ids: Iterable[int], *, tenant_id: int
+) -> Counters:
     """The live counters: one query for flash-sale rows, one for budgets, each only if needed."""
     rows, budgeted = sorted(set(flash_row_ids)), sorted(set(budgeted_ids))
     sold = (
-        dict(FlashSaleSku.objects.filter(pk__in=rows).order_by().values_list("id", "sold"))
+        dict(
+            FlashSaleSku.objects.for_tenant(tenant_id)
+            .filter(pk__in=rows)
+            .order_by()
+            .values_list("id", "sold")
+        )
         if rows
         else {}
     )
     given = (
         dict(
-            Campaign.objects.filter(pk__in=budgeted).order_by().values_list("id", "discount_given")
+            Campaign.objects.for_tenant(tenant_id)
+            .filter(pk__in=budgeted)
+            .order_by()
+            .values_list("id", "discount_given")
         )
         if budgeted
         else {}
@@ -56,16 +66,23 @@ def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> 
 
 
 def counter_columns(
-    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]
+    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int], *, tenant_id: int
 ) -> list[tuple[str, Sequence[Any]]]:
     """The counters as scalar subqueries (``(sql, params)``) to add to another statement (the
     quote's SKU read): the same fresh values without a round trip of their own. Read back
     with ``counters_from_columns`` in the same order."""
     columns: list[tuple[str, Sequence[Any]]] = [
-        ("SELECT sold FROM promotions_flashsalesku WHERE id = %s", [pk]) for pk in flash_row_ids
+        (
+            "SELECT sold FROM promotions_flashsalesku WHERE tenant_id = %s AND id = %s",
+            [tenant_id, pk],
+        )
+        for pk in flash_row_ids
     ]
     columns += [
-        ("SELECT discount_given FROM promotions_campaign WHERE id = %s", [pk])
+        (
+            "SELECT discount_given FROM promotions_campaign WHERE tenant_id = %s AND id = %s",
+            [tenant_id, pk],
+        )
         for pk in budgeted_ids
     ]
     return columns
