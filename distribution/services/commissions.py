@@ -205,7 +205,10 @@ def commissions_create_for_order(*, order_id: int) -> int:
     (the order row lock serialises repeats; ``(order_line, tier)`` is unique)."""
     from orders.models import Order, OrderLine
 
-    tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    # The task names the order only: finding its tenant is platform-wide.
+    tenant_id = (
+        Order.objects.all_tenants().filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    )
     if tenant_id is None:
         return 0
     config = settings_get(tenant=tenant_id)
@@ -330,7 +333,9 @@ def commissions_reverse_for_refund(
     by later commissions). Returns the number of commissions touched."""
     from orders.models import Order
 
-    tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    tenant_id = (
+        Order.objects.all_tenants().filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    )
     if tenant_id is None or not line_refunds:
         return 0
     with transaction.atomic():

@@ -16,7 +16,9 @@ The rule (also in docs/architecture.md, "Tenancy"):
   (``order.lines.all()``), ``prefetch_related``, the deletion collector, ``Model.save()``'s
   single-row ``UPDATE ... WHERE id = %s`` and ``refresh_from_db()``, and django-mptt's tree
   maintenance (tree ids are unique platform-wide).
-- Inside ``all_tenants()`` nothing is checked.
+- Inside ``all_tenants()`` nothing is checked, and neither are queries that test code sends
+  itself (assertions, factories: the innermost project frame is under ``tests/``): the guard
+  is about the application's queries.
 
 A failing query raises :class:`UnscopedTenantQuery` and is recorded, so a test fails even when
 the code under test catches the exception.
@@ -24,9 +26,11 @@ the code under test catches the exception.
 
 from __future__ import annotations
 
+import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from mall.tenancy.scope import current_scope, reached_through_relation
@@ -117,6 +121,20 @@ def _from_relation_machinery() -> bool:
     return False
 
 
+_NOT_CALLERS = ("site-packages", "/lib/python", "query_guard", "mall/tenancy/scop", "<frozen")
+
+
+def _from_test_code() -> bool:
+    """The innermost project frame is test code (an assertion or a factory of the test)."""
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not any(part in filename for part in _NOT_CALLERS):
+            return f"{os.sep}tests{os.sep}" in filename
+        frame = frame.f_back
+    return False
+
+
 def _caller() -> str:
     """The innermost frames of project code (not the guard, Django or other libraries)."""
     frame: Any = sys._getframe(2)
@@ -140,6 +158,16 @@ class TenantQueryGuard:
         self._alias_re = re.compile(r'\s+(?:AS\s+)?("?)([A-Za-z_]\w*)\1', re.IGNORECASE)
         self.raise_errors = raise_errors
         self.violations: list[str] = []
+        self.active = True
+
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """For tests that send unscoped SQL on purpose (row-level security must stop it)."""
+        self.active = False
+        try:
+            yield
+        finally:
+            self.active = True
 
     def problem(self, sql: str) -> str | None:
         """Why ``sql`` is not scoped, or None."""
@@ -203,9 +231,9 @@ class TenantQueryGuard:
     def __call__(
         self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
     ) -> Any:
-        if not current_scope().every and not reached_through_relation():
+        if self.active and not current_scope().every and not reached_through_relation():
             table = self.problem(sql)
-            if table is not None and not _from_relation_machinery():
+            if table is not None and not _from_relation_machinery() and not _from_test_code():
                 message = (
                     f"query on tenant-owned table {table} without a tenant_id filter"
                     f" (at {_caller()}): {sql}"

@@ -63,7 +63,8 @@ class TenantQuerySet(models.QuerySet[M]):
 
     @contextmanager
     def _platform_wide(self) -> Iterator[None]:
-        token = _through_relation.set(True) if self._known_related_objects else None
+        # Related managers (``order.lines``, many-to-many) hint the instance they start from.
+        token = _through_relation.set(True) if self._hints.get("instance") else None
         try:
             if self._all_tenants and not current_scope().every:
                 with all_tenants():
