@@ -26,6 +26,7 @@ from catalog.models import (
 from mall.api.renderers import JSONRenderer
 from mall.rawsql import as_decimal, as_json, fetch_all, placeholders, scalar_values
 from mall.tenancy.models import Tenant
+from mall.tenancy.scoping import access_by_id
 from mall.versions import cache_version, version_bump
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -602,3 +603,13 @@ def skus_for_pricing(
     if not extra:
         return skus, None
     return skus, (tuple(rows[0][16:]) if rows else scalar_values(extra))
+
+
+def access_product_by_id(*, tenant: Tenant | int, id: Any, **options: Any) -> Product:
+    """The tenant's product ``id``; a missing and another tenant's one: the same not-found."""
+    return access_by_id(Product, tenant=tenant, id=id, **options)
+
+
+def access_sku_by_id(*, tenant: Tenant | int, id: Any, **options: Any) -> Sku:
+    """The tenant's SKU ``id``; a missing and another tenant's one: the same not-found."""
+    return access_by_id(Sku, tenant=tenant, id=id, **options)
