@@ -408,7 +408,7 @@ def _reverse_locked(
         }
         if c.reversed_amount + delta >= c.amount:
             fields["status"] = Commission.Status.REVERSED
-        Commission.objects.filter(pk=c.pk).update(**fields)
+        Commission.objects.for_tenant(tenant_id).filter(pk=c.pk).update(**fields)
         if was_settled and delta > 0:
             ledger_add(
                 tenant_id=tenant_id,
