@@ -33,6 +33,7 @@ from distribution.models import Commission, Distributor, LedgerEntry
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
 from mall.money import ZERO, quantize
+from mall.tenancy.scoping import all_tenants
 
 DEFAULT_BATCH = 50_000
 
@@ -145,7 +146,8 @@ def _credit_balances(groups: list[tuple[int, int, int, Decimal]]) -> None:
         return
     if connection.vendor == "postgresql":
         ids = [d for d, _ in moves]
-        with connection.cursor() as cursor:
+        # The settlement sweep covers every tenant's distributors at once.
+        with all_tenants(), connection.cursor() as cursor:
             table = Distributor._meta.db_table
             cursor.execute(
                 f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR NO KEY UPDATE",  # noqa: S608

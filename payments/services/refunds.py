@@ -266,7 +266,9 @@ def refund_submit(*, refund_id: int) -> Refund:
         state = RefundState(state="failed", message=str(exc))
     if state.state == "processing":
         if state.gateway_refund_id:
-            Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=state.gateway_refund_id)
+            Refund.objects.for_tenant(refund.tenant_id).filter(pk=refund.pk).update(
+                gateway_refund_id=state.gateway_refund_id
+            )
         refund.refresh_from_db()
         return refund
     if state.state == "succeeded" and state.amount_fen is None:

@@ -187,7 +187,7 @@ def profit_sharing_receiver_add(
         )
     with transaction.atomic():
         # The WeChat configuration row serialises receiver changes of the tenant (the 30% sum).
-        GatewayConfig.objects.select_for_update().filter(pk=config.pk).first()
+        GatewayConfig.objects.for_tenant(tenant).select_for_update().filter(pk=config.pk).first()
         receiver, _created = ProfitSharingReceiver.objects.select_for_update().get_or_create(
             tenant=tenant,
             type=type,
