@@ -233,7 +233,9 @@ class ProductConsoleAdmin(TenantScopedModelAdmin):
         except ApplicationError as exc:
             self.message_user(request, exc.message, messages.ERROR)
         if product.status == Product.Status.ON_SALE and product.display_price is None:
-            Product.objects.filter(pk=product.pk).update(status=Product.Status.DRAFT)
+            Product.objects.for_tenant(tenant).filter(pk=product.pk).update(
+                status=Product.Status.DRAFT
+            )
             product.status = Product.Status.DRAFT
             self.message_user(
                 request,

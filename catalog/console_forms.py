@@ -213,7 +213,12 @@ class SkuConsoleForm(forms.ModelForm):
         new = data.get("new_stock")
         if not self.instance.pk or new is None or new == data.get("seen_stock"):
             return data
-        current = Sku.objects.filter(pk=self.instance.pk).values("stock", "version").first()
+        current = (
+            Sku.objects.for_tenant(self.instance.tenant_id)
+            .filter(pk=self.instance.pk)
+            .values("stock", "version")
+            .first()
+        )
         if current is not None and current["version"] != data.get("seen_version"):
             self.add_error("new_stock", stale_stock_message(self.instance.code, current["stock"]))
             # Shown again with the current stock as "seen": saving again is then a

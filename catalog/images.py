@@ -230,7 +230,9 @@ def product_image_add(
             position=position,
         )
         if not locked.main_image or position == 0:
-            Product.objects.filter(pk=locked.pk).update(main_image=names["medium"])
+            Product.objects.for_tenant(tenant).filter(pk=locked.pk).update(
+                main_image=names["medium"]
+            )
         catalog_cache_changed(tenant_id=tenant.pk, product_ids=[locked.pk], listing=True)
     return image
 

@@ -24,6 +24,7 @@ from catalog.models import (
 from catalog.sql import PricingProduct, PricingSku, skus_for_pricing
 from mall.cache import LocalCache
 from mall.tenancy.models import Tenant
+from mall.tenancy.scoping import access_by_id
 from mall.versions import cache_version, version_bump
 
 CATEGORY_TREE_CACHE_TTL = 600
@@ -246,7 +247,7 @@ def product_count_cached(*, tenant: Tenant, qs: QuerySet[Product], cache_parts: 
 
 
 def product_page_for_shopper(
-    *, qs: QuerySet[Product], ordering: str, offset: int, limit: int
+    *, tenant: Tenant, qs: QuerySet[Product], ordering: str, offset: int, limit: int
 ) -> list[dict[str, Any]]:
     """One page of list items: the page query, then the stock state of just those products.
 
@@ -258,7 +259,8 @@ def product_page_for_shopper(
     if not rows:
         return []
     in_stock = set(
-        Sku.objects.filter(product_id__in=[row["id"] for row in rows], is_active=True, stock__gt=0)
+        Sku.objects.for_tenant(tenant)
+        .filter(product_id__in=[row["id"] for row in rows], is_active=True, stock__gt=0)
         .values_list("product_id", flat=True)
         .distinct()
     )
@@ -347,7 +349,9 @@ def product_list_page_for_shopper(
     count = product_count_cached(tenant=tenant, qs=qs, cache_parts=digest)
     offset = (page - 1) * page_size
     items = (
-        product_page_for_shopper(qs=qs, ordering=ordering, offset=offset, limit=page_size)
+        product_page_for_shopper(
+            tenant=tenant, qs=qs, ordering=ordering, offset=offset, limit=page_size
+        )
         if offset < count
         else []
     )
@@ -466,3 +470,13 @@ def _product_detail(*, tenant: Tenant, product_id: int) -> dict[str, Any] | None
 
 
 __all__ = ["PricingProduct", "PricingSku", "skus_for_pricing"]  # raw reads: catalog.sql
+
+
+def access_product_by_id(*, tenant: Tenant | int, id: Any, **options: Any) -> Product:
+    """The tenant's product ``id``; a missing and another tenant's one: the same not-found."""
+    return access_by_id(Product, tenant=tenant, id=id, **options)
+
+
+def access_sku_by_id(*, tenant: Tenant | int, id: Any, **options: Any) -> Sku:
+    """The tenant's SKU ``id``; a missing and another tenant's one: the same not-found."""
+    return access_by_id(Sku, tenant=tenant, id=id, **options)

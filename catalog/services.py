@@ -242,7 +242,7 @@ def product_refresh_display_price(*, product: Product) -> None:
     )
     product.display_price = cheapest["price"] if cheapest else None
     product.display_market_price = cheapest["market_price"] if cheapest else None
-    Product.objects.filter(pk=product.pk).update(
+    Product.objects.for_tenant(product.tenant_id).filter(pk=product.pk).update(
         display_price=product.display_price, display_market_price=product.display_market_price
     )
     catalog_cache_changed(tenant_id=product.tenant_id, product_ids=[product.pk], listing=True)

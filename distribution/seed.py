@@ -63,7 +63,7 @@ def _settings(tenant: Tenant) -> bool:
     config = settings_get(tenant=tenant)
     if Distributor.objects.for_tenant(tenant).exists():
         return False
-    DistributionSettings.objects.filter(pk=config.pk).update(
+    DistributionSettings.objects.for_tenant(tenant).filter(pk=config.pk).update(
         enabled=True,
         tiers=3,
         recruitment=DistributionSettings.Recruitment.APPROVAL,

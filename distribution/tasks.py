@@ -25,17 +25,17 @@ def commissions_reverse(order_id: int, line_refunds: dict[str, str], refund_ref:
     )
 
 
-@shared_task(name="distribution.tasks.settle_commissions")
+@shared_task(name="distribution.tasks.settle_commissions", all_tenants=True)  # beat sweep
 def settle_commissions() -> int:
     return services.commissions_settle_due().count
 
 
-@shared_task(name="distribution.tasks.team_rewards")
+@shared_task(name="distribution.tasks.team_rewards", all_tenants=True)  # beat sweep
 def team_rewards() -> int:
     return services.team_rewards_compute_all()
 
 
-@shared_task(name="distribution.tasks.grades_review")
+@shared_task(name="distribution.tasks.grades_review", all_tenants=True)  # beat sweep
 def grades_review() -> int:
     """Beat: automatic grade upgrades (idempotent)."""
     return services.distributor_grades_review_all()

@@ -11,7 +11,7 @@ def ping(value: str = "pong") -> str:
     return value
 
 
-@shared_task(name="mall.tasks.idempotency_purge")
+@shared_task(name="mall.tasks.idempotency_purge", all_tenants=True)  # beat sweep
 def idempotency_purge() -> int:
     """Delete idempotency records older than the configured TTL."""
     from mall.api.idempotency import idempotency_purge_expired
@@ -27,7 +27,7 @@ def followup_run(*, followup_id: int) -> str:
     return run(followup_id=followup_id)
 
 
-@shared_task(name="mall.tasks.followups_relay")
+@shared_task(name="mall.tasks.followups_relay", all_tenants=True)  # beat sweep
 def followups_relay() -> int:
     """Beat: publish the follow-ups that are due and were never (or long ago) published."""
     from mall.followups.services import followups_relay as relay

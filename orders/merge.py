@@ -22,8 +22,9 @@ def merge_carts(*, survivor: Member, loser: Member) -> int:
     if survivor_cart is None:
         return Cart.objects.filter(pk=loser_cart.pk).update(member=survivor)
     moved = 0
-    for item in CartItem.objects.filter(cart=loser_cart).order_by("pk"):
-        merged = CartItem.objects.filter(cart=survivor_cart, sku_id=item.sku_id).update(
+    items = CartItem.objects.for_tenant(survivor.tenant_id)
+    for item in items.filter(cart=loser_cart).order_by("pk"):
+        merged = items.filter(cart=survivor_cart, sku_id=item.sku_id).update(
             quantity=Least(F("quantity") + item.quantity, CartItem.MAX_QUANTITY)
         )
         if merged:

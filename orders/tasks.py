@@ -8,17 +8,17 @@ from orders.services import jobs
 from orders.services.after_sales import after_sale_refund_request as refund_request
 
 
-@shared_task(name="orders.tasks.cancel_expired_orders")
+@shared_task(name="orders.tasks.cancel_expired_orders", all_tenants=True)  # beat sweep
 def cancel_expired_orders() -> int:
     return jobs.orders_cancel_expired()
 
 
-@shared_task(name="orders.tasks.auto_receive_orders")
+@shared_task(name="orders.tasks.auto_receive_orders", all_tenants=True)  # beat sweep
 def auto_receive_orders() -> int:
     return jobs.orders_auto_receive()
 
 
-@shared_task(name="orders.tasks.complete_orders")
+@shared_task(name="orders.tasks.complete_orders", all_tenants=True)  # beat sweep
 def complete_orders() -> int:
     return jobs.orders_complete_due()
 

@@ -12,7 +12,7 @@ def refund_submit_task(*, refund_id: int) -> str:
     return refund_submit(refund_id=refund_id).status
 
 
-@shared_task(name="payments.tasks.sync_pending")
+@shared_task(name="payments.tasks.sync_pending", all_tenants=True)  # beat sweep
 def sync_pending() -> dict[str, int]:
     """Fallback query: pending payments, processing refunds and unfinished payouts the
     notifications missed."""
@@ -51,7 +51,7 @@ def shipping_upload_task(*, upload_id: int) -> str:
     return shipping_upload_submit(upload_id=upload_id).status
 
 
-@shared_task(name="payments.tasks.shipping_uploads_retry")
+@shared_task(name="payments.tasks.shipping_uploads_retry", all_tenants=True)  # beat sweep
 def shipping_uploads_retry() -> int:
     """Beat: upload the WeChat shipping information still pending and due (backoff)."""
     from payments.shipping.services import shipping_uploads_retry as retry
@@ -59,7 +59,7 @@ def shipping_uploads_retry() -> int:
     return retry()
 
 
-@shared_task(name="payments.tasks.reconcile_daily")
+@shared_task(name="payments.tasks.reconcile_daily", all_tenants=True)  # beat sweep
 def reconcile_daily() -> int:
     """Beat (hourly): reconcile yesterday's gateway bills once they are published."""
     from payments.reconciliation.services import reconcile_yesterday_all
@@ -67,7 +67,7 @@ def reconcile_daily() -> int:
     return reconcile_yesterday_all()
 
 
-@shared_task(name="payments.tasks.settle_completed")
+@shared_task(name="payments.tasks.settle_completed", all_tenants=True)  # beat sweep
 def settle_completed() -> int:
     """Beat: profit sharing and the settlement ledger of completed orders."""
     from payments.profit_sharing.services import settlements_run

@@ -19,24 +19,33 @@ from mall.rawsql import placeholders, scalar_values
 
 
 def counter_columns(
-    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]
+    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int], *, tenant_id: int
 ) -> list[tuple[str, Sequence[Any]]]:
     """The fresh counters as scalar subqueries: ``sold`` of each flash-sale row, then
     ``discount_given`` of each budgeted campaign (a deleted row reads as NULL). Read back with
     ``promotions.selectors.inputs.counters_from_columns`` in the same order."""
     columns: list[tuple[str, Sequence[Any]]] = [
-        ("SELECT sold FROM promotions_flashsalesku WHERE id = %s", [pk]) for pk in flash_row_ids
+        (
+            "SELECT sold FROM promotions_flashsalesku WHERE tenant_id = %s AND id = %s",
+            [tenant_id, pk],
+        )
+        for pk in flash_row_ids
     ]
     columns += [
-        ("SELECT discount_given FROM promotions_campaign WHERE id = %s", [pk])
+        (
+            "SELECT discount_given FROM promotions_campaign WHERE tenant_id = %s AND id = %s",
+            [tenant_id, pk],
+        )
         for pk in budgeted_ids
     ]
     return columns
 
 
-def counter_values(flash_row_ids: Sequence[int], budgeted_ids: Sequence[int]) -> tuple[Any, ...]:
+def counter_values(
+    flash_row_ids: Sequence[int], budgeted_ids: Sequence[int], *, tenant_id: int
+) -> tuple[Any, ...]:
     """The values of ``counter_columns`` in one statement of their own."""
-    return scalar_values(counter_columns(flash_row_ids, budgeted_ids))
+    return scalar_values(counter_columns(flash_row_ids, budgeted_ids, tenant_id=tenant_id))
 
 
 # --- the member's chosen coupons ---------------------------------------------------------

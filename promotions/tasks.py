@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 
 
-@shared_task(name="promotions.tasks.campaign_transitions")
+@shared_task(name="promotions.tasks.campaign_transitions", all_tenants=True)  # beat sweep
 def campaign_transitions() -> dict[str, int]:
     """Start and end scheduled campaigns at their minute (every minute)."""
     from promotions.services import campaign_transitions_run
@@ -13,7 +13,7 @@ def campaign_transitions() -> dict[str, int]:
     return campaign_transitions_run()
 
 
-@shared_task(name="promotions.tasks.coupon_expiry")
+@shared_task(name="promotions.tasks.coupon_expiry", all_tenants=True)  # beat sweep
 def coupon_expiry() -> int:
     """Mark unused coupons past their end as expired."""
     from promotions.services import coupon_expire_due

@@ -42,6 +42,29 @@ def _travel_if_asked() -> Any:
 
 
 @pytest.fixture(autouse=True)
+def _tenant_query_guard(request: Any) -> Any:
+    """Every query on a tenant-owned table names its tenant, or runs inside ``all_tenants()``
+    (``mall.tenancy.query_guard``: the rule and what Django's relation machinery may do).
+    ``MALL_QUERY_GUARD=report:<file>`` appends the failures to a file instead of failing."""
+    from django.db import connection
+
+    from mall.tenancy.query_guard import TenantQueryGuard
+    from mall.tenancy.scoping import tenant_owned_tables
+
+    mode = os.environ.get("MALL_QUERY_GUARD", "")
+    guard = TenantQueryGuard(tenant_owned_tables(), raise_errors=not mode.startswith("report:"))
+    with connection.execute_wrapper(guard):
+        yield guard
+    if guard.violations:
+        if mode.startswith("report:"):
+            with open(mode.removeprefix("report:"), "a") as report:
+                for violation in guard.violations:
+                    report.write(f"{request.node.nodeid}\t{violation}\n")
+        else:
+            pytest.fail("unscoped queries on tenant-owned tables:\n" + "\n".join(guard.violations))
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> Any:
     cache.clear()
     channel_cache_clear()

@@ -23,7 +23,7 @@ from catalog.api.merchant_serializers import (
     StockSetSerializer,
 )
 from catalog.models import Product, Sku
-from mall.api.errors import NotFoundError
+from catalog.selectors import access_product_by_id, access_sku_by_id
 from mall.api.idempotency import idempotent
 from mall.api.pagination import PageNumberPagination
 from mall.api.views import MerchantAPIView, MerchantGenericAPIView
@@ -35,19 +35,16 @@ IDEMPOTENCY_HEADER = OpenApiParameter(
 
 
 def _product_or_404(tenant: Any, product_id: int) -> Product:
-    product = (
-        Product.objects.for_tenant(tenant).filter(pk=product_id).prefetch_related("skus").first()
+    return access_product_by_id(
+        tenant=tenant,
+        id=product_id,
+        queryset=Product.objects.prefetch_related("skus"),
+        message=_("Product not found."),
     )
-    if product is None:
-        raise NotFoundError(_("Product not found."))
-    return product
 
 
 def _sku_or_404(tenant: Any, sku_id: int) -> Sku:
-    sku = Sku.objects.for_tenant(tenant).filter(pk=sku_id).first()
-    if sku is None:
-        raise NotFoundError(_("SKU not found."))
-    return sku
+    return access_sku_by_id(tenant=tenant, id=sku_id, message=_("SKU not found."))
 
 
 class MerchantProductListView(MerchantGenericAPIView):
@@ -152,7 +149,12 @@ class MerchantSkuStockView(MerchantAPIView):
             delta=data.validated_data["delta"],
             note=data.validated_data["reason"],
         )
-        version = Sku.objects.filter(pk=sku.pk).values_list("version", flat=True).get()
+        version = (
+            Sku.objects.for_tenant(sku.tenant_id)
+            .filter(pk=sku.pk)
+            .values_list("version", flat=True)
+            .get()
+        )
         return Response({"id": sku.pk, "stock": movement.stock_after, "version": version})
 
 

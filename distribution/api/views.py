@@ -87,7 +87,11 @@ class BindView(MemberAPIView):
         binding, changed = services.binding_bind(
             tenant=self.tenant, member=self.member, code=data.validated_data["code"]
         )
-        owner = Distributor.objects.select_related("member").get(pk=binding.distributor_id)
+        owner = (
+            Distributor.objects.for_tenant(self.tenant)
+            .select_related("member")
+            .get(pk=binding.distributor_id)
+        )
         return Response(
             BindOutSerializer(
                 {

@@ -233,7 +233,10 @@ def commissions_follow_up_refunded(
 def commissions_create_for_order(*, order_id: int) -> int:
     """The order was paid: one pending commission per line and beneficiary tier. Idempotent
     (the order row lock serialises repeats; ``(order_line, tier)`` is unique)."""
-    tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    # The task names the order only: finding its tenant is platform-wide.
+    tenant_id = (
+        Order.objects.all_tenants().filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    )
     if tenant_id is None:
         return 0
     config = settings_get(tenant=tenant_id)
@@ -354,7 +357,10 @@ def commissions_reverse_for_refund(
     line payable), so a line refunded in full reverses its commissions in full, to the fen.
     A settled commission is debited on the ledger (the balance may go negative and is offset
     by later commissions). Returns the number of commissions touched."""
-    tenant_id = Order.objects.filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    # The task names the order only: finding its tenant is platform-wide.
+    tenant_id = (
+        Order.objects.all_tenants().filter(pk=order_id).values_list("tenant_id", flat=True).first()
+    )
     if tenant_id is None or not line_refunds:
         return 0
     with transaction.atomic():
@@ -433,7 +439,7 @@ def _reverse_locked(
             c, Commission.Status.REVERSED
         ):
             fields["status"] = c.status
-        Commission.objects.filter(pk=c.pk).update(**fields)
+        Commission.objects.for_tenant(tenant_id).filter(pk=c.pk).update(**fields)
         if was_settled and delta > 0:
             ledger_add(
                 tenant_id=tenant_id,

@@ -175,7 +175,7 @@ def _approve_locked(*, tenant: Tenant, distributor: Distributor, now: datetime, 
             DistributionErrorCode.BINDING_CYCLE, _("A distributor can never be its own ancestor.")
         )
     path = f"{parent.path if parent else '/'}{distributor.pk}/"
-    Distributor.objects.filter(pk=distributor.pk).update(
+    Distributor.objects.for_tenant(distributor.tenant_id).filter(pk=distributor.pk).update(
         status=D.APPROVED,
         path=path,
         depth=(parent.depth + 1) if parent else 0,

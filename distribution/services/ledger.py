@@ -30,7 +30,9 @@ def ledger_add(
         reference=reference[:128],
         note=note[:200],
     )
-    Distributor.objects.filter(pk=distributor_id).update(balance=F("balance") + amount)
+    Distributor.objects.for_tenant(tenant_id).filter(pk=distributor_id).update(
+        balance=F("balance") + amount
+    )
     return entry
 
 

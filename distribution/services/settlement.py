@@ -34,6 +34,7 @@ from distribution.models import COMMISSION_TRANSITIONS, Commission, Distributor
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
 from mall.money import ZERO, quantize
+from mall.tenancy.scoping import all_tenants
 from mall.transitions import transition_update
 
 DEFAULT_BATCH = 50_000
@@ -105,7 +106,9 @@ def _credit_balances(groups: list[tuple[int, int, int, Decimal]]) -> None:
     if not moves:
         return
     if connection.vendor == "postgresql":
-        sql.distributor_balances_add(moves)
+        # The settlement sweep covers every tenant's distributors at once.
+        with all_tenants():
+            sql.distributor_balances_add(moves)
         return
     for distributor_id, total in moves:
         Distributor.objects.filter(pk=distributor_id).update(balance=F("balance") + total)

@@ -110,13 +110,13 @@ def idempotent(view_method: Callable[..., Response]) -> Callable[..., Response]:
         try:
             response = view_method(self, request, *args, **kwargs)
         except Exception:
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            IdempotencyRecord.objects.for_tenant(record.tenant_id).filter(pk=record.pk).delete()
             raise
         if response.status_code >= 500 or not hasattr(response, "data"):
             # Not replayable (a server error the client may retry, or not a DRF answer).
-            IdempotencyRecord.objects.filter(pk=record.pk).delete()
+            IdempotencyRecord.objects.for_tenant(record.tenant_id).filter(pk=record.pk).delete()
             return response
-        IdempotencyRecord.objects.filter(pk=record.pk).update(
+        IdempotencyRecord.objects.for_tenant(record.tenant_id).filter(pk=record.pk).update(
             state=IdempotencyRecord.State.DONE,
             response_status=response.status_code,
             response_body=json.loads(json.dumps(response.data, default=str)),

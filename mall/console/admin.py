@@ -89,6 +89,20 @@ def tenant_form_class(form: type[_FormT], tenant: Any) -> type[_FormT]:
     return type(form.__name__, bases, {"console_tenant": tenant, "__module__": form.__module__})
 
 
+class TenantFormSetMixin:
+    """Inline formsets: the hidden primary key of each row is looked up among the tenant's
+    objects only (Django checks it against the model's whole table)."""
+
+    console_tenant: Any = None
+
+    def add_fields(self, form: forms.BaseForm, index: int | None) -> None:
+        super().add_fields(form, index)  # type: ignore[misc]
+        field = form.fields.get(self._pk_field.name)  # type: ignore[attr-defined]
+        queryset = getattr(field, "queryset", None)
+        if self.console_tenant is not None and hasattr(queryset, "for_tenant"):
+            field.queryset = queryset.for_tenant(self.console_tenant)  # type: ignore[union-attr]
+
+
 class ScopedForeignKeyRawIdWidget(UnfoldForeignKeyRawIdWidget):
     """Does not print the label of another tenant's object next to a raw id input."""
 
@@ -285,8 +299,9 @@ class TenantScopedInline(TenantScopingMixin, RolePermissionsMixin, InlineModelAd
 
     def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any):
         formset = super().get_formset(request, obj, **kwargs)
-        formset.form = tenant_form_class(formset.form, getattr(request, "tenant", None))
-        return formset
+        tenant = getattr(request, "tenant", None)
+        formset.form = tenant_form_class(formset.form, tenant)
+        return type(formset.__name__, (TenantFormSetMixin, formset), {"console_tenant": tenant})
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return self._role_in(request, self.add_roles)

@@ -71,7 +71,8 @@ class ConsoleAuthenticationForm(LoginGuardMixin, AuthenticationForm):
 
     def confirm_login_allowed(self, user: Any) -> None:
         super().confirm_login_allowed(user)
-        if not Staff.objects.filter(user=user, is_active=True).exists():
+        # A user's memberships span tenants (the console finds its shop from them).
+        if not Staff.objects.all_tenants().filter(user=user, is_active=True).exists():
             raise ValidationError(self.error_messages["no_membership"], code="no_membership")
 
 

@@ -51,7 +51,8 @@ def language_view(site: ConsoleSite, request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
     if language not in Staff.Language.values:
         return HttpResponseBadRequest(gettext("Unknown language."))
-    Staff.objects.filter(user=request.user).update(language=language)
+    # Every membership of the user, in whichever shop: platform-wide by nature.
+    Staff.objects.all_tenants().filter(user=request.user).update(language=language)
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or ""
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()

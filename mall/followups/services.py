@@ -26,6 +26,7 @@ from django.utils import timezone
 from mall import lock_objects
 from mall.followups.models import FollowUp
 from mall.tenancy.models import Tenant
+from mall.tenancy.scoping import tenant_context
 
 logger = logging.getLogger(__name__)
 
@@ -130,7 +131,7 @@ def followups_publish(ids: Iterable[int]) -> int:
             continue
         published += 1
         if not getattr(app.conf, "task_always_eager", False):
-            FollowUp.objects.filter(pk=followup_id, status=S.PENDING).update(
+            FollowUp.objects.all_tenants().filter(pk=followup_id, status=S.PENDING).update(
                 published_at=timezone.now()
             )
     return published
@@ -139,8 +140,10 @@ def followups_publish(ids: Iterable[int]) -> int:
 def _claim(followup_id: int, now: datetime) -> FollowUp | None:
     """Lease a pending row (conditional UPDATE: one runner at a time); None when another
     runner holds it or it is no longer pending."""
+    # The message names the row only: finding its tenant is platform-wide.
     claimed = (
-        FollowUp.objects.filter(pk=followup_id, status=S.PENDING)
+        FollowUp.objects.all_tenants()
+        .filter(pk=followup_id, status=S.PENDING)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
         .update(
             locked_until=now + timedelta(seconds=lease_seconds()),
@@ -149,7 +152,7 @@ def _claim(followup_id: int, now: datetime) -> FollowUp | None:
     )
     if not claimed:
         return None
-    return FollowUp.objects.get(pk=followup_id)
+    return FollowUp.objects.all_tenants().get(pk=followup_id)
 
 
 def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
@@ -159,7 +162,8 @@ def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
     if row is None:
         return "skipped"
     try:
-        _task(row.task)(**row.kwargs)
+        with tenant_context(row.tenant_id):
+            _task(row.task)(**row.kwargs)
     except Exception as exc:  # recorded on the row; the sweep retries
         failed = row.attempts >= max_attempts()
         logger.log(
@@ -172,7 +176,7 @@ def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
             ": giving up" if failed else "",
             exc_info=True,
         )
-        FollowUp.objects.filter(pk=row.pk).update(
+        FollowUp.objects.for_tenant(row.tenant_id).filter(pk=row.pk).update(
             status=S.FAILED if failed else S.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             due_at=timezone.now() + backoff(row.attempts),
@@ -180,7 +184,7 @@ def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
             published_at=None,
         )
         return S.FAILED if failed else S.PENDING
-    FollowUp.objects.filter(pk=row.pk).update(
+    FollowUp.objects.for_tenant(row.tenant_id).filter(pk=row.pk).update(
         status=S.DONE, done_at=timezone.now(), locked_until=None, last_error=""
     )
     return S.DONE
@@ -191,7 +195,8 @@ def followups_due(*, now: datetime, limit: int = 500) -> list[int]:
     published long enough ago that their message was lost."""
     stale = now - timedelta(seconds=republish_after_seconds())
     return list(
-        FollowUp.objects.filter(status=S.PENDING, due_at__lte=now)
+        FollowUp.objects.all_tenants()  # the relay is platform-wide
+        .filter(status=S.PENDING, due_at__lte=now)
         .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
         .filter(Q(published_at__isnull=True) | Q(published_at__lte=stale))
         .order_by("due_at", "pk")

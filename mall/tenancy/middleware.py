@@ -6,6 +6,10 @@
 - ``/console/...``: the logged-in staff user's membership (session picks one if several).
 
 Never from a request body or a query parameter.
+
+The rest of the request runs in ``tenant_context(request.tenant)`` (on PostgreSQL the session
+setting that row-level security reads; nothing tenant-owned is visible without a tenant), and
+platform operators on ``/admin/`` (superusers) in ``all_tenants()``.
 """
 
 from __future__ import annotations
@@ -19,11 +23,13 @@ from mall.api.errors import error_json_response
 from mall.errors import ErrorCode
 from mall.tenancy import selectors
 from mall.tenancy.sandbox import sandbox_allowed
+from mall.tenancy.scoping import all_tenants, tenant_context
 
 SHOPPER_PREFIX = "/api/v1/"
 CALLBACK_PREFIX = "/api/v1/payments/notify/"
 MERCHANT_PREFIX = "/api/merchant/"
 CONSOLE_PREFIX = "/console/"
+PLATFORM_ADMIN_PREFIX = "/admin/"
 
 
 class TenantMiddleware:
@@ -38,7 +44,10 @@ class TenantMiddleware:
         path = request.path_info
 
         if path.startswith(CALLBACK_PREFIX):
-            pass
+            # The views resolve the tenant from the slug themselves (and answer the gateway in
+            # its own format); the scope of the database session follows the same slug.
+            with tenant_context(self._callback_tenant_id(path)):
+                return self.get_response(request)
         elif path.startswith(SHOPPER_PREFIX):
             refused = self._resolve_shopper(request)
             if refused is not None:
@@ -49,7 +58,23 @@ class TenantMiddleware:
                 return refused
         elif path.startswith(CONSOLE_PREFIX):
             self._resolve_console(request)
-        return self.get_response(request)
+        elif path.startswith(PLATFORM_ADMIN_PREFIX) and self._is_platform_operator(request):
+            with all_tenants():
+                return self.get_response(request)
+        with tenant_context(request.tenant):  # type: ignore[attr-defined]
+            return self.get_response(request)
+
+    @staticmethod
+    def _callback_tenant_id(path: str) -> int | None:
+        parts = path[len(CALLBACK_PREFIX) :].split("/")
+        if len(parts) < 2 or not parts[1]:
+            return None
+        return selectors.tenant_id_by_slug(slug=parts[1])
+
+    @staticmethod
+    def _is_platform_operator(request: HttpRequest) -> bool:
+        user = getattr(request, "user", None)
+        return bool(user is not None and user.is_active and user.is_superuser)
 
     @staticmethod
     def _resolve_shopper(request: HttpRequest) -> HttpResponse | None:

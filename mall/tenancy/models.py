@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from mall.tenancy.crypto import EncryptedTextField
-from mall.tenancy.scoping import TenantOwnedModel
+from mall.tenancy.scoping import TenantOwnedModel, all_tenants
 
 
 def validate_timezone(value: str) -> None:
@@ -124,6 +124,11 @@ class Channel(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.get_platform_display()} {self.app_id}"
+
+    def validate_unique(self, exclude: Any = None) -> None:
+        # App ids are unique across the platform, so the check looks at every tenant's.
+        with all_tenants():
+            super().validate_unique(exclude=exclude)
 
 
 class Staff(TenantOwnedModel):

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from mall.cache import LocalCache
-from mall.tenancy.models import ApiKey, Channel, Staff
+from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
 from mall.versions import version_bump_now_and_after_commit, versions_get
 
 # Process-local cache of app id -> channel (with its tenant): the shopper API resolves the
@@ -31,7 +31,13 @@ def channel_cache_clear() -> None:
 
 
 def _channel_load(app_id: str) -> Channel | None:
-    return Channel.objects.select_related("tenant").filter(app_id=app_id, is_active=True).first()
+    # Platform-wide by nature: this finds the tenant of the request.
+    return (
+        Channel.objects.all_tenants()
+        .select_related("tenant")
+        .filter(app_id=app_id, is_active=True)
+        .first()
+    )
 
 
 def channel_get_by_app_id(*, app_id: str) -> Channel | None:
@@ -50,20 +56,24 @@ def api_key_get_by_raw(*, raw_key: str) -> ApiKey | None:
     if len(raw_key) > 200:
         return None
     key = (
-        ApiKey.objects.select_related("tenant")
+        ApiKey.objects.all_tenants()  # finds the tenant of the request
+        .select_related("tenant")
         .filter(key_hash=ApiKey.hash_key(raw_key), is_active=True)
         .first()
     )
     if key is not None:
         now = timezone.now()
         if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
-            ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
+            ApiKey.objects.for_tenant(key.tenant_id).filter(pk=key.pk).update(last_used_at=now)
     return key
 
 
 def staff_for_user(*, user: Any, preferred_tenant_id: int | None = None) -> Staff | None:
     """The console membership to use: the session's choice if valid, else the first one."""
-    memberships = Staff.objects.select_related("tenant").filter(user=user, is_active=True)
+    # A user's memberships span tenants: this finds the tenant of a console request.
+    memberships = (
+        Staff.objects.all_tenants().select_related("tenant").filter(user=user, is_active=True)
+    )
     if preferred_tenant_id:
         chosen = memberships.filter(tenant_id=preferred_tenant_id).first()
         if chosen is not None:
@@ -72,7 +82,9 @@ def staff_for_user(*, user: Any, preferred_tenant_id: int | None = None) -> Staf
 
 
 def staff_memberships(*, user: Any) -> list[Staff]:
-    return list(Staff.objects.select_related("tenant").filter(user=user, is_active=True))
+    return list(
+        Staff.objects.all_tenants().select_related("tenant").filter(user=user, is_active=True)
+    )
 
 
 def channel_app_ids(*, tenant: Any, platform: str) -> list[str]:
@@ -83,3 +95,10 @@ def channel_app_ids(*, tenant: Any, platform: str) -> list[str]:
         .order_by("id")
         .values_list("app_id", flat=True)
     )
+
+
+def tenant_id_by_slug(*, slug: str) -> int | None:
+    """The id of the tenant with this slug (gateway callbacks name their tenant in the path)."""
+    if len(slug) > 100:
+        return None
+    return Tenant.objects.filter(slug=slug).values_list("id", flat=True).first()

@@ -71,7 +71,7 @@ def address_update(*, address: Address, is_default: bool | None = None, **data: 
     member = address.member
     with transaction.atomic():
         _lock_member(member)
-        address = Address.objects.get(pk=address.pk)
+        address = Address.objects.for_tenant(member.tenant_id).get(pk=address.pk)
         if is_default is False and address.is_default:
             raise ApplicationError(
                 MemberErrorCode.DEFAULT_ADDRESS_REQUIRED,
@@ -94,8 +94,9 @@ def address_delete(*, address: Address) -> None:
     member = address.member
     with transaction.atomic():
         _lock_member(member)
-        was_default = Address.objects.filter(pk=address.pk, is_default=True).exists()
-        Address.objects.filter(pk=address.pk).delete()
+        addresses = Address.objects.for_tenant(member.tenant_id)
+        was_default = addresses.filter(pk=address.pk, is_default=True).exists()
+        addresses.filter(pk=address.pk).delete()
         if was_default:
             newest = (
                 Address.objects.for_tenant(member.tenant_id)
@@ -104,4 +105,4 @@ def address_delete(*, address: Address) -> None:
                 .first()
             )
             if newest is not None:
-                Address.objects.filter(pk=newest.pk).update(is_default=True)
+                addresses.filter(pk=newest.pk).update(is_default=True)

@@ -190,12 +190,13 @@ def card_purchase_mark_refunded(*, tenant: Tenant, reference: str) -> CardPurcha
 
 def merge_member_cards(*, survivor: Member, loser: Member) -> int:
     """Phone merge: the survivor keeps one card ending at the later of both ends."""
-    theirs = MemberCard.objects.filter(member=loser).first()
+    cards = MemberCard.objects.for_tenant(survivor.tenant_id)
+    theirs = cards.filter(member=loser).first()
     if theirs is None:
         return 0
-    mine = MemberCard.objects.filter(member=survivor).first()
+    mine = cards.filter(member=survivor).first()
     if mine is None:
-        return MemberCard.objects.filter(pk=theirs.pk).update(member=survivor)
+        return cards.filter(pk=theirs.pk).update(member=survivor)
     if theirs.ends_at > mine.ends_at:
         mine.ends_at = theirs.ends_at
         mine.plan_id = theirs.plan_id or mine.plan_id

@@ -66,7 +66,9 @@ def member_get_or_create_for_identity(
             updates: dict[str, object] = {"last_login_at": now}
             if user.unionid and identity.unionid != user.unionid:
                 updates["unionid"] = user.unionid
-            MemberIdentity.objects.filter(pk=identity.pk).update(**updates)
+            MemberIdentity.objects.for_tenant(channel.tenant_id).filter(pk=identity.pk).update(
+                **updates
+            )
             return identity.member, False
         try:
             with transaction.atomic():

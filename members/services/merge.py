@@ -112,7 +112,10 @@ def _move(relation: MemberRelation, survivor: Member, loser: Member) -> int:
     name = relation.field.name
     try:
         with transaction.atomic():
-            return relation.model._base_manager.filter(**{name: loser}).update(**{name: survivor})
+            rows = relation.model._base_manager.filter(**{name: loser})
+            if any(field.name == "tenant" for field in relation.model._meta.fields):
+                rows = rows.filter(tenant_id=loser.tenant_id)
+            return rows.update(**{name: survivor})
     except IntegrityError as exc:
         raise ConflictError(
             MemberErrorCode.MERGE_CONFLICT,
@@ -124,9 +127,10 @@ def _move(relation: MemberRelation, survivor: Member, loser: Member) -> int:
 def _merge_addresses(*, survivor: Member, loser: Member) -> int:
     # One default per member: the survivor's default wins. The per-member limit applies to new
     # addresses only, so nothing is dropped here even if the total exceeds it.
-    if Address.objects.filter(member=survivor, is_default=True).exists():
-        Address.objects.filter(member=loser, is_default=True).update(is_default=False)
-    return Address.objects.filter(member=loser).update(member=survivor)
+    addresses = Address.objects.for_tenant(survivor.tenant_id)
+    if addresses.filter(member=survivor, is_default=True).exists():
+        addresses.filter(member=loser, is_default=True).update(is_default=False)
+    return addresses.filter(member=loser).update(member=survivor)
 
 
 register_merge_handler(Address, _merge_addresses)
@@ -155,13 +159,13 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
     if survivor.gender == Member.Gender.UNKNOWN and loser.gender != Member.Gender.UNKNOWN:
         filled["gender"] = loser.gender
     now = timezone.now()
-    Member.objects.filter(pk=survivor.pk).update(
+    Member.objects.for_tenant(survivor.tenant_id).filter(pk=survivor.pk).update(
         points=F("points") + loser.points,
         growth=F("growth") + loser.growth,
         updated_at=now,
         **filled,
     )
-    Member.objects.filter(pk=loser.pk).update(
+    Member.objects.for_tenant(loser.tenant_id).filter(pk=loser.pk).update(
         is_active=False,
         merged_into=survivor,
         phone="",

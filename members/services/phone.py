@@ -52,7 +52,9 @@ def _bind_once(member: Member, phone: str) -> PhoneBindResult:
     if current.phone == phone:
         return PhoneBindResult(member=current, merged=False)
     if holder_id is None:
-        Member.objects.filter(pk=current.pk).update(phone=phone, updated_at=timezone.now())
+        Member.objects.for_tenant(current.tenant_id).filter(pk=current.pk).update(
+            phone=phone, updated_at=timezone.now()
+        )
         current.refresh_from_db()
         return PhoneBindResult(member=current, merged=False)
     holder = locked[holder_id]

@@ -65,7 +65,7 @@ def cart_item_add(*, tenant: Tenant, member: Member, sku_id: int, quantity: int)
                 CartItem.objects.for_tenant(tenant).filter(cart=cart, sku_id=sku_id).update(
                     quantity=F("quantity") + quantity
                 )
-        Cart.objects.filter(pk=cart.pk).update(updated_at=cart.updated_at)
+        Cart.objects.for_tenant(tenant).filter(pk=cart.pk).update(updated_at=cart.updated_at)
     return CartItem.objects.for_tenant(tenant).get(cart=cart, sku_id=sku_id)
 
 

@@ -185,7 +185,9 @@ def order_pickup_verify(
         import hmac
 
         if not locked.pickup_code or not hmac.compare_digest(locked.pickup_code, code.strip()):
-            Order.objects.filter(pk=locked.pk).update(pickup_attempts=F("pickup_attempts") + 1)
+            Order.objects.for_tenant(locked.tenant_id).filter(pk=locked.pk).update(
+                pickup_attempts=F("pickup_attempts") + 1
+            )
             order_event_add(order=locked, kind="pickup_failed", actor=actor)
             wrong = True
         else:

@@ -42,7 +42,9 @@ def orders_cancel_expired(*, now: datetime | None = None) -> int:
     """Cancel unpaid orders past their tenant's timeout (``expires_at``)."""
     now = now or timezone.now()
     due = list(
-        Order.objects.filter(status=S.PENDING_PAYMENT, expires_at__lte=now).order_by("pk")[:BATCH]
+        Order.objects.all_tenants()  # beat sweep over every tenant
+        .filter(status=S.PENDING_PAYMENT, expires_at__lte=now)
+        .order_by("pk")[:BATCH]
     )
     return _run(due, order_cancel, reason="payment timeout", now=now)
 

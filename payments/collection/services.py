@@ -338,7 +338,9 @@ def payment_sync(*, payment: Payment) -> Payment:
     close it when its payable is gone."""
     config = config_for_gateway(tenant=payment.tenant, gateway=payment.gateway)
     adapter = adapter_for(config)
-    Payment.objects.filter(pk=payment.pk).update(last_queried_at=timezone.now())
+    Payment.objects.for_tenant(payment.tenant_id).filter(pk=payment.pk).update(
+        last_queried_at=timezone.now()
+    )
     state = adapter.query(payment=payment)
     try:
         payment_apply_state(payment=payment, state=state, config=config, source="query")

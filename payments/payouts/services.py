@@ -195,14 +195,17 @@ def _config_of(payout: Payout) -> GatewayConfig:
 
 def payout_submit(*, payout_id: int) -> Payout:
     """Send a created payout to its gateway (a retry queries first) and apply the answer."""
-    payout = Payout.objects.select_related("tenant").get(pk=payout_id)
+    # The task names the payout only: finding its tenant is platform-wide.
+    payout = Payout.objects.all_tenants().select_related("tenant").get(pk=payout_id)
     if payout.status != Payout.Status.CREATED:
         return payout
-    claimed = Payout.objects.filter(
-        pk=payout.pk, status=Payout.Status.CREATED, attempts=payout.attempts
-    ).update(attempts=F("attempts") + 1)
+    claimed = (
+        Payout.objects.for_tenant(payout.tenant_id)
+        .filter(pk=payout.pk, status=Payout.Status.CREATED, attempts=payout.attempts)
+        .update(attempts=F("attempts") + 1)
+    )
     if not claimed:
-        return Payout.objects.get(pk=payout.pk)  # another worker is on it
+        return Payout.objects.for_tenant(payout.tenant_id).get(pk=payout.pk)  # another worker
     retry = payout.attempts > 0
     payout.attempts += 1
     try:

@@ -366,7 +366,8 @@ def reconcile_yesterday_all(*, now: datetime | None = None) -> int:
     day = local.date() - timedelta(days=1)
     done = 0
     tenant_ids = (
-        GatewayConfig.objects.filter(is_active=True, gateway__in=list(FETCHERS))
+        GatewayConfig.objects.all_tenants()  # the daily sweep over every tenant
+        .filter(is_active=True, gateway__in=list(FETCHERS))
         .values_list("tenant_id", flat=True)
         .distinct()
     )

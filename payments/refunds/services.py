@@ -36,9 +36,11 @@ logger = logging.getLogger(__name__)
 
 def _reserve(payment: Payment, amount: Decimal) -> None:
     """Reserve ``amount`` of the (locked) payment for a refund, or refuse with 409."""
-    updated = Payment.objects.filter(
-        pk=payment.pk, refunded_amount__lte=F("amount") - amount
-    ).update(refunded_amount=F("refunded_amount") + amount)
+    updated = (
+        Payment.objects.for_tenant(payment.tenant_id)
+        .filter(pk=payment.pk, refunded_amount__lte=F("amount") - amount)
+        .update(refunded_amount=F("refunded_amount") + amount)
+    )
     if not updated:
         raise ConflictError(
             PaymentErrorCode.REFUND_EXCEEDS_PAID,
@@ -220,9 +222,10 @@ def refund_submit_later(refund: Refund) -> None:
 
 def refund_submit(*, refund_id: int) -> Refund:
     """Send a created (or failed, on retry) refund to its gateway and apply the answer."""
-    refund = Refund.objects.select_related("payment", "tenant").get(pk=refund_id)
+    # The task names the refund only: finding its tenant is platform-wide.
+    refund = Refund.objects.all_tenants().select_related("payment", "tenant").get(pk=refund_id)
     claimed = transition_update(
-        Refund.objects.filter(pk=refund.pk),
+        Refund.objects.for_tenant(refund.tenant_id).filter(pk=refund.pk),
         REFUND_TRANSITIONS,
         Refund.Status.PROCESSING,
         attempts=F("attempts") + 1,
@@ -252,7 +255,9 @@ def refund_submit(*, refund_id: int) -> Refund:
         state = RefundState(state="failed", message=str(exc))
     if state.state == "processing":
         if state.gateway_refund_id:
-            Refund.objects.filter(pk=refund.pk).update(gateway_refund_id=state.gateway_refund_id)
+            Refund.objects.for_tenant(refund.tenant_id).filter(pk=refund.pk).update(
+                gateway_refund_id=state.gateway_refund_id
+            )
         refund.refresh_from_db()
         return refund
     if state.state == "succeeded" and state.amount_fen is None:

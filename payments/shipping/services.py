@@ -244,7 +244,8 @@ def _post_to_wechat(upload: ShippingUpload, body: dict[str, Any]) -> None:
 
 def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
     """Upload the current version; accepted, or retried later with backoff (then failed)."""
-    upload = ShippingUpload.objects.select_related("payment").get(pk=upload_id)
+    # The task names the upload only: finding its tenant is platform-wide.
+    upload = ShippingUpload.objects.all_tenants().select_related("payment").get(pk=upload_id)
     if upload.status != ShippingUpload.Status.PENDING:
         return upload
     claimed = ShippingUpload.objects.filter(

@@ -34,12 +34,15 @@ class Counters:
     given: Mapping[int, Decimal]  # campaign id -> discount given
 
 
-def counters_load(flash_row_ids: Iterable[int], budgeted_ids: Iterable[int]) -> Counters:
+def counters_load(
+    flash_row_ids: Iterable[int], budgeted_ids: Iterable[int], *, tenant_id: int
+) -> Counters:
     """The live counters in one statement (none when no counter is needed)."""
     rows, budgeted = sorted(set(flash_row_ids)), sorted(set(budgeted_ids))
     if not rows and not budgeted:
         return Counters(sold={}, given={})
-    return counters_from_columns(counter_values(rows, budgeted), rows, budgeted)
+    values = counter_values(rows, budgeted, tenant_id=tenant_id)
+    return counters_from_columns(values, rows, budgeted)
 
 
 def counters_from_columns(

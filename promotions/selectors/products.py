@@ -148,7 +148,7 @@ def item_prices_for_shopper(
     # Only flash sales have counters that change a price or a figure shown (member prices
     # take no budget; other kinds' budgets matter at the quote).
     flash_sales = {c.id: c for c in (*flash, *shown) if c.kind == CampaignKind.FLASH_SALE}
-    counters = counters_load(*needed_counters(flash_sales.values(), sku_ids))
+    counters = counters_load(*needed_counters(flash_sales.values(), sku_ids), tenant_id=tenant.pk)
 
     prices: dict[int, ItemPrice] = {}
     if flash or member_campaigns:

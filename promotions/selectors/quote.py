@@ -145,7 +145,7 @@ def quote_inputs_load(
     # One statement: the SKUs, with the fresh counters, the address's province and the
     # chosen coupons as extra columns.
     flash_rows, budgeted = needed_counters(live, sku_ids)
-    extra = counter_columns(flash_rows, budgeted)
+    extra = counter_columns(flash_rows, budgeted, tenant_id=tenant.pk)
     counted = len(extra)
     read_province = address is None and bool(address_id)
     if read_province and address_id is not None:

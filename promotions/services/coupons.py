@@ -145,8 +145,10 @@ def coupon_issue_to_members(
 def coupon_expire_due(*, now: datetime | None = None) -> int:
     """Mark unused coupons past their end as expired (every tenant; the beat task)."""
     now = now or timezone.now()
-    return Coupon.objects.filter(status=Coupon.Status.UNUSED, valid_until__lte=now).update(
-        status=Coupon.Status.EXPIRED
+    return (
+        Coupon.objects.all_tenants()
+        .filter(status=Coupon.Status.UNUSED, valid_until__lte=now)
+        .update(status=Coupon.Status.EXPIRED)
     )
 
 

@@ -15,10 +15,15 @@ def coupons_merge(*, survivor: Member, loser: Member) -> int:
     limits future claims.
     """
     moved = 0
-    coupons = list(Coupon.objects.filter(member=loser).order_by("template_id", "seq", "id"))
+    coupons = list(
+        Coupon.objects.for_tenant(loser.tenant_id)
+        .filter(member=loser)
+        .order_by("template_id", "seq", "id")
+    )
     next_seq: dict[int, int] = {
         row["template_id"]: row["top"]
-        for row in Coupon.objects.filter(member=survivor)
+        for row in Coupon.objects.for_tenant(survivor.tenant_id)
+        .filter(member=survivor)
         .values("template_id")
         .annotate(top=Max("seq"))
     }
