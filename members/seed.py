@@ -93,7 +93,7 @@ def seed_members(*, tenant: Tenant, stdout: OutputWrapper) -> list[Member]:
             channel = channels.get(platform)
             if channel is None:
                 continue
-            MemberIdentity.objects.get_or_create(
+            MemberIdentity.objects.for_tenant(tenant).get_or_create(
                 app_id=channel.app_id,
                 openid=f"demo-{tenant.slug}-{suffix}",
                 defaults={"tenant": tenant, "member": member, "platform": platform},

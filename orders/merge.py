@@ -30,7 +30,7 @@ def merge_carts(*, survivor: Member, loser: Member) -> int:
         if merged:
             item.delete()
         else:
-            CartItem.objects.filter(pk=item.pk).update(cart=survivor_cart)
+            items.filter(pk=item.pk).update(cart=survivor_cart)
         moved += 1
     loser_cart.delete()
     return moved

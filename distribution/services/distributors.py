@@ -267,7 +267,9 @@ def _bind_locked(
         )
         if locked and not force:
             return current, False
-        Binding.objects.filter(pk=current.pk).update(is_current=False, ended_at=now)
+        Binding.objects.for_tenant(current.tenant_id).filter(pk=current.pk).update(
+            is_current=False, ended_at=now
+        )
     locked_until = (
         now + timedelta(days=config.lock_days)
         if config.binding_mode == DistributionSettings.Binding.FIRST_TOUCH

@@ -55,12 +55,13 @@ def commissions_due(*, tenant_id: int | None = None):
     """Pending commissions whose order completed (its after-sale window closed)."""
     from orders.models import Order
 
-    due = Commission.objects.filter(
-        status=Commission.Status.PENDING, order__status=Order.Status.COMPLETED
+    # Without a tenant: the beat sweep over every tenant.
+    rows = (
+        Commission.objects.all_tenants()
+        if tenant_id is None
+        else Commission.objects.for_tenant(tenant_id)
     )
-    if tenant_id is not None:
-        due = due.filter(tenant_id=tenant_id)
-    return due
+    return rows.filter(status=Commission.Status.PENDING, order__status=Order.Status.COMPLETED)
 
 
 def _pg_pick_and_settle(
@@ -106,9 +107,7 @@ def _credit_balances(groups: list[tuple[int, int, int, Decimal]]) -> None:
     if not moves:
         return
     if connection.vendor == "postgresql":
-        # The settlement sweep covers every tenant's distributors at once.
-        with all_tenants():
-            sql.distributor_balances_add(moves)
+        sql.distributor_balances_add(moves)  # inside the batch's all_tenants()
         return
     for distributor_id, total in moves:
         Distributor.objects.filter(pk=distributor_id).update(balance=F("balance") + total)
@@ -117,7 +116,9 @@ def _credit_balances(groups: list[tuple[int, int, int, Decimal]]) -> None:
 def _settle_batch(*, tenant_id: int | None, now: datetime, batch_size: int) -> SettleResult:
     token = uuid.uuid4().hex
     pick = _pg_pick_and_settle if connection.vendor == "postgresql" else _portable_pick_and_settle
-    with transaction.atomic():
+    # A batch spans tenants (grouped by tenant and distributor; ``tenant_id`` narrows it for a
+    # merchant's own run), so it runs platform-wide.
+    with all_tenants(), transaction.atomic():
         groups = pick(tenant_id=tenant_id, now=now, token=token, batch_size=batch_size)
         if not groups:
             return SettleResult(0, ZERO, 0)

@@ -33,6 +33,7 @@ from unfold.overrides import FORMFIELD_OVERRIDES_INLINE as FORMFIELD_OVERRIDES_I
 from unfold.widgets import UnfoldForeignKeyRawIdWidget
 
 from mall.tenancy.models import Staff
+from mall.tenancy.scoping import all_tenants
 
 _FormT = TypeVar("_FormT", bound=forms.BaseForm)
 
@@ -120,7 +121,9 @@ class ScopedForeignKeyRawIdWidget(UnfoldForeignKeyRawIdWidget):
             owned = False
         if not owned:
             return "", ""
-        return super().label_and_url_for_value(value)
+        # Owned: checked above within the tenant; Django's label lookup goes by key only.
+        with all_tenants():
+            return super().label_and_url_for_value(value)
 
 
 class TenantRelatedFieldListFilter(admin.RelatedFieldListFilter):

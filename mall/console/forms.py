@@ -264,7 +264,9 @@ class StaffChangeForm(forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # a ModelForm's clean() returns cleaned_data
-        original = Staff.objects.filter(pk=self.instance.pk).first()
+        original = (
+            Staff.objects.for_tenant(self.instance.tenant_id).filter(pk=self.instance.pk).first()
+        )
         if original is None:
             return cleaned
         demoted = cleaned.get("role") != Staff.Role.OWNER or not cleaned.get("is_active", True)

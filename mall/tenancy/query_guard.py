@@ -15,7 +15,8 @@ The rule (also in docs/architecture.md, "Tenancy"):
   go by primary or foreign key: loading a foreign key (``line.order``), a reverse manager
   (``order.lines.all()``), ``prefetch_related``, the deletion collector, ``Model.save()``'s
   single-row ``UPDATE ... WHERE id = %s`` and ``refresh_from_db()``, and django-mptt's tree
-  maintenance (tree ids are unique platform-wide).
+  maintenance (tree ids are unique platform-wide), and a model form's foreign-key validation
+  (``ForeignKey.validate``, after the tenant-scoped form field accepted the value).
 - Inside ``all_tenants()`` nothing is checked, and neither are queries that test code sends
   itself (assertions, factories: the innermost project frame is under ``tests/``): the guard
   is about the application's queries.
@@ -42,6 +43,9 @@ RELATION_FRAMES = (
     ("/django/db/models/query.py", {"prefetch_related_objects", "prefetch_one_level"}),
     ("/django/db/models/base.py", {"_do_update", "refresh_from_db", "_save_table"}),
     ("/mptt/", None),
+    # ForeignKey.validate (a model form's full_clean): the form field's queryset, scoped to
+    # the tenant, has already refused a foreign value; this re-checks existence by key.
+    ("/django/db/models/fields/related.py", {"validate"}),
 )
 _KEYWORDS = {
     "WHERE",

@@ -227,14 +227,18 @@ def payout_submit(*, payout_id: int) -> Payout:
             )
         else:
             logger.warning("payout %s: outcome unknown, will retry: %s", payout.out_bill_no, exc)
-            Payout.objects.filter(pk=payout.pk).update(last_error=str(exc)[:500])
+            Payout.objects.for_tenant(payout.tenant_id).filter(pk=payout.pk).update(
+                last_error=str(exc)[:500]
+            )
             payout.refresh_from_db()
             return payout
     try:
         return payout_apply_state(payout_id=payout.pk, state=state, source="api")
     except PayoutMismatch as exc:
         logger.error("payout %s: gateway answer does not match: %s", payout.out_bill_no, exc)
-        Payout.objects.filter(pk=payout.pk).update(last_error=f"mismatch: {exc}"[:500])
+        Payout.objects.for_tenant(payout.tenant_id).filter(pk=payout.pk).update(
+            last_error=f"mismatch: {exc}"[:500]
+        )
         payout.refresh_from_db()
         return payout
 
@@ -308,10 +312,14 @@ def payouts_sync(
     processing or waiting (lost notifications; WeChat cancels unconfirmed ones after 24h)."""
     now = timezone.now()
     count = 0
-    stuck = Payout.objects.filter(
-        status=Payout.Status.CREATED,
-        updated_at__lte=now - timedelta(minutes=created_after_minutes),
-    ).order_by("pk")[:limit]
+    stuck = (
+        Payout.objects.all_tenants()
+        .filter(  # sweep over every tenant
+            status=Payout.Status.CREATED,
+            updated_at__lte=now - timedelta(minutes=created_after_minutes),
+        )
+        .order_by("pk")[:limit]
+    )
     for payout in stuck:
         payout_submit(payout_id=payout.pk)
         count += 1
@@ -329,7 +337,9 @@ def payouts_sync(
             payout_apply_state(payout_id=payout.pk, state=state, source="query")
         except (GatewayError, PayoutMismatch) as exc:
             logger.warning("payout query of %s failed: %s", payout.out_bill_no, exc)
-            Payout.objects.filter(pk=payout.pk).update(last_error=str(exc)[:500])
+            Payout.objects.for_tenant(payout.tenant_id).filter(pk=payout.pk).update(
+                last_error=str(exc)[:500]
+            )
             continue
         count += 1
     return count

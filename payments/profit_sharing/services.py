@@ -195,7 +195,7 @@ def profit_sharing_receiver_add(
         if receiver.registered_at is None:
             receiver.delete()
         raise gateway_application_error(exc) from exc
-    ProfitSharingReceiver.objects.filter(pk=receiver.pk).update(
+    ProfitSharingReceiver.objects.for_tenant(receiver.tenant_id).filter(pk=receiver.pk).update(
         name=name,
         relation_type=relation_type,
         share_rate=share_rate,
@@ -233,7 +233,9 @@ def profit_sharing_receiver_remove(*, tenant: Tenant, receiver_id: int) -> Profi
             raise gateway_application_error(exc) from exc
     # ``registered_at`` stays (when it was last registered): a failed re-add then keeps the
     # row (the add service deletes only receivers that were never registered).
-    ProfitSharingReceiver.objects.filter(pk=receiver.pk).update(is_active=False)
+    ProfitSharingReceiver.objects.for_tenant(receiver.tenant_id).filter(pk=receiver.pk).update(
+        is_active=False
+    )
     receiver.refresh_from_db()
     return receiver
 
@@ -254,7 +256,7 @@ def _apply(order: ProfitSharingOrder, state: str, order_id: str, raw: dict, erro
         fields["raw"] = raw
     if order_id:
         fields["order_id"] = order_id
-    mine = ProfitSharingOrder.objects.filter(pk=order.pk)
+    mine = ProfitSharingOrder.objects.for_tenant(order.tenant_id).filter(pk=order.pk)
     if state in {"finished", "failed"}:
         transition_update(
             mine, PROFIT_SHARING_TRANSITIONS, state, finished_at=timezone.now(), **fields

@@ -248,14 +248,18 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
     upload = ShippingUpload.objects.all_tenants().select_related("payment").get(pk=upload_id)
     if upload.status != ShippingUpload.Status.PENDING:
         return upload
-    claimed = ShippingUpload.objects.filter(
-        pk=upload.pk,
-        status=ShippingUpload.Status.PENDING,
-        version=upload.version,
-        attempts=upload.attempts,
-    ).update(attempts=F("attempts") + 1)
+    claimed = (
+        ShippingUpload.objects.for_tenant(upload.tenant_id)
+        .filter(
+            pk=upload.pk,
+            status=ShippingUpload.Status.PENDING,
+            version=upload.version,
+            attempts=upload.attempts,
+        )
+        .update(attempts=F("attempts") + 1)
+    )
     if not claimed:
-        return ShippingUpload.objects.get(pk=upload.pk)
+        return ShippingUpload.objects.for_tenant(upload.tenant_id).get(pk=upload.pk)
     version, attempts = upload.version, upload.attempts + 1
     now = timezone.now()
     try:
@@ -266,7 +270,9 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
         logger.warning("shipping upload %s failed (attempt %s): %s", upload.pk, attempts, exc)
         final = attempts >= SHIPPING_MAX_ATTEMPTS
         delay = timedelta(minutes=min(2**attempts, 360))
-        mine = ShippingUpload.objects.filter(pk=upload.pk, version=version)
+        mine = ShippingUpload.objects.for_tenant(upload.tenant_id).filter(
+            pk=upload.pk, version=version
+        )
         if final:
             transition_update(
                 mine,
@@ -282,7 +288,9 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
     else:
         # Only the version we sent is accepted; a newer shipment keeps it pending.
         transition_update(
-            ShippingUpload.objects.filter(pk=upload.pk, version=version),
+            ShippingUpload.objects.for_tenant(upload.tenant_id).filter(
+                pk=upload.pk, version=version
+            ),
             SHIPPING_UPLOAD_TRANSITIONS,
             ShippingUpload.Status.ACCEPTED,
             accepted_version=version,
@@ -296,9 +304,13 @@ def shipping_upload_submit(*, upload_id: int) -> ShippingUpload:
 
 def shipping_uploads_retry(*, limit: int = 200) -> int:
     """Beat: upload the pending ones that are due."""
-    due = ShippingUpload.objects.filter(
-        status=ShippingUpload.Status.PENDING, next_attempt_at__lte=timezone.now()
-    ).order_by("next_attempt_at")[:limit]
+    due = (
+        ShippingUpload.objects.all_tenants()
+        .filter(  # sweep over every tenant
+            status=ShippingUpload.Status.PENDING, next_attempt_at__lte=timezone.now()
+        )
+        .order_by("next_attempt_at")[:limit]
+    )
     done = 0
     for upload in due:
         if shipping_upload_submit(upload_id=upload.pk).status == ShippingUpload.Status.ACCEPTED:

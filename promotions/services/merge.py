@@ -30,5 +30,9 @@ def coupons_merge(*, survivor: Member, loser: Member) -> int:
     for coupon in coupons:
         seq = next_seq.get(coupon.template_id, 0) + 1
         next_seq[coupon.template_id] = seq
-        moved += Coupon.objects.filter(pk=coupon.pk).update(member=survivor, seq=seq)
+        moved += (
+            Coupon.objects.for_tenant(survivor.tenant_id)
+            .filter(pk=coupon.pk)
+            .update(member=survivor, seq=seq)
+        )
     return moved

@@ -161,7 +161,7 @@ def test_a_finished_profit_sharing_order_does_not_fail_afterwards(
 def test_a_set_based_move_leaves_rows_the_table_does_not_allow(
     sharing: ProfitSharingOrder,
 ) -> None:
-    rows = ProfitSharingOrder.objects.filter(pk=sharing.pk)
+    rows = ProfitSharingOrder.objects.for_tenant(sharing.tenant_id).filter(pk=sharing.pk)
     assert transition_update(rows, PROFIT_SHARING_TRANSITIONS, "finished") == 1
 
     assert transition_update(rows, PROFIT_SHARING_TRANSITIONS, "failed") == 0

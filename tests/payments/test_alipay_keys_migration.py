@@ -9,6 +9,7 @@ from cryptography.hazmat.primitives import serialization
 from django.apps import apps
 
 from mall.tenancy.models import Channel
+from mall.tenancy.scoping import all_tenants
 from payments.gateways.alipay import alipay_app_keys
 from payments.models import GatewayConfig
 from tests.mall.factories import ChannelFactory
@@ -42,7 +43,8 @@ def test_keys_move_to_a_channel_without_keys_and_payments_read_them_there(
     channel = ChannelFactory(tenant=tenant, platform="alipay", app_id=ALIPAY_APP_ID)
     config = _old_config(tenant, private_pem(keys.alipay_app), public_pem(keys.alipay))
 
-    migration.keys_to_channels(apps, None)
+    with all_tenants():  # a data migration runs platform-wide (as `migrate` does)
+        migration.keys_to_channels(apps, None)
 
     channel.refresh_from_db()
     config.refresh_from_db()
@@ -55,7 +57,8 @@ def test_keys_move_to_a_channel_without_keys_and_payments_read_them_there(
 def test_without_a_channel_an_inactive_one_keeps_the_keys(tenant: Any, keys: Keys) -> None:
     config = _old_config(tenant, private_pem(keys.alipay_app), public_pem(keys.alipay))
 
-    migration.keys_to_channels(apps, None)
+    with all_tenants():  # a data migration runs platform-wide (as `migrate` does)
+        migration.keys_to_channels(apps, None)
 
     channel = Channel.objects.get(app_id=ALIPAY_APP_ID)
     assert (channel.tenant_id, channel.platform, channel.is_active) == (tenant.pk, "alipay", False)
@@ -76,7 +79,8 @@ def test_the_same_key_in_another_format_is_not_a_conflict(tenant: Any, keys: Key
     )
     config = _old_config(tenant, private_pem(keys.alipay_app), public_pem(keys.alipay))
 
-    migration.keys_to_channels(apps, None)
+    with all_tenants():  # a data migration runs platform-wide (as `migrate` does)
+        migration.keys_to_channels(apps, None)
 
     config.refresh_from_db()
     channel.refresh_from_db()
@@ -96,7 +100,8 @@ def test_differing_keys_stay_on_both_and_the_channel_wins(
     )
     config = _old_config(tenant, private_pem(keys.alipay_app), public_pem(keys.alipay))
 
-    migration.keys_to_channels(apps, None)
+    with all_tenants():  # a data migration runs platform-wide (as `migrate` does)
+        migration.keys_to_channels(apps, None)
 
     config.refresh_from_db()
     assert config.private_key == private_pem(keys.alipay_app)  # kept, not lost
@@ -108,9 +113,11 @@ def test_differing_keys_stay_on_both_and_the_channel_wins(
 def test_backwards_copies_the_channel_keys_back(tenant: Any, keys: Keys) -> None:
     ChannelFactory(tenant=tenant, platform="alipay", app_id=ALIPAY_APP_ID)
     config = _old_config(tenant, private_pem(keys.alipay_app), public_pem(keys.alipay))
-    migration.keys_to_channels(apps, None)
+    with all_tenants():  # a data migration runs platform-wide (as `migrate` does)
+        migration.keys_to_channels(apps, None)
 
-    migration.keys_to_configs(apps, None)
+    with all_tenants():
+        migration.keys_to_configs(apps, None)
 
     config.refresh_from_db()
     assert config.private_key == private_pem(keys.alipay_app)
