@@ -174,20 +174,22 @@ def test_lock_refuses_another_members_coupon(tenant: Any) -> None:
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_hundred_threads_claim_thirty_coupons(tenant: Any) -> None:
+def test_eighty_threads_claim_thirty_coupons(tenant: Any) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL) for real concurrent transactions")
     template = CouponTemplateFactory(tenant=tenant, total_quantity=30, per_member_limit=1)
-    # 50 members, each claiming from two threads at once: 100 claims.
-    members = [MemberFactory(tenant=tenant) for _ in range(50)]
-    barrier = threading.Barrier(100)
+    # 40 members, each claiming from two threads at once: 80 claims. Eighty connections at
+    # once leave room under PostgreSQL's default max_connections (100) for the other xdist
+    # worker and a browser test's live server running beside this test.
+    members = [MemberFactory(tenant=tenant) for _ in range(40)]
+    barrier = threading.Barrier(80)
     outcomes: list[str] = []
     lock = threading.Lock()
 
     def worker(n: int) -> None:
         try:
             barrier.wait()
-            coupon_claim(tenant=tenant, member=members[n % 50], template_id=template.pk)
+            coupon_claim(tenant=tenant, member=members[n % 40], template_id=template.pk)
             result = "ok"
         except ApplicationError as exc:
             result = exc.code
@@ -198,16 +200,15 @@ def test_hundred_threads_claim_thirty_coupons(tenant: Any) -> None:
         with lock:
             outcomes.append(result)
 
-    threads = [threading.Thread(target=worker, args=(n,)) for n in range(100)]
-    # 100 threads hold 100 connections at once: this thread's own would be one too many for
-    # PostgreSQL's default max_connections (100).
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(80)]
+    # 80 threads hold 80 connections at once; this thread's own is closed first.
     connection.close()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
 
-    assert len(outcomes) == 100
+    assert len(outcomes) == 80
     assert outcomes.count("ok") == 30
     assert set(outcomes) <= {"ok", "coupon_sold_out", "coupon_limit_reached"}
     template.refresh_from_db()
