@@ -115,6 +115,32 @@ def api(channel: Any) -> APIClient:
     return shopper_client(channel.app_id)
 
 
+@pytest.fixture(autouse=True)
+def _one_heavy_test_at_a_time(request: Any) -> Any:
+    """Under pytest-xdist, the tests marked ``postgres`` (up to 100 threads, each with its own
+    connection) and ``browser`` (a live server beside Chromium) take a lock shared by the
+    workers of the run, so two never run at once and stay under PostgreSQL's ``max_connections``
+    (100 by default). The ``xdist_group`` marks below would do it under ``--dist loadgroup``,
+    but pytest 9 ignores the group suffix xdist 3.8 writes into node ids; this lock does not
+    depend on the scheduler."""
+    node = request.node
+    heavy = node.get_closest_marker("postgres") or node.get_closest_marker("browser")
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if heavy is None or not run_id:
+        yield
+        return
+    import fcntl
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"mall-tests-heavy-{run_id}.lock")
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def pytest_itemcollected(item: pytest.Item) -> None:
     """Under pytest-xdist with ``--dist loadgroup`` (as ``.ci/run`` runs the PostgreSQL suite),
     the tests marked ``postgres`` run on one worker, one after another: each opens up to 100
