@@ -196,7 +196,7 @@ MODEL_FACTORIES.update(
         "catalog.ProductImage": _image,
         "catalog.FreightTemplate": lambda t: FreightTemplateFactory(tenant=t, name=MARKER),
         "catalog.FreightRule": lambda t: FreightRuleFactory(
-            template=FreightTemplateFactory(tenant=t, name=MARKER)
+            template=FreightTemplateFactory(tenant=t, name=f"{MARKER} (rules)")
         ),
         "catalog.StockMovement": _movement,
         "promotions.PromotionSettings": lambda t: PromotionSettings.objects.create(tenant=t),
