@@ -43,6 +43,10 @@ START, END = "<!-- catalog:start -->", "<!-- catalog:end -->"
 SECTION_START = re.compile(r"<!-- [\w-]+:start -->")
 
 
+# The server's environment on top of this one: DATABASE_URL as the app role with --app-role.
+SERVER_ENV: dict[str, str] = {}
+
+
 def _ensure_database() -> None:
     import psycopg
 
@@ -201,12 +205,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument(
+        "--app-role",
+        action="store_true",
+        help="serve as a role like mall_app, so row-level security applies (bench/app_role.py)",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is required (apt-get install -y {tool})")
     _ensure_database()
     detail_id = _seed()
+    if args.app_role:
+        from bench.app_role import app_role_url
+
+        SERVER_ENV["DATABASE_URL"] = app_role_url(os.environ["DATABASE_URL"])
     base = f"http://127.0.0.1:{PORT}"
     urls = {
         "floor": f"{base}/bench/floor",
@@ -217,7 +230,7 @@ def main() -> None:
         ["taskset", "-c", "0", str(ROOT / ".venv/bin/gunicorn"), "mall.wsgi:application",
          "--workers", "1", "--worker-class", "sync", "--bind", f"127.0.0.1:{PORT}",
          "--log-level", "warning", "--chdir", str(ROOT)],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **SERVER_ENV},
     )  # fmt: skip
     results: dict[tuple[str, int], dict[str, float]] = {}
     load_before = os.getloadavg()

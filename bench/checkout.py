@@ -45,6 +45,8 @@ START_STOCK = 10_000_000
 CONNECTIONS = 20
 WORKERS = [1, 2]
 TARGET_RPS = 100.0
+# The server's environment on top of this one: DATABASE_URL as the app role with --app-role.
+SERVER_ENV: dict[str, str] = {}
 TARGET_P99_MS = 300.0
 START, END = "<!-- checkout:start -->", "<!-- checkout:end -->"
 
@@ -193,12 +195,21 @@ def main() -> None:
         "(default: %(default)s)",
     )
     parser.add_argument("--output", default=str(ROOT / "bench" / "RESULTS.md"))
+    parser.add_argument(
+        "--app-role",
+        action="store_true",
+        help="serve as a role like mall_app, so row-level security applies (bench/app_role.py)",
+    )
     args = parser.parse_args()
     for tool in ("wrk", "taskset"):
         if shutil.which(tool) is None:
             sys.exit(f"{tool} is required (apt-get install -y {tool})")
     _ensure_database()
     data = _seed()
+    if args.app_role:
+        from bench.app_role import app_role_url
+
+        SERVER_ENV["DATABASE_URL"] = app_role_url(os.environ["DATABASE_URL"])
     script = Path(tempfile.mkdtemp()) / "checkout.lua"
     script.write_text(_lua(data))
     runs = []
@@ -221,7 +232,7 @@ def _run(workers: int, duration: int, script: str) -> dict[str, Any]:
         ["taskset", "-c", "0", str(ROOT / ".venv/bin/gunicorn"), "mall.wsgi:application",
          "--workers", str(workers), "--worker-class", "sync", "--bind", f"127.0.0.1:{PORT}",
          "--log-level", "warning", "--chdir", str(ROOT)],
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings"},
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", **SERVER_ENV},
     )  # fmt: skip
     url = f"http://127.0.0.1:{PORT}/"
     load_before = os.getloadavg()

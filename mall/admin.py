@@ -43,6 +43,7 @@ CHANNEL_FIELDS = (
     "app_secret",
     "alipay_app_private_key",
     "alipay_public_key",
+    "alipay_aes_key",
     "is_sandbox",
     "is_active",
 )

@@ -8,6 +8,7 @@ from enum import StrEnum
 class MemberErrorCode(StrEnum):
     WECHAT_LOGIN_FAILED = "wechat_login_failed"
     WECHAT_PHONE_FAILED = "wechat_phone_failed"
+    ALIPAY_PHONE_FAILED = "alipay_phone_failed"
     ALIPAY_LOGIN_FAILED = "alipay_login_failed"
     UPSTREAM_UNAVAILABLE = "upstream_unavailable"
     UPSTREAM_INVALID = "upstream_invalid_response"

@@ -167,7 +167,7 @@ _ALIPAY_ONE_PAIR = _(
 
 
 class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
-    secret_fields = ("app_secret", "alipay_app_private_key")
+    secret_fields = ("app_secret", "alipay_app_private_key", "alipay_aes_key")
     multiline_secret_fields = ("alipay_app_private_key",)
 
     class Meta:
@@ -179,6 +179,7 @@ class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
             "app_secret",
             "alipay_app_private_key",
             "alipay_public_key",
+            "alipay_aes_key",
             "is_sandbox",
             "is_active",
         ]
@@ -188,6 +189,10 @@ class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
                 "Alipay's public key of this app (PEM, or the bare base64 Alipay shows). "
                 "Alipay channels only. The app's one key pair serves login, payments and phone "
                 "numbers; configure_payments --gateway alipay sets the same keys."
+            ),
+            "alipay_aes_key": _(
+                "Alipay channels only: the content encryption (AES) key set for this app in "
+                "Alipay's console. Needed to read the phone number a shopper shares."
             ),
         }
 

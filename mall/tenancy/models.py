@@ -107,6 +107,9 @@ class Channel(TenantOwnedModel):
     # Alipay: the app's private key (PEM) and Alipay's public key, for login calls.
     alipay_app_private_key = EncryptedTextField(_("Alipay app private key"), blank=True, default="")
     alipay_public_key = models.TextField(_("Alipay public key"), blank=True, default="")
+    # Alipay: the app's content encryption key (AES, base64, "接口内容加密方式"), which
+    # decrypts what my.getPhoneNumber answers.
+    alipay_aes_key = EncryptedTextField(_("Alipay AES key"), blank=True, default="")
     is_sandbox = models.BooleanField(_("sandbox"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)

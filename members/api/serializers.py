@@ -132,8 +132,9 @@ class MemberUpdateInputSerializer(_StrictInput):
 
 class PhoneBindInputSerializer(serializers.Serializer):
     code = serializers.CharField(
-        max_length=128,
-        help_text="WeChat: the code of the getPhoneNumber button. Sandbox: 'sandbox:<digits>'.",
+        max_length=8192,
+        help_text="WeChat: the code of the getPhoneNumber button. Alipay: the whole string "
+        "my.getPhoneNumber answers (JSON with response and sign). Sandbox: 'sandbox:<digits>'.",
     )
 
 

@@ -4,12 +4,17 @@ Through python-alipay-sdk (RSA2-signed request, answer verified with the channel
 key) against ``settings.ALIPAY_GATEWAY_URL``. The channel's key pair is the app's only one:
 payments read it from here too (``configure_payments``/``create_tenant`` set it).
 
-Phone numbers on Alipay channels (``my.getPhoneNumber`` answers an AES-encrypted payload) are not
-supported yet; see :func:`members.services.phone.member_bind_phone_by_code`.
+Phone numbers: ``my.getPhoneNumber`` gives the mini program a JSON string ``{"response": <base64
+ciphertext>, "sign": ..., "sign_type": "RSA2", "encrypt_type": "AES", ...}``; the shopper app posts
+that string whole as the phone ``code``. :func:`alipay_phone_for_payload` checks the RSA2 signature
+with Alipay's public key (over the ciphertext in double quotes, as Alipay signs encrypted content),
+decrypts with the channel's AES key (AES-CBC, zero IV, PKCS#7 padding) and reads ``mobile``.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import http.client
 import json
 import logging
@@ -18,6 +23,8 @@ from typing import Any
 from alipay import AliPay
 from alipay.exceptions import AliPayException, AliPayValidationError
 from alipay.utils import AliPayConfig
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
@@ -117,3 +124,85 @@ def alipay_user_for_auth_code(*, channel: Channel, auth_code: str) -> PlatformUs
             MemberErrorCode.UPSTREAM_INVALID, _("Alipay answered without a user id.")
         )
     return PlatformUser(openid=user_id, unionid=str(result.get("union_id") or "")[:128])
+
+
+PHONE_PAYLOAD_MAX = 8192
+
+
+def _phone_payload_fields(payload: str) -> tuple[str, str]:
+    """The ciphertext and signature of a ``my.getPhoneNumber`` answer (400 when malformed)."""
+    bad = InvalidInputError(
+        MemberErrorCode.ALIPAY_PHONE_FAILED,
+        _("The phone number payload from Alipay is malformed."),
+    )
+    if len(payload) > PHONE_PAYLOAD_MAX:
+        raise bad
+    try:
+        body = json.loads(payload)
+    except ValueError as exc:
+        raise bad from exc
+    if not isinstance(body, dict):
+        raise bad
+    response, sign = body.get("response"), body.get("sign")
+    if not isinstance(response, str) or not response or not isinstance(sign, str) or not sign:
+        raise bad
+    if str(body.get("sign_type", "RSA2")) != "RSA2":
+        raise bad
+    return response, sign
+
+
+def _aes_decrypt(key_b64: str, ciphertext_b64: str) -> bytes:
+    key = base64.b64decode(key_b64, validate=True)
+    data = base64.b64decode(ciphertext_b64, validate=True)
+    decryptor = Cipher(algorithms.AES(key), modes.CBC(bytes(16))).decryptor()
+    padded = decryptor.update(data) + decryptor.finalize()
+    unpadder = padding.PKCS7(128).unpadder()
+    return unpadder.update(padded) + unpadder.finalize()
+
+
+def alipay_phone_for_payload(*, channel: Channel, payload: str) -> str:
+    """The phone number in a ``my.getPhoneNumber`` answer, after its signature is verified."""
+    response, sign = _phone_payload_fields(payload)
+    if not channel.alipay_aes_key:
+        raise UnavailableError(
+            MemberErrorCode.CHANNEL_NOT_CONFIGURED,
+            _("This Alipay mini program has no AES key configured for phone numbers."),
+        )
+    client = alipay_client(channel)
+    try:
+        # Alipay signs encrypted content as the JSON string value, quotes included. The SDK's
+        # verification of a raw string is private API (there is no public one for raw content).
+        verified = client._verify(f'"{response}"', sign)
+    except (ValueError, TypeError, binascii.Error):
+        verified = False
+    if not verified:
+        logger.warning("Alipay phone payload for channel %s failed its signature", channel.pk)
+        raise InvalidInputError(
+            MemberErrorCode.ALIPAY_PHONE_FAILED,
+            _("The phone number payload from Alipay could not be verified."),
+        )
+    try:
+        plain = json.loads(_aes_decrypt(channel.alipay_aes_key, response))
+    except (ValueError, TypeError, binascii.Error) as exc:
+        # A wrong AES key (the merchant's configuration) or a payload for another app.
+        logger.warning("Alipay phone payload for channel %s does not decrypt: %r", channel.pk, exc)
+        raise InvalidInputError(
+            MemberErrorCode.ALIPAY_PHONE_FAILED,
+            _("The phone number from Alipay could not be decrypted; check the app's AES key."),
+        ) from exc
+    if not isinstance(plain, dict) or str(plain.get("code")) != "10000":
+        details = plain if isinstance(plain, dict) else {}
+        raise InvalidInputError(
+            MemberErrorCode.ALIPAY_PHONE_FAILED,
+            _("Alipay did not share the phone number."),
+            details={
+                "code": str(details.get("code"))[:20],
+                "sub_code": str(details.get("subCode") or details.get("sub_code") or "")[:100],
+            },
+        )
+    mobile = plain.get("mobile")
+    if not isinstance(mobile, str) or not mobile:
+        raise UpstreamError(
+            MemberErrorCode.UPSTREAM_INVALID, _("Alipay answered without a phone number.")
+        )
+    return mobile

@@ -14,6 +14,7 @@ from mall.tenancy.models import Channel
 from members.errors import MemberErrorCode
 from members.lock_objects import members_for_update
 from members.models import Member, MemberMerge, phone_validator
+from members.platforms.alipay import alipay_phone_for_payload
 from members.platforms.sandbox import sandbox_phone_for_code
 from members.platforms.wechat import wechat_phone_for_code
 from members.services.merge import member_merge_locked
@@ -96,6 +97,8 @@ def member_phone_from_code(*, channel: Channel, code: str) -> str:
         return sandbox_phone_for_code(code=code)
     if channel.platform == Channel.Platform.WECHAT:
         return wechat_phone_for_code(channel=channel, code=code)
+    if channel.platform == Channel.Platform.ALIPAY:
+        return alipay_phone_for_payload(channel=channel, payload=code)
     raise ApplicationError(
         MemberErrorCode.NOT_SUPPORTED,
         _("Phone binding is not supported on %(platform)s channels yet.")

@@ -151,16 +151,6 @@ def test_bad_sandbox_phone_code_is_400(tenant: Any, sandbox_channel: Any) -> Non
     assert_error(api.post("/api/v1/me/phone", {}, format="json"), 400, "validation_error")
 
 
-def test_phone_binding_on_alipay_channel_is_not_supported(tenant: Any, alipay_channel: Any) -> None:
-    member = MemberFactory(tenant=tenant)
-
-    response = me_client(alipay_channel, member).post(
-        "/api/v1/me/phone", {"code": "encrypted"}, format="json"
-    )
-
-    assert_error(response, 422, "not_supported")
-
-
 def test_wechat_phone_binding_through_fake_api(tenant: Any, channel: Any, wechat_api: Any) -> None:
     member = MemberFactory(tenant=tenant)
     wechat_api.expect_request(
