@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import zoneinfo
 from collections.abc import MutableMapping
 from functools import lru_cache
@@ -217,6 +219,19 @@ class ChannelForm(WriteOnlySecretsFormMixin, forms.ModelForm):
                 cleaned[name] = normalize(value)
             except ApplicationError as exc:
                 self.add_error(name, str(exc.message))
+        aes_key = (cleaned.get("alipay_aes_key") or "").strip()
+        if aes_key and aes_key != (self.instance.alipay_aes_key or "").strip():
+            try:
+                valid = len(base64.b64decode(aes_key, validate=True)) in (16, 24, 32)
+            except (ValueError, binascii.Error):
+                valid = False
+            if not valid:
+                self.add_error(
+                    "alipay_aes_key",
+                    _("Not an AES key: paste the base64 key Alipay's console shows."),
+                )
+            else:
+                cleaned["alipay_aes_key"] = aes_key
         return cleaned
 
 

@@ -60,3 +60,24 @@ def test_keys_entered_on_the_channel_are_checked_normalized_and_used_by_payments
 
     page = client_a.get(f"/console/payments/gatewayconfig/{config.pk}/change/").content.decode()
     assert f"on the Alipay channel {APP_ID}" in page
+
+
+def test_the_aes_key_for_phone_numbers_is_checked_and_kept_secret(
+    shop_a: Tenant, client_a: Client
+) -> None:
+    channel = ChannelFactory(tenant=shop_a, platform="alipay", app_id=APP_ID, app_secret="")
+
+    refused = _post(client_a, channel, alipay_aes_key="not-base64!")
+    assert refused.status_code == 200
+    assert "Not an AES key" in refused.content.decode()
+
+    key = "AAECAwQFBgcICQoLDA0ODw=="  # 16 bytes
+    assert _post(client_a, channel, alipay_aes_key=key).status_code == 302
+    channel.refresh_from_db()
+    assert channel.alipay_aes_key == key
+    page = client_a.get(f"/console/mall/channel/{channel.pk}/change/").content.decode()
+    assert key not in page  # write-only, like the other secrets
+    # Saving the form again without retyping it keeps the key.
+    assert _post(client_a, channel).status_code == 302
+    channel.refresh_from_db()
+    assert channel.alipay_aes_key == key
