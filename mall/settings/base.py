@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -256,6 +257,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "distribution-team-rewards": {
         "task": "distribution.tasks.team_rewards",
         "schedule": timedelta(hours=6),
+    },
+    # Members: RFM rows and scores nightly (03:00 Beijing), automation sweeps hourly.
+    "members-rfm-refresh": {
+        "task": "members.tasks.rfm_refresh",
+        "schedule": crontab(minute=0, hour=19),  # UTC
+    },
+    "members-automation-sweep": {
+        "task": "members.tasks.automation_sweep",
+        "schedule": timedelta(hours=1),
     },
     "distribution-grades-review": {
         "task": "distribution.tasks.grades_review",
