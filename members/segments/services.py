@@ -84,8 +84,9 @@ def tag_apply_to_queryset(
     inner, params = (
         members.filter(tenant_id=tenant_id).order_by().values(mid=F("pk")).query.sql_with_params()
     )
+    # Fixed text around the ORM's compiled subquery; every value is a parameter.
     sql = (
-        "INSERT INTO members_membertag (tenant_id, member_id, tag_id, source, created_at) "
+        "INSERT INTO members_membertag (tenant_id, member_id, tag_id, source, created_at) "  # noqa: S608
         f"SELECT %s, src.mid, %s, %s, %s FROM ({inner}) AS src WHERE true "
         "ON CONFLICT (member_id, tag_id) DO NOTHING"
     )
@@ -275,8 +276,9 @@ def rfm_note_paid(*, tenant: Tenant | int, member_id: int, paid_at: datetime) ->
     counts and scores stay as the nightly refresh left them."""
     tenant_id = _tenant_id(tenant)
     zeros = ", ".join(["0"] * (2 * len(WINDOWS) + 3))
+    # Fixed column names; every value is a parameter.
     sql = (
-        "INSERT INTO members_memberrfm (tenant_id, member_id, last_paid_at, "
+        "INSERT INTO members_memberrfm (tenant_id, member_id, last_paid_at, "  # noqa: S608
         + ", ".join([f"orders_{d}d" for d in WINDOWS] + [f"amount_{d}d" for d in WINDOWS])
         + f", r_score, f_score, m_score, computed_at) VALUES (%s, %s, %s, {zeros}, %s) "
         "ON CONFLICT (member_id) DO UPDATE SET last_paid_at = CASE "
