@@ -211,7 +211,7 @@ def _do_actions(
         coupon_id, error = coupons.get(row.member_id, (None, ""))
         row.coupon_id = coupon_id
         row.coupon_error = error[:64]
-    AutomationExecution.objects.bulk_update(
+    AutomationExecution.objects.for_tenant(tenant_id).bulk_update(
         todo,
         ["status", "executed_at", "points", "tagged", "notified", "coupon_id", "coupon_error"],
     )
