@@ -12,8 +12,8 @@ class PromotionsConfig(AppConfig):
         from catalog.hooks import register_shopper_pricing
         from members.automation.hooks import register_coupon_issuer
         from members.services.merge import register_merge_handler
-        from promotions.member_automation import CouponIssuer
         from promotions.api.product_pricing import ProductPricing
+        from promotions.member_automation import CouponIssuer
         from promotions.models import Coupon
         from promotions.services.merge import coupons_merge
 
