@@ -29,6 +29,7 @@ from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
 from members.models import Address, Member, MemberIdentity, MemberMerge
+from members.segments.admin import MemberTagFilter, add_tag, remove_tag
 from members.services.addresses import (
     ADDRESS_FIELDS,
     address_create,
@@ -173,9 +174,11 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
     delete_roles = frozenset()  # deactivate instead (orders and ledgers point at members)
     list_display = ("id", "nickname", "phone", "gender", "points", "is_active", "created_at")
     list_display_links = ("id", "nickname")
-    list_filter = ("is_active", "gender")
+    list_filter = ("is_active", "gender", MemberTagFilter)
     search_fields = ("nickname", "phone")
     date_hierarchy = "created_at"
+    actions = [add_tag, remove_tag]
+    edit_actions = ("add_tag", "remove_tag")
     fields = (
         "nickname",
         "avatar",
