@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db
 
 def _client(tenant: Any, role: str = Staff.Role.OWNER) -> Client:
     staff = StaffFactory(tenant=tenant, user=UserFactory(), role=role)
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")  # the assertions read English messages
     client.force_login(staff.user)
     return client
 
