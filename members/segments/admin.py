@@ -152,11 +152,13 @@ class MemberTagFilter(admin.SimpleListFilter):
     title = _("tag")
     parameter_name = "tag"
 
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[int, str]]:
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         tenant = getattr(request, "tenant", None)
         if tenant is None:
             return []
-        return list(Tag.objects.for_tenant(tenant).values_list("pk", "name"))
+        return [
+            (str(pk), name) for pk, name in Tag.objects.for_tenant(tenant).values_list("pk", "name")
+        ]
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Member]) -> QuerySet[Member]:
         value = self.value()
@@ -334,7 +336,7 @@ class AutomationRuleConsoleAdmin(TenantScopedModelAdmin):
         issuer = coupon_issuer()
         tenant = getattr(request, "tenant", None)
         choices = issuer.choices(tenant.pk) if issuer is not None and tenant is not None else []
-        form.base_fields["coupon_template_id"].choices = [("", "---------"), *choices]  # type: ignore[attr-defined]
+        form.base_fields["coupon_template_id"].choices = [("", "---------"), *choices]
         return form
 
     @admin.display(description=_("would fire now"))
