@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import environ
-from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -258,10 +257,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "distribution.tasks.team_rewards",
         "schedule": timedelta(hours=6),
     },
-    # Members: RFM rows and scores nightly (03:00 Beijing), automation sweeps hourly.
+    # Members: RFM rows and scores once a day (paid orders move last_paid_at at once),
+    # automation sweeps hourly.
     "members-rfm-refresh": {
         "task": "members.tasks.rfm_refresh",
-        "schedule": crontab(minute=0, hour=19),  # UTC
+        "schedule": timedelta(hours=24),
     },
     "members-automation-sweep": {
         "task": "members.tasks.automation_sweep",
