@@ -327,8 +327,8 @@ def automation_dry_run(*, rule: AutomationRule, now: datetime | None = None) -> 
     return DryRun(found=len(pairs), already=len(pairs) - len(fresh), eligible=len(eligible))
 
 
-def execution_log(*, tenant: Tenant | int, member_id: int) -> list[dict[str, Any]]:
-    """A member's executions, newest first (console)."""
+def execution_log(*, tenant: Tenant | int, member_id: int, limit: int = 50) -> list[dict[str, Any]]:
+    """A member's latest executions, newest first (console)."""
     return list(
         AutomationExecution.objects.for_tenant(tenant)
         .filter(member_id=member_id)
@@ -345,7 +345,7 @@ def execution_log(*, tenant: Tenant | int, member_id: int) -> list[dict[str, Any
             "tagged",
             "notified",
             "executed_at",
-        )
+        )[:limit]
     )
 
 

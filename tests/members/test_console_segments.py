@@ -172,3 +172,18 @@ def test_issue_coupons_to_a_segment(console: Client, tenant: Any) -> None:
     )
     assert "issued 2, skipped 0" in done.content.decode()
     assert sorted(Coupon.objects.values_list("member_id", flat=True)) == [m.pk for m in june]
+
+
+def test_member_page_shows_tags_and_the_automation_log(console: Client, tenant: Any) -> None:
+    from members.automation.services import automation_trigger
+
+    member = MemberFactory(tenant=tenant)
+    vip = Tag.objects.create(tenant=tenant, name="VIP")
+    MemberTag.objects.create(tenant=tenant, member=member, tag=vip)
+    AutomationRule.objects.create(
+        tenant=tenant, name="Tier up gift", trigger="tier_up", notify=True, notify_title="Hi"
+    )
+    automation_trigger(member, "tier_up", key="tier:2")
+    page = console.get(f"/console/members/member/{member.pk}/change/").content.decode()
+    assert "VIP" in page
+    assert "Tier up gift · tier:2 · Pending" in page
