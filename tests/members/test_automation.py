@@ -334,3 +334,21 @@ def test_two_sweeps_at_once_run_each_execution_once(
     assert sorted(m for call in granted for m in call["members"]) == sorted(
         AutomationExecution.objects.values_list("member_id", flat=True)
     )
+
+
+def test_a_batch_costs_the_same_queries_for_3_or_30_members(tenant: Any) -> None:
+    from django.db import connection as conn
+    from django.test.utils import CaptureQueriesContext
+
+    vip = Tag.objects.create(tenant=tenant, name="VIP")
+    counts = []
+    for n, day in ((3, 15), (30, 16)):
+        for _ in range(n):
+            MemberFactory(tenant=tenant, birthday=date(1990, 6, day))
+        rule(tenant, Trigger.BIRTHDAY, days=0, tag=vip, segment=segment(tenant))
+        with CaptureQueriesContext(conn) as queries:
+            done = automation_run_tenant(tenant=tenant, now=NOW + timedelta(days=day - 15))["done"]
+        assert done == n
+        counts.append(len(queries))
+        AutomationRule.objects.filter(tenant=tenant).update(is_active=False)
+    assert counts[0] == counts[1]
