@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from mall.events.models import OutboxEvent
@@ -298,13 +299,13 @@ def automation_dry_run(*, rule: AutomationRule, now: datetime | None = None) -> 
         )
     if rule.trigger not in AutomationRule.SWEPT:
         found = in_segment.count()
-        already = (
-            AutomationExecution.objects.for_tenant(tenant_id)
-            .filter(rule=rule, status=S.DONE)
-            .values("member_id")
-            .distinct()
-            .count()
-        )
+        already = in_segment.filter(
+            Exists(
+                AutomationExecution.objects.filter(
+                    tenant_id=tenant_id, rule=rule, member_id=OuterRef("pk"), status=S.DONE
+                )
+            )
+        ).count()
         return DryRun(found=found, already=already, eligible=max(found - already, 0))
     pairs = _candidates(rule, now)
     member_ids = sorted({member_id for member_id, _key in pairs})

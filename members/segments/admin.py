@@ -32,7 +32,7 @@ from members.automation.services import automation_dry_run
 from members.models import Member
 from members.segments.models import MemberRfm, Segment, SegmentCondition, Tag
 from members.segments.selectors import segment_count
-from members.segments.services import tag_apply, tag_remove
+from members.segments.services import tag_apply, tag_get_or_create, tag_remove
 
 Role = Staff.Role
 MARKETING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.OPERATOR})
@@ -86,13 +86,8 @@ class TagPickForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        new = (cleaned.get("new_tag") or "").strip()
-        if not cleaned.get("tag") and not new:
+        if not cleaned.get("tag") and not (cleaned.get("new_tag") or "").strip():
             raise forms.ValidationError(gettext("Choose a tag or name a new one."))
-        if not cleaned.get("tag"):
-            cleaned["tag"], _created = Tag.objects.for_tenant(self.tenant).get_or_create(
-                tenant=self.tenant, name=new
-            )
         return cleaned
 
 
@@ -105,9 +100,11 @@ def member_tag_action(remove: bool) -> Callable[..., Any]:
             request.POST if "apply" in request.POST else None, tenant=tenant, allow_new=not remove
         )
         if form.is_bound and form.is_valid():
-            tag = form.cleaned_data["tag"]
             ids = list(queryset.values_list("pk", flat=True))
             try:
+                tag = form.cleaned_data["tag"] or tag_get_or_create(
+                    tenant=tenant, name=form.cleaned_data["new_tag"]
+                )
                 if remove:
                     n = tag_remove(tenant=tenant, tag=tag, member_ids=ids)
                     text = ngettext(
