@@ -66,3 +66,10 @@ def commission_list(
     if status:
         qs = qs.filter(status=status)
     return qs
+
+
+def approved_distributor_member_ids(tenant_id: int) -> QuerySet[Any]:
+    """``member_id`` of the tenant's approved distributors (one column): the subquery behind the
+    members segment condition "is a distributor" (``members.segments.hooks``)."""
+    approved = Distributor.objects.for_tenant(tenant_id).filter(status=Distributor.Status.APPROVED)
+    return approved.values("member_id")

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +30,11 @@ from mall.console.admin import (
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
 from mall.tenancy.models import Staff, Tenant
+from members.automation.models import AutomationExecution
+from members.automation.services import execution_log
 from members.models import Address, Member, MemberIdentity, MemberMerge
+from members.segments.admin import MemberTagFilter, add_tag, remove_tag
+from members.segments.selectors import member_tag_names
 from members.services.addresses import (
     ADDRESS_FIELDS,
     address_create,
@@ -173,9 +179,11 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
     delete_roles = frozenset()  # deactivate instead (orders and ledgers point at members)
     list_display = ("id", "nickname", "phone", "gender", "points", "is_active", "created_at")
     list_display_links = ("id", "nickname")
-    list_filter = ("is_active", "gender")
+    list_filter = ("is_active", "gender", MemberTagFilter)
     search_fields = ("nickname", "phone")
     date_hierarchy = "created_at"
+    actions = [add_tag, remove_tag]
+    edit_actions = ("add_tag", "remove_tag")
     fields = (
         "nickname",
         "avatar",
@@ -189,6 +197,8 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
         "merged_into",
         "created_at",
         "updated_at",
+        "tag_names",
+        "automation_log",
     )
     # Phone changes go through binding (merges); points and growth through their ledgers.
     readonly_fields = (
@@ -200,8 +210,32 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
         "merged_into",
         "created_at",
         "updated_at",
+        "tag_names",
+        "automation_log",
     )
     inlines = (MemberIdentityInline, AddressInline)
+
+    @admin.display(description=_("tags"))
+    def tag_names(self, obj: Member) -> str:
+        return ", ".join(member_tag_names(tenant=obj.tenant_id, member_id=obj.pk)) or "-"
+
+    @admin.display(description=_("automation log"))
+    def automation_log(self, obj: Member) -> str:
+        rows = execution_log(tenant=obj.tenant_id, member_id=obj.pk, limit=20)
+        if not rows:
+            return "-"
+        return format_html_join(
+            mark_safe("<br>"),
+            "{} · {} · {}",
+            (
+                (
+                    row["rule__name"],
+                    row["period_key"],
+                    AutomationExecution.Status(row["status"]).label,
+                )
+                for row in rows
+            ),
+        )
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # members are created by mini program logins

@@ -17,3 +17,18 @@ class MembersConfig(AppConfig):
 
         register_member_loader(member_by_id)  # hot path: a raw read (members.sql)
         register_merge_handler(MemberCard, merge_member_cards)
+
+        from members.automation import triggers
+        from members.automation.hooks import register_trigger_source
+        from members.automation.models import AutomationExecution
+        from members.automation.services import merge_automation_executions
+        from members.segments import admin as _segment_admin  # noqa: F401  (console pages)
+        from members.segments.models import MemberRfm, MemberTag
+        from members.segments.services import merge_member_rfm, merge_member_tags
+
+        register_trigger_source("birthday", triggers.birthday_candidates)
+        register_trigger_source("dormant", triggers.dormant_candidates)
+        register_trigger_source("card_expiring", triggers.card_expiring_candidates)
+        register_merge_handler(MemberTag, merge_member_tags)
+        register_merge_handler(MemberRfm, merge_member_rfm)
+        register_merge_handler(AutomationExecution, merge_automation_executions)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from mall.tenancy.models import Tenant
-from members.models import CardPurchase, Member, MemberCard
+from members.models import AutomationExecution, CardPurchase, Member, MemberCard
 
 
 def members_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[Member]:
@@ -25,3 +25,16 @@ def card_purchase_qs_for_update(*, tenant: Tenant | int, reference: str) -> Quer
 
 def member_card_qs_for_update(*, tenant: Tenant | int, member_id: int) -> QuerySet[MemberCard]:
     return MemberCard.objects.for_tenant(tenant).select_for_update().filter(member_id=member_id)
+
+
+def automation_pending_for_update(
+    *, tenant: Tenant | int, rule_id: int, limit: int
+) -> QuerySet[AutomationExecution]:
+    """A batch of a rule's pending executions, locked; rows another runner holds are skipped
+    (two sweeps at once share the work instead of doing it twice)."""
+    return (
+        AutomationExecution.objects.for_tenant(tenant)
+        .filter(rule_id=rule_id, status=AutomationExecution.Status.PENDING)
+        .order_by("pk")
+        .select_for_update(skip_locked=True, of=("self",))[:limit]
+    )

@@ -295,3 +295,31 @@ class MemberCard(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"card of member {self.member_id} until {self.ends_at:%Y-%m-%d}"
+
+
+# --- Tags, segments, RFM and automation (sub-packages; imported here for the app registry) ---
+from members.automation.models import AutomationExecution, AutomationRule  # noqa: E402
+from members.segments.models import (  # noqa: E402
+    MemberRfm,
+    MemberTag,
+    Segment,
+    SegmentCondition,
+    Tag,
+)
+
+__all__ = [
+    "Address",
+    "AutomationExecution",
+    "AutomationRule",
+    "CardPurchase",
+    "Member",
+    "MemberCard",
+    "MemberCardPlan",
+    "MemberIdentity",
+    "MemberMerge",
+    "MemberRfm",
+    "MemberTag",
+    "Segment",
+    "SegmentCondition",
+    "Tag",
+]

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from catalog.models import PLATFORM_FIELDS, Product, Sku
@@ -240,3 +240,29 @@ def order_tab_counts(*, tenant: Tenant) -> dict[str, int]:
             "pk", filter=condition if isinstance(condition, Q) else Q(condition)
         )
     return Order.objects.for_tenant(tenant).aggregate(**aggregates)
+
+
+def paid_orders_for_rfm(tenant_id: int) -> QuerySet[Any]:
+    """The tenant's paid orders as ``member_id``, ``paid_at``, ``amount`` (paid minus refunded;
+    wholly refunded orders left out): the source of the members' nightly RFM rows
+    (``members.segments.hooks.register_paid_orders``)."""
+    return (
+        Order.objects.for_tenant(tenant_id)
+        .filter(paid_at__isnull=False)
+        .exclude(status=Order.Status.REFUNDED)
+        .annotate(amount=F("paid_amount") - F("refunded_amount"))
+        .values("member_id", "paid_at", "amount")
+    )
+
+
+def carts_left_since(tenant_id: int, before: datetime) -> QuerySet[Any]:
+    """Carts with items whose last change is at or before ``before``: ``member_id`` and
+    ``left_at`` (that last change). The members' automation trigger "cart left for N hours"
+    (``members.automation.hooks.register_trigger_source``)."""
+    return (
+        CartItem.objects.for_tenant(tenant_id)
+        .values("cart__member_id")
+        .annotate(member_id=F("cart__member_id"), left_at=Max("updated_at"))
+        .filter(left_at__lte=before)
+        .values("member_id", "left_at")
+    )

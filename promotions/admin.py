@@ -11,7 +11,7 @@ from django.contrib import admin, messages
 from django.contrib.admin.helpers import ActionForm
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -23,6 +23,8 @@ from mall.console.admin import (
 from mall.console.site import console_site
 from mall.errors import ApplicationError
 from mall.tenancy.models import Staff
+from members.models import Segment
+from members.segments.admin import action_page
 from promotions.console_forms import (
     KIND_DESCRIPTIONS,
     KIND_FIELDS,
@@ -38,7 +40,12 @@ from promotions.models import (
     PromotionSettings,
 )
 from promotions.pricing.types import CampaignKind
-from promotions.services import campaign_cancel, campaign_schedule, coupon_issue_to_members
+from promotions.services import (
+    campaign_cancel,
+    campaign_schedule,
+    coupon_issue_to_members,
+    coupon_issue_to_segment,
+)
 
 Role = Staff.Role
 MARKETING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.OPERATOR})
@@ -226,7 +233,8 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
     view_roles = ALL_ROLES
     edit_roles = MARKETING_ROLES
     action_form = IssueActionForm
-    actions = ["issue_to_members"]
+    actions = ["issue_to_members", "issue_to_segment"]
+    edit_actions = ("issue_to_segment",)
     list_display = (
         "name",
         "kind",
@@ -284,6 +292,12 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
     def used(self, obj: Any) -> int:
         return getattr(obj, "used_total", 0)
 
+    @admin.action(description=_("Issue to a segment"))
+    def issue_to_segment(
+        self, request: HttpRequest, queryset: QuerySet[CouponTemplate]
+    ) -> HttpResponse | None:
+        return _issue_to_segment(self, request, queryset)
+
     @admin.action(description=_("Issue to members (ids below)"))
     def issue_to_members(self, request: HttpRequest, queryset: QuerySet[CouponTemplate]) -> None:
         raw = request.POST.get("member_ids", "")
@@ -313,6 +327,51 @@ class CouponTemplateConsoleAdmin(TenantScopedModelAdmin):
                 % {"template": template, "issued": len(result.issued), "skipped": skipped},
                 level,
             )
+
+
+class SegmentPickForm(forms.Form):
+    segment = forms.ModelChoiceField(queryset=Segment.objects.none(), label=_("Segment"))
+
+    def __init__(self, *args: Any, tenant: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["segment"].queryset = Segment.objects.for_tenant(tenant)  # type: ignore[attr-defined]
+
+
+def _issue_to_segment(
+    model_admin: Any, request: HttpRequest, queryset: QuerySet[CouponTemplate]
+) -> HttpResponse | None:
+    tenant = request.tenant  # type: ignore[attr-defined]
+    form = SegmentPickForm(request.POST if "apply" in request.POST else None, tenant=tenant)
+    if form.is_bound and form.is_valid():
+        segment = form.cleaned_data["segment"]
+        for template in queryset.order_by("pk"):
+            result = coupon_issue_to_segment(tenant=tenant, template=template, segment=segment)
+            skipped = len(result.skipped)
+            model_admin.message_user(
+                request,
+                gettext("%(template)s to %(segment)s: issued %(issued)d, skipped %(skipped)d")
+                % {
+                    "template": template,
+                    "segment": segment.name,
+                    "issued": len(result.issued),
+                    "skipped": skipped,
+                },
+                messages.WARNING if skipped else messages.SUCCESS,
+            )
+        return None
+    return action_page(
+        model_admin,
+        request,
+        queryset,
+        form=form,
+        title=gettext("Issue to a segment"),
+        intro=gettext(
+            "Each member of the segment as it is now gets one coupon of each selected "
+            "template, within the templates' limits."
+        ),
+        submit_label=gettext("Issue"),
+        action="issue_to_segment",
+    )
 
 
 @admin.register(PromotionSettings, site=console_site)

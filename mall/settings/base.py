@@ -257,6 +257,16 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "distribution.tasks.team_rewards",
         "schedule": timedelta(hours=6),
     },
+    # Members: RFM rows and scores once a day (paid orders move last_paid_at at once),
+    # automation sweeps hourly.
+    "members-rfm-refresh": {
+        "task": "members.tasks.rfm_refresh",
+        "schedule": timedelta(hours=24),
+    },
+    "members-automation-sweep": {
+        "task": "members.tasks.automation_sweep",
+        "schedule": timedelta(hours=1),
+    },
     "distribution-grades-review": {
         "task": "distribution.tasks.grades_review",
         "schedule": timedelta(hours=1),

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
-from members.models import Member
+from members.models import Member, Segment
+from members.segments.selectors import segment_member_ids
 from promotions.errors import PromotionErrorCode
 from promotions.models import Coupon, CouponTemplate
 
@@ -140,6 +141,19 @@ def coupon_issue_to_members(
         else:
             result.issued.append(member_id)
     return result
+
+
+def coupon_issue_to_segment(
+    *, tenant: Tenant, template: CouponTemplate, segment: Segment
+) -> CouponIssueResult:
+    """Issue one coupon to each member of a members segment as it is now (the segment's
+    members are read by one query; then as ``coupon_issue_to_members``)."""
+    if template.tenant_id != tenant.pk:
+        raise NotFoundError(
+            _("Coupon not found."), code=PromotionErrorCode.COUPON_TEMPLATE_NOT_FOUND
+        )
+    member_ids = segment_member_ids(tenant=tenant, segment=segment)
+    return coupon_issue_to_members(tenant=tenant, template=template, member_ids=member_ids)
 
 
 def coupon_expire_due(*, now: datetime | None = None) -> int:

@@ -366,3 +366,15 @@ def _merge_cards() -> None:
 
 
 _merge_cards()
+
+
+# --- tags, segments, automation (entries prepared in tests/members/segment_matrix.py) ----------
+def _merge_segments() -> None:
+    from tests.members import segment_matrix
+
+    MODEL_FACTORIES.update(segment_matrix.MODEL_FACTORIES)
+    ROUTES.update(segment_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(segment_matrix.NOT_IN_CONSOLE)
+
+
+_merge_segments()
