@@ -37,7 +37,7 @@ class TierProgress:
 
 def member_tier_progress(*, member: Member) -> TierProgress:
     """The member's tier, the next one and how far it is, and the next review with the growth
-    still to earn before it to keep the tier (2 queries, 3 with a review: the window's sum)."""
+    still to earn before it to keep the tier (2 queries; 4 with a review: settings, the sum)."""
     tiers = list(Tier.objects.for_tenant(member.tenant_id).order_by("level", "id"))
     state = (
         MemberTier.objects.for_tenant(member.tenant_id)
@@ -59,7 +59,7 @@ def member_tier_progress(*, member: Member) -> TierProgress:
 
         months = tier_terms(member.tenant_id).review_months
         start = add_months(state[1], state[2] * months)
-        earned = _window_growth(member.tenant, member.pk, start, review_at)
+        earned = _window_growth(member.tenant_id, member.pk, start, review_at)
         keep_needed = growth_needed(tier.keep_threshold, earned)
     return TierProgress(tier, next_tier, member.growth, growth_to_next, review_at, keep_needed)
 

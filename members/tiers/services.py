@@ -276,7 +276,7 @@ def growth_grant_for_order(
     )
 
 
-def _window_growth(tenant: Tenant, member_id: int, start: datetime, end: datetime) -> int:
+def _window_growth(tenant: Tenant | int, member_id: int, start: datetime, end: datetime) -> int:
     total = (
         GrowthEntry.objects.for_tenant(tenant)
         .filter(member_id=member_id, created_at__gte=start, created_at__lt=end)
