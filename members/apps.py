@@ -14,6 +14,7 @@ class MembersConfig(AppConfig):
         from members.services.cards import merge_member_cards
         from members.services.merge import register_merge_handler
         from members.sql import member_by_id
+        from members.tiers import admin as _tier_admin  # noqa: F401  (console pages)
         from members.tiers import selectors as _tier_selectors  # noqa: F401  (cache receivers)
         from members.tiers import tasks as _tier_tasks  # noqa: F401  (Celery task registration)
         from members.tiers.models import MemberTier

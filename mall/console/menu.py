@@ -113,6 +113,10 @@ MENU: list[MenuGroup] = [
         [
             MenuEntry(_("Members"), "group", model="members.Member"),
             MenuEntry(_("Addresses"), "home_pin", model="members.Address"),
+            MenuEntry(_("Tiers"), "military_tech", model="members.Tier"),
+            MenuEntry(_("Tier settings"), "tune", model="members.TierSettings"),
+            MenuEntry(_("Growth ledger"), "trending_up", model="members.GrowthEntry"),
+            MenuEntry(_("Tier changes"), "history", model="members.TierChange"),
             MenuEntry(_("Member card plans"), "card_membership", model="members.MemberCardPlan"),
             MenuEntry(_("Member cards"), "badge", model="members.MemberCard"),
             MenuEntry(_("Card purchases"), "shopping_bag", model="members.CardPurchase"),

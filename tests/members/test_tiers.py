@@ -333,3 +333,23 @@ def test_merge_keeps_the_higher_tier(tenant: Any, tiers: Any) -> None:
     assert services.merge_member_tiers(survivor=survivor, loser=loser) == 1
     assert _state(survivor).tier == tiers["gold"]
     assert not MemberTier.objects.filter(member=loser).exists()
+
+
+def test_me_and_the_merchant_sync_show_the_tier(
+    tenant: Any, channel: Any, tiers: Any, django_assert_num_queries: Any
+) -> None:
+    from mall.tenancy.services import api_key_create
+    from rest_framework.test import APIClient
+
+    member = MemberFactory(tenant=tenant)
+    client = shopper_client(channel.app_id, access_token_for(member))
+    assert client.get("/api/v1/me").json()["tier"] is None
+    growth_grant(tenant=tenant, member=member, amount=600, reason=R.ORDER, ref="order:A")
+    gold = {"id": tiers["gold"].pk, "name": "Gold", "level": 2}
+    assert client.get("/api/v1/me").json()["tier"] == gold
+    _key, raw = api_key_create(tenant=tenant, scopes=["members"])
+    merchant = APIClient()
+    merchant.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    MemberFactory.create_batch(3, tenant=tenant)
+    rows = merchant.get("/api/merchant/v1/members").json()["results"]
+    assert [r["tier"] for r in rows] == [gold, None, None, None]
