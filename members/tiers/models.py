@@ -13,6 +13,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.tenancy.scoping import TenantOwnedModel
 
@@ -103,8 +104,8 @@ class Tier(TenantOwnedModel):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     class Meta:
-        verbose_name = _("tier")
-        verbose_name_plural = _("tiers")
+        verbose_name = pgettext_lazy("member tier", "tier")
+        verbose_name_plural = pgettext_lazy("member tier", "tiers")
         ordering = ["level", "id"]
         constraints = [
             models.UniqueConstraint(fields=["tenant", "level"], name="uniq_tier_level"),
@@ -127,7 +128,8 @@ class TierCoupon(TenantOwnedModel):
     """A coupon of a tier's monthly pack: ``quantity`` coupons of ``template`` each month."""
 
     tier = models.ForeignKey(
-        Tier, verbose_name=_("tier"), on_delete=models.CASCADE, related_name="monthly_coupons"
+        Tier,
+        verbose_name=pgettext_lazy("member tier", "tier"), on_delete=models.CASCADE, related_name="monthly_coupons"
     )
     template = models.ForeignKey(
         "promotions.CouponTemplate",
@@ -163,7 +165,7 @@ class MemberTier(TenantOwnedModel):
     )
     tier = models.ForeignKey(
         Tier,
-        verbose_name=_("tier"),
+        verbose_name=pgettext_lazy("member tier", "tier"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -293,7 +295,7 @@ class BenefitGrant(TenantOwnedModel):
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
     key = models.CharField(_("key"), max_length=100)
     # {"coupons": [coupon ids], "skipped": {template_id: error code}, "points": n}
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    detail = models.JSONField(pgettext_lazy("benefit grant", "detail"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
