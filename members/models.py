@@ -369,9 +369,9 @@ from members.tiers.models import (  # noqa: E402
 )
 
 __all__ = [
+    "CARD_PURCHASE_TRANSITIONS",
     "Address",
     "BenefitGrant",
-    "CARD_PURCHASE_TRANSITIONS",
     "CardPlanCoupon",
     "CardPurchase",
     "GrowthEntry",

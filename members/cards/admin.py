@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
-
 from django.utils.translation import gettext_lazy as _
 
 from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline

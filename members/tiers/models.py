@@ -70,9 +70,7 @@ class Tier(TenantOwnedModel):
     keep_threshold = models.PositiveIntegerField(
         _("keep threshold"),
         default=0,
-        help_text=_(
-            "Growth to earn within a review period to keep the tier (0 = always kept)."
-        ),
+        help_text=_("Growth to earn within a review period to keep the tier (0 = always kept)."),
     )
     discount_rate = models.DecimalField(
         _("item discount rate"),
@@ -81,7 +79,9 @@ class Tier(TenantOwnedModel):
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
-        help_text=_("Members of this tier pay this share of the list price, e.g. 0.95 (empty: none)."),
+        help_text=_(
+            "Members of this tier pay this share of the list price, e.g. 0.95 (empty: none)."
+        ),
     )
     free_shipping = models.BooleanField(_("free shipping"), default=False)
     points_multiplier = models.DecimalField(
@@ -129,7 +129,9 @@ class TierCoupon(TenantOwnedModel):
 
     tier = models.ForeignKey(
         Tier,
-        verbose_name=pgettext_lazy("member tier", "tier"), on_delete=models.CASCADE, related_name="monthly_coupons"
+        verbose_name=pgettext_lazy("member tier", "tier"),
+        on_delete=models.CASCADE,
+        related_name="monthly_coupons",
     )
     template = models.ForeignKey(
         "promotions.CouponTemplate",

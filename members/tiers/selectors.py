@@ -49,9 +49,7 @@ def member_tier_progress(*, member: Member) -> TierProgress:
     tier = by_id.get(state[0]) if state and state[0] else None
     higher = [t for t in tiers if tier is None or t.level > tier.level]
     next_tier = min(higher, key=lambda t: t.level) if higher else None
-    growth_to_next = (
-        growth_needed(next_tier.growth_threshold, member.growth) if next_tier else None
-    )
+    growth_to_next = growth_needed(next_tier.growth_threshold, member.growth) if next_tier else None
     review_at = state[3] if state and tier is not None else None
     keep_needed: int | None = None
     if tier is not None and review_at is not None and state is not None:
@@ -72,7 +70,9 @@ def benefits_version_key(tenant_id: int) -> str:
 
 
 def _benefits_key(tenant_id: int, member_id: int) -> str:
-    return f"members:benefits:{tenant_id}:{cache_version(benefits_version_key(tenant_id))}:{member_id}"
+    return (
+        f"members:benefits:{tenant_id}:{cache_version(benefits_version_key(tenant_id))}:{member_id}"
+    )
 
 
 def member_benefits(*, tenant_id: int, member_id: int) -> MemberBenefits:
@@ -96,7 +96,10 @@ def _tenant_benefits_changed(sender: type, instance: object, **kwargs: object) -
 
 def _member_benefits_changed(sender: type, instance: object, **kwargs: object) -> None:
     """A member's tier or card changed: their cached benefits go, now and after commit."""
-    tenant_id, member_id = getattr(instance, "tenant_id", None), getattr(instance, "member_id", None)
+    tenant_id, member_id = (
+        getattr(instance, "tenant_id", None),
+        getattr(instance, "member_id", None),
+    )
     if tenant_id is None or member_id is None:
         return
     key = _benefits_key(tenant_id, member_id)
@@ -109,10 +112,14 @@ for _model in (Tier, MemberCardPlan):
     post_delete.connect(
         _tenant_benefits_changed, sender=_model, dispatch_uid=f"benefits-del-{_model}"
     )
-for _model in (MemberTier, MemberCard):
-    post_save.connect(_member_benefits_changed, sender=_model, dispatch_uid=f"benefits-{_model}")
+for _member_model in (MemberTier, MemberCard):
+    post_save.connect(
+        _member_benefits_changed, sender=_member_model, dispatch_uid=f"benefits-{_member_model}"
+    )
     post_delete.connect(
-        _member_benefits_changed, sender=_model, dispatch_uid=f"benefits-del-{_model}"
+        _member_benefits_changed,
+        sender=_member_model,
+        dispatch_uid=f"benefits-del-{_member_model}",
     )
 
 

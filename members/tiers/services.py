@@ -16,7 +16,6 @@ and growth").
 from __future__ import annotations
 
 import calendar
-import math
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
@@ -168,7 +167,9 @@ def _upgrade(
         return None
     if months is None:
         months = tier_terms(tenant).review_months
-    _set_tier(tenant=tenant, state=state, member_id=member_id, tier=reached, since=now, months=months)
+    _set_tier(
+        tenant=tenant, state=state, member_id=member_id, tier=reached, since=now, months=months
+    )
     _record_change(
         tenant=tenant,
         member_id=member_id,
@@ -435,7 +436,7 @@ def member_tier_set(
 
 
 def growth_needed(threshold: int, growth: int) -> int:
-    return max(int(math.ceil(threshold - growth)), 0)
+    return max(threshold - growth, 0)
 
 
 def merge_member_tiers(*, survivor: Member, loser: Member) -> int:

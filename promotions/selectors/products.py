@@ -127,9 +127,7 @@ def item_prices_for_shopper(
     if not skus:
         return ShopperPrices(prices={})
     # The member's tier and card rates (shared cache; one query when not cached).
-    benefits = (
-        member_benefits(tenant_id=tenant.pk, member_id=member.pk) if member else NO_BENEFITS
-    )
+    benefits = member_benefits(tenant_id=tenant.pk, member_id=member.pk) if member else NO_BENEFITS
     tier_rate, card_rate = benefits.tier_discount_rate, benefits.card_rate(now)
     rates = tier_rate is not None or card_rate is not None
     if not live and not rates:

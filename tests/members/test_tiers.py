@@ -306,7 +306,9 @@ def test_me_card_answers_benefits_in_force(
     )
     starts = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
     ends = dt.datetime(2099, 1, 1, tzinfo=dt.UTC)
-    MemberCard.objects.create(tenant=tenant, member=member, plan=plan, starts_at=starts, ends_at=ends)
+    MemberCard.objects.create(
+        tenant=tenant, member=member, plan=plan, starts_at=starts, ends_at=ends
+    )
     # auth (member) + card with plan + the plan's coupons
     with django_assert_num_queries(3):
         body = client.get("/api/v1/me/card").json()
@@ -338,8 +340,9 @@ def test_merge_keeps_the_higher_tier(tenant: Any, tiers: Any) -> None:
 def test_me_and_the_merchant_sync_show_the_tier(
     tenant: Any, channel: Any, tiers: Any, django_assert_num_queries: Any
 ) -> None:
-    from mall.tenancy.services import api_key_create
     from rest_framework.test import APIClient
+
+    from mall.tenancy.services import api_key_create
 
     member = MemberFactory(tenant=tenant)
     client = shopper_client(channel.app_id, access_token_for(member))

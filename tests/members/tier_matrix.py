@@ -96,9 +96,7 @@ def _change(t: Tenant) -> TierChange:
 
 def _grant(t: Tenant) -> BenefitGrant:
     m = _member(t)
-    return BenefitGrant.objects.create(
-        tenant=t, member=m, kind="tier_pack", key=f"{MARKER}-{m.pk}"
-    )
+    return BenefitGrant.objects.create(tenant=t, member=m, kind="tier_pack", key=f"{MARKER}-{m.pk}")
 
 
 MODEL_FACTORIES: dict[str, Callable[[Tenant], Any]] = {

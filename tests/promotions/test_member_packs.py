@@ -101,7 +101,9 @@ def test_paid_purchase_records_the_pack_follow_up_and_the_pack_is_given(
 ) -> None:
     member = MemberFactory(tenant=tenant)
     purchase = card_purchase_create(tenant=tenant, member=member, plan_id=plan.pk)
-    assert card_purchase_mark_paid(tenant=tenant, reference=purchase.reference, payment_reference="P1")
+    assert card_purchase_mark_paid(
+        tenant=tenant, reference=purchase.reference, payment_reference="P1"
+    )
     row = FollowUp.objects.get(key=f"card-pack:{member.pk}:{purchase.pk}")
     assert (row.task, row.kwargs) == (
         "promotions.tasks.member_card_pack",
