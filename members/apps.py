@@ -14,6 +14,11 @@ class MembersConfig(AppConfig):
         from members.services.cards import merge_member_cards
         from members.services.merge import register_merge_handler
         from members.sql import member_by_id
+        from members.tiers import admin as _tier_admin  # noqa: F401  (console pages)
+        from members.tiers import selectors as _tier_selectors  # noqa: F401  (cache receivers)
+        from members.tiers import tasks as _tier_tasks  # noqa: F401  (Celery task registration)
+        from members.tiers.models import MemberTier
+        from members.tiers.services import merge_member_tiers
 
         register_member_loader(member_by_id)  # hot path: a raw read (members.sql)
         register_merge_handler(MemberCard, merge_member_cards)
@@ -32,3 +37,4 @@ class MembersConfig(AppConfig):
         register_merge_handler(MemberTag, merge_member_tags)
         register_merge_handler(MemberRfm, merge_member_rfm)
         register_merge_handler(AutomationExecution, merge_automation_executions)
+        register_merge_handler(MemberTier, merge_member_tiers)

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from mall.tenancy.models import Tenant
-from members.models import AutomationExecution, CardPurchase, Member, MemberCard
+from members.models import AutomationExecution, CardPurchase, Member, MemberCard, MemberTier
 
 
 def members_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[Member]:
@@ -37,4 +37,18 @@ def automation_pending_for_update(
         .filter(rule_id=rule_id, status=AutomationExecution.Status.PENDING)
         .order_by("pk")
         .select_for_update(skip_locked=True, of=("self",))[:limit]
+    )
+
+
+def member_tier_qs_for_update(*, tenant: Tenant | int, member_id: int) -> QuerySet[MemberTier]:
+    """The member's tier row (lock the member first: ``members_for_update``)."""
+    return MemberTier.objects.for_tenant(tenant).select_for_update().filter(member_id=member_id)
+
+
+def member_tiers_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[MemberTier]:
+    return (
+        MemberTier.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
     )

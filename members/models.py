@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.core.validators import RegexValidator
+from decimal import Decimal
+
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -157,9 +159,9 @@ class MemberMerge(TenantOwnedModel):
 
 
 # --- Member cards (paid membership) -------------------------------------------------------
-# Bought through payments with purpose ``card`` (payments/cards.py). What a card gives
-# (discounts, free shipping, points multipliers ...) is defined by the members issue: ``benefits``
-# is stored and shown as it is.
+# Bought through payments with purpose ``card`` (payments/cards.py). What a card gives is typed:
+# a card price rate on items, free shipping, a points multiplier and a coupon pack (on purchase
+# and every card month, ``CardPlanCoupon``); ``benefits`` is free text shown as stored.
 
 
 class MemberCardPlan(TenantOwnedModel):
@@ -172,7 +174,24 @@ class MemberCardPlan(TenantOwnedModel):
         _("benefits"),
         default=dict,
         blank=True,
-        help_text=_("What the card gives; defined by the members issue."),
+        help_text=_("Extra benefits to show (free text, shown as stored)."),
+    )
+    price_rate = models.DecimalField(
+        _("card price rate"),
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal("1"))],
+        help_text=_("Card holders pay this share of the list price, e.g. 0.90 (empty: none)."),
+    )
+    free_shipping = models.BooleanField(_("free shipping"), default=False)
+    points_multiplier = models.DecimalField(
+        _("points multiplier"),
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("1"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     is_active = models.BooleanField(_("is active"), default=True)
     sort = models.IntegerField(_("sort"), default=0)
@@ -190,6 +209,15 @@ class MemberCardPlan(TenantOwnedModel):
             models.CheckConstraint(condition=models.Q(price__gt=0), name="card_plan_price_gt_0"),
             models.CheckConstraint(
                 condition=models.Q(duration_days__gt=0), name="card_plan_duration_gt_0"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(price_rate__isnull=True)
+                | models.Q(price_rate__gt=0, price_rate__lte=1),
+                name="card_plan_price_rate_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(points_multiplier__gte=0),
+                name="card_plan_points_multiplier_gte_0",
             ),
         ]
 
@@ -297,6 +325,39 @@ class MemberCard(TenantOwnedModel):
         return f"card of member {self.member_id} until {self.ends_at:%Y-%m-%d}"
 
 
+class CardPlanCoupon(TenantOwnedModel):
+    """A coupon of a card plan's pack: ``quantity`` coupons of ``template`` when the card is
+    bought and at the start of every card month while it runs."""
+
+    plan = models.ForeignKey(
+        MemberCardPlan, verbose_name=_("plan"), on_delete=models.CASCADE, related_name="coupons"
+    )
+    template = models.ForeignKey(
+        "promotions.CouponTemplate",
+        verbose_name=_("coupon template"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    quantity = models.PositiveSmallIntegerField(
+        _("quantity"), default=1, validators=[MinValueValidator(1), MaxValueValidator(20)]
+    )
+
+    class Meta:
+        verbose_name = _("card coupon")
+        verbose_name_plural = _("card coupons")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "template"], name="uniq_card_plan_coupon"),
+            models.CheckConstraint(
+                condition=models.Q(quantity__gte=1), name="card_plan_coupon_quantity_gte_1"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.template_id} x{self.quantity}"
+
+
+# Tiers and growth (members/tiers/): part of this app's models.
 # --- Tags, segments, RFM and automation (sub-packages; imported here for the app registry) ---
 from members.automation.models import AutomationExecution, AutomationRule  # noqa: E402
 from members.segments.models import (  # noqa: E402
@@ -306,12 +367,25 @@ from members.segments.models import (  # noqa: E402
     SegmentCondition,
     Tag,
 )
+from members.tiers.models import (  # noqa: E402
+    BenefitGrant,
+    GrowthEntry,
+    MemberTier,
+    Tier,
+    TierChange,
+    TierCoupon,
+    TierSettings,
+)
 
 __all__ = [
+    "CARD_PURCHASE_TRANSITIONS",
     "Address",
     "AutomationExecution",
     "AutomationRule",
+    "BenefitGrant",
+    "CardPlanCoupon",
     "CardPurchase",
+    "GrowthEntry",
     "Member",
     "MemberCard",
     "MemberCardPlan",
@@ -319,7 +393,13 @@ __all__ = [
     "MemberMerge",
     "MemberRfm",
     "MemberTag",
+    "MemberTier",
     "Segment",
     "SegmentCondition",
     "Tag",
+    "Tier",
+    "TierChange",
+    "TierCoupon",
+    "TierSettings",
+    "phone_validator",
 ]

@@ -32,7 +32,11 @@ def member_list_for_sync(
     *, tenant: Tenant, updated_since: dt.datetime | None = None
 ) -> QuerySet[Member]:
     """Members for the open API sync (merged and disabled ones included), oldest change first."""
-    qs = Member.objects.for_tenant(tenant).prefetch_related("identities")
+    qs = (
+        Member.objects.for_tenant(tenant)
+        .select_related("tier_state__tier")
+        .prefetch_related("identities")
+    )
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
     return qs.order_by("updated_at", "id")
@@ -41,6 +45,7 @@ def member_list_for_sync(
 def member_get_for_sync(*, tenant: Tenant, member_id: int) -> Member | None:
     return (
         Member.objects.for_tenant(tenant)
+        .select_related("tier_state__tier")
         .prefetch_related("identities")
         .filter(pk=member_id)
         .first()

@@ -23,6 +23,12 @@ def complete_orders() -> int:
     return jobs.orders_complete_due()
 
 
+@shared_task(name="orders.tasks.member_growth_from_orders", all_tenants=True)  # beat sweep
+def member_growth_from_orders() -> int:
+    """Member growth for orders whose after-sale window closed (idempotent per order)."""
+    return jobs.orders_growth_due()
+
+
 @shared_task(name="orders.tasks.after_sale_refund_request")
 def after_sale_refund_request(*, tenant_id: int, after_sale_id: int) -> bool:
     """Follow-up of an approved refund: ask payments for it (idempotent)."""

@@ -27,6 +27,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 CONSOLE_NAMESPACE = "console"
 
@@ -113,6 +114,10 @@ MENU: list[MenuGroup] = [
         [
             MenuEntry(_("Members"), "group", model="members.Member"),
             MenuEntry(_("Addresses"), "home_pin", model="members.Address"),
+            MenuEntry(pgettext_lazy("member tier", "Tiers"), "military_tech", model="members.Tier"),
+            MenuEntry(_("Tier settings"), "tune", model="members.TierSettings"),
+            MenuEntry(_("Growth ledger"), "trending_up", model="members.GrowthEntry"),
+            MenuEntry(_("Tier changes"), "history", model="members.TierChange"),
             MenuEntry(_("Member card plans"), "card_membership", model="members.MemberCardPlan"),
             MenuEntry(_("Member cards"), "badge", model="members.MemberCard"),
             MenuEntry(_("Card purchases"), "shopping_bag", model="members.CardPurchase"),

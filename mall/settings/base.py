@@ -249,6 +249,19 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "orders.tasks.complete_orders",
         "schedule": timedelta(hours=1),
     },
+    # Member growth for completed orders (after-sale window closed), then tier reviews.
+    "orders-member-growth": {
+        "task": "orders.tasks.member_growth_from_orders",
+        "schedule": timedelta(hours=1),
+    },
+    "members-tier-reviews": {
+        "task": "members.tasks.tier_reviews",
+        "schedule": timedelta(hours=1),
+    },
+    "promotions-member-coupon-packs": {
+        "task": "promotions.tasks.member_coupon_packs",
+        "schedule": timedelta(hours=1),
+    },
     "distribution-settle-commissions": {
         "task": "distribution.tasks.settle_commissions",
         "schedule": timedelta(minutes=30),

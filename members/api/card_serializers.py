@@ -6,11 +6,25 @@ from members.models import MemberCardPlan
 
 
 class MemberCardPlanSerializer(serializers.ModelSerializer):
-    benefits = serializers.JSONField(
-        help_text="What the card gives; defined by the members issue (shown as stored)."
+    benefits = serializers.JSONField(help_text="Other benefits, as the shop wrote them.")
+    price_rate = serializers.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        allow_null=True,
+        help_text="Card holders pay this share of the list price (null: no card price).",
     )
 
     class Meta:
         model = MemberCardPlan
-        fields = ("id", "name", "price", "duration_days", "benefits", "sort")
+        fields = (
+            "id",
+            "name",
+            "price",
+            "duration_days",
+            "price_rate",
+            "free_shipping",
+            "points_multiplier",
+            "benefits",
+            "sort",
+        )
         read_only_fields = fields

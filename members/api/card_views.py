@@ -31,8 +31,9 @@ class MemberCardPlanListView(generics.GenericAPIView):
     @extend_schema(
         operation_id="member_cards_list",
         summary="Member card plans on sale",
-        description="The shop's active paid membership plans (paginated, in display order). "
-        "`benefits` is defined by the members issue.",
+        description="The shop's active paid membership plans (paginated, in display order): "
+        "card price rate, free shipping, points multiplier; `benefits`: other benefits as "
+        "written by the shop. The coupon pack of the card in force: GET /me/card.",
         responses={200: MemberCardPlanSerializer(many=True)},
     )
     def get(self, request: Request) -> Response:

@@ -8,23 +8,38 @@ from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from members.models import Address, Member, MemberIdentity, phone_validator
+from members.models import Address, Member, MemberIdentity, MemberTier, phone_validator
 
 TIER_DESCRIPTION = (
-    "The member's tier. Always null for now: tiers arrive with the tiers issue, and then this "
-    "becomes an object (id, name, level)."
+    "The member's tier as {id, name, level}, or null without one (details: GET /me/tier)."
 )
 
 
-@extend_schema_field({"type": "object", "nullable": True, "description": TIER_DESCRIPTION})
+@extend_schema_field(
+    {
+        "type": "object",
+        "nullable": True,
+        "description": TIER_DESCRIPTION,
+        "properties": {
+            "id": {"type": "integer"},
+            "name": {"type": "string"},
+            "level": {"type": "integer"},
+        },
+    }
+)
 class TierField(serializers.Field):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("read_only", True)
         kwargs.setdefault("source", "*")
         super().__init__(**kwargs)
 
-    def to_representation(self, value: Any) -> None:
-        return None
+    def to_representation(self, value: Member) -> dict[str, Any] | None:
+        try:
+            state = value.tier_state  # select_related by the list selectors
+        except MemberTier.DoesNotExist:
+            return None
+        tier = state.tier
+        return None if tier is None else {"id": tier.pk, "name": tier.name, "level": tier.level}
 
 
 class MemberCardBriefSerializer(serializers.Serializer):

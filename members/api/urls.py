@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.api import card_views, views
+from members.api import card_views, tier_views, views
 
 app_name = "members"
 
@@ -12,5 +12,7 @@ urlpatterns = [
     path("me/phone", views.MePhoneView.as_view(), name="me-phone"),
     path("me/addresses", views.AddressListCreateView.as_view(), name="address-list"),
     path("me/addresses/<int:pk>", views.AddressDetailView.as_view(), name="address-detail"),
+    path("me/tier", tier_views.MeTierView.as_view(), name="me-tier"),
+    path("me/card", tier_views.MeCardView.as_view(), name="me-card"),
     path("member-cards", card_views.MemberCardPlanListView.as_view(), name="member-card-list"),
 ]

@@ -6,10 +6,11 @@ from typing import Any
 
 from django.contrib import admin
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
-from mall.console.admin import TenantScopedModelAdmin
+from mall.console.admin import TenantScopedModelAdmin, TenantScopedTabularInline
 from mall.console.site import console_site
-from members.models import CardPurchase, MemberCard, MemberCardPlan
+from members.models import CardPlanCoupon, CardPurchase, MemberCard, MemberCardPlan
 
 
 class _ReadOnly:
@@ -23,12 +24,37 @@ class _ReadOnly:
         return False
 
 
+class CardPlanCouponInline(TenantScopedTabularInline):
+    model = CardPlanCoupon
+    extra = 0
+    fields = ("template", "quantity")
+    verbose_name = _("card coupon")
+    verbose_name_plural = _("Coupon pack (on purchase and every card month)")
+
+
 @admin.register(MemberCardPlan, site=console_site)
 class MemberCardPlanConsoleAdmin(TenantScopedModelAdmin):
-    list_display = ("name", "price", "duration_days", "is_active", "sort", "updated_at")
+    list_display = (
+        "name",
+        "price",
+        "duration_days",
+        "price_rate",
+        "free_shipping",
+        "points_multiplier",
+        "is_active",
+        "sort",
+        "updated_at",
+    )
     list_filter = ("is_active",)
     search_fields = ("name",)
-    fields = ("name", "price", "duration_days", "benefits", "is_active", "sort")
+    inlines = [CardPlanCouponInline]
+    fieldsets = (
+        (None, {"fields": ("name", "price", "duration_days", "is_active", "sort")}),
+        (
+            _("Benefits"),
+            {"fields": ("price_rate", "free_shipping", "points_multiplier", "benefits")},
+        ),
+    )
     ordering = ("sort", "id")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

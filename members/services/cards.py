@@ -3,7 +3,8 @@
 The money goes through payments with purpose ``card`` (``payments/cards.py``); the
 reference of a purchase is ``card:<id>``. A member has at most one card: a paid purchase
 activates it, or extends it from its current end while it is still running. What a card gives
-is defined by the members issue (``MemberCardPlan.benefits``).
+is typed on the plan (card price rate, free shipping, points multiplier, coupon pack: see
+docs/members.md, "Member cards"); the pack of a purchase is a follow-up run by promotions.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ApplicationError, ConflictError, NotFoundError
+from mall.followups.services import follow_up
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_apply
 from members import lock_objects
@@ -32,6 +34,7 @@ CARD_PURPOSE = "card"
 REFERENCE_PREFIX = "card:"
 # An unpaid purchase is cancelled after this (the gateway is told the same deadline).
 PAYMENT_WINDOW = timedelta(minutes=30)
+CARD_PACK_TASK = "promotions.tasks.member_card_pack"
 
 
 class CardErrorCode(StrEnum):
@@ -148,6 +151,13 @@ def card_purchase_mark_paid(
             card.plan_id = purchase.plan_id
         card.save()
         card_purchase_transition(purchase, CardPurchase.Status.PAID)
+        # The card's coupon pack for the current card month (promotions issues it).
+        follow_up(
+            tenant=tenant,
+            task=CARD_PACK_TASK,
+            key=f"card-pack:{purchase.member_id}:{purchase.pk}",
+            kwargs={"tenant_id": tenant.pk, "member_id": purchase.member_id},
+        )
         purchase.paid_at = now
         purchase.payment_reference = payment_reference[:64]
         purchase.period_start = start

@@ -30,7 +30,12 @@ from orders.services.fulfillment import (
     orders_ship_batch,
     shipment_tracking_refresh,
 )
-from orders.services.jobs import orders_auto_receive, orders_cancel_expired, orders_complete_due
+from orders.services.jobs import (
+    orders_auto_receive,
+    orders_cancel_expired,
+    orders_complete_due,
+    orders_growth_due,
+)
 from orders.services.transitions import (
     TRANSITIONS,
     order_cancel,
@@ -73,6 +78,7 @@ __all__ = [
     "orders_auto_receive",
     "orders_cancel_expired",
     "orders_complete_due",
+    "orders_growth_due",
     "orders_ship_batch",
     "refundable_lines",
     "same_city_fee",

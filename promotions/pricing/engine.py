@@ -7,8 +7,8 @@ Order of application (docs/pricing.md):
    reduction and discount campaigns by priority, then gifts (on the amounts after reductions);
 3. coupons, in the tenant's stacking rules;
 4. points deduction, capped at a share of the goods payable;
-5. shipping: the template fee, free by the template threshold or a free-shipping campaign, else
-   reduced by a shipping coupon.
+5. shipping: the template fee, free by the template threshold, the member's tier or card, or a
+   free-shipping campaign, else reduced by a shipping coupon.
 Every reduction is allocated to lines exactly (largest remainder); the result does not depend
 on the order of the input lines.
 """
@@ -578,6 +578,10 @@ class _Pricer:
         if template_free or (not free and threshold is not None and goods >= threshold):
             free = True
             self.record("shipping", "free_shipping_threshold", None, fee, "Free shipping")
+        if not free and inputs.member.free_shipping:
+            # The member's tier or paid card ships free (before campaigns and coupons).
+            free = True
+            self.record("shipping", inputs.member.free_shipping, None, fee, "Free shipping")
         if not free:
             for campaign in self.campaigns:
                 rule = campaign.rule

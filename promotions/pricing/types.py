@@ -104,6 +104,9 @@ class MemberContext:
     member_prices: Mapping[int, Decimal] = field(default_factory=dict)  # sku_id -> price
     card_price_rate: Decimal | None = None  # paid member card, e.g. 0.90
     points_balance: int = 0
+    # The tier's or the running card's free-shipping benefit: the adjustment kind recorded
+    # (``tier_free_shipping`` / ``card_free_shipping``); None: none.
+    free_shipping: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "member_prices", _frozen_map(self.member_prices))

@@ -17,6 +17,8 @@ from catalog.selectors import (
 from mall.tenancy.models import Tenant
 from mall.versions import versions_get
 from members.models import Member
+from members.tiers.selectors import member_benefits
+from members.tiers.sql import NO_BENEFITS
 from promotions.pricing import (
     CampaignKind,
     ItemPrice,
@@ -108,7 +110,8 @@ def item_prices_for_shopper(
     tree_version: int | None = None,
 ) -> ShopperPrices:
     """Each SKU's best item-level price for this caller (the engine's rule 1 for one unit: a
-    flash-sale price with quota left, a member-price campaign's price for a logged-in member),
+    flash-sale price with quota left, a member-price campaign's price, the tier's and the
+    running paid card's rates for a logged-in member),
     and, with ``with_campaigns``, the live campaigns on ``platform`` that apply to these SKUs.
 
     Constant queries whatever the number of SKUs: the snapshot and category map come from the
@@ -121,11 +124,17 @@ def item_prices_for_shopper(
         )
         snapshot = pricing_snapshot(tenant=tenant, now=now, version=pricing_version)
     live = snapshot.live(now=now, platform=platform)
-    if not live or not skus:
+    if not skus:
+        return ShopperPrices(prices={})
+    # The member's tier and card rates (shared cache; one query when not cached).
+    benefits = member_benefits(tenant_id=tenant.pk, member_id=member.pk) if member else NO_BENEFITS
+    tier_rate, card_rate = benefits.tier_discount_rate, benefits.card_rate(now)
+    rates = tier_rate is not None or card_rate is not None
+    if not live and not rates:
         return ShopperPrices(prices={})
     product_ids = {s.product_id for s in skus}
     flash, member_campaigns = _item_level(live, member=member, product_ids=product_ids)
-    if not (flash or member_campaigns or with_campaigns):
+    if not (flash or member_campaigns or with_campaigns or rates):
         return ShopperPrices(prices={})
     ancestors = category_ancestors(
         tenant_id=tenant.pk, category_ids={s.category_id or 0 for s in skus}, version=tree_version
@@ -151,14 +160,16 @@ def item_prices_for_shopper(
     counters = counters_load(*needed_counters(flash_sales.values(), sku_ids), tenant_id=tenant.pk)
 
     prices: dict[int, ItemPrice] = {}
-    if flash or member_campaigns:
+    if flash or member_campaigns or rates:
         inputs = QuoteInput(
             lines=tuple(p.probe() for p in priced),
             now=now,
             platform=platform,
             member=MemberContext(
                 member_id=member.pk if member else None,
+                tier_discount_rate=tier_rate,
                 member_prices=member_prices_of(member_campaigns, priced),
+                card_price_rate=card_rate,
             ),
             campaigns=tuple(
                 campaign_input(c, counters=counters, stock={}, sku_ids=sku_ids) for c in flash

@@ -29,6 +29,7 @@ from mall.tenancy.models import Tenant
 from mall.versions import versions_get
 from members.models import Address, Member
 from members.sql import address_province_column
+from members.tiers.sql import member_benefits_column, member_benefits_from_column
 from promotions.errors import PromotionErrorCode
 from promotions.models import CouponTemplate
 from promotions.pricing import (
@@ -119,8 +120,9 @@ def quote_inputs_load(
     now: datetime,
 ) -> LoadedQuote:
     """Everything ``quote()`` needs, in a constant number of queries whatever the cart size:
-    the SKUs (with the live gift campaigns' SKUs), the chosen coupons, and the flash-sale and
-    budget counters when live campaigns have them; the rest comes from the pricing snapshot.
+    the SKUs (with the live gift campaigns' SKUs), the chosen coupons, the member's tier and
+    card benefits, and the flash-sale and budget counters when live campaigns have them (all
+    columns of the one SKU statement); the rest comes from the pricing snapshot.
 
     A SKU id that is not this tenant's answers 404 ``sku_not_found``; a SKU that is off shelf,
     inactive or hidden on this platform is left out with a ``sku_unavailable`` problem; a coupon
@@ -159,10 +161,13 @@ def quote_inputs_load(
                 tenant_id=tenant.pk, member_id=member.pk, coupon_ids=wanted_coupons
             )
         )
+    # The member's tier and card benefits (fresh: a tier reached a moment ago applies).
+    extra.append(member_benefits_column(tenant_id=tenant.pk, member_id=member.pk))
     rows, extra_values = skus_for_pricing(
         tenant_id=tenant.pk, sku_ids=set(sku_ids) | gift_ids, extra=extra
     )
     values = list(extra_values or ())
+    benefits = member_benefits_from_column(values.pop())
     coupon_rows = member_coupons_from_column(values.pop()) if wanted_coupons else {}
     province = address.province_code if address is not None else None
     if read_province:
@@ -258,10 +263,11 @@ def quote_inputs_load(
         platform=platform,
         member=MemberContext(
             member_id=member.pk,
-            tier_discount_rate=None,  # tiers arrive with the members issue
+            tier_discount_rate=benefits.tier_discount_rate,
             member_prices=member_prices,
-            card_price_rate=None,  # paid cards arrive with the members issue
+            card_price_rate=benefits.card_rate(now),
             points_balance=member.points,
+            free_shipping=benefits.free_shipping_source(now),
         ),
         campaigns=campaign_inputs,
         coupons=coupons,

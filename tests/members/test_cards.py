@@ -94,6 +94,9 @@ def test_plans_list_shows_active_plans_of_the_tenant_only(
         "name": "Gold 30",
         "price": "19.90",
         "duration_days": 30,
+        "price_rate": None,
+        "free_shipping": False,
+        "points_multiplier": "1.00",
         "benefits": {"discount": "0.95"},
         "sort": 0,
     }

@@ -378,3 +378,15 @@ def _merge_segments() -> None:
 
 
 _merge_segments()
+
+
+# --- tiers and card benefits (entries prepared in tests/members/tier_matrix.py) ----------------
+def _merge_tiers() -> None:
+    from tests.members import tier_matrix
+
+    MODEL_FACTORIES.update(tier_matrix.MODEL_FACTORIES)
+    ROUTES.update(tier_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(tier_matrix.NOT_IN_CONSOLE)
+
+
+_merge_tiers()

@@ -1,0 +1,1 @@
+"""Tiers (等级) and growth (成长值): models, services, selectors (docs/members.md)."""
