@@ -14,13 +14,14 @@ from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from mall.console.admin import (
     ALL_ROLES,
     TenantScopedModelAdmin,
     TenantScopedTabularInline,
+    request_tenant_id,
 )
 from mall.console.menu import MenuEntry, add_menu_entry
 from mall.console.site import console_site
@@ -33,6 +34,7 @@ from members.models import Member
 from members.segments.models import MemberRfm, Segment, SegmentCondition, Tag
 from members.segments.selectors import segment_count
 from members.segments.services import tag_apply, tag_get_or_create, tag_remove
+from members.tiers.models import Tier
 
 Role = Staff.Role
 MARKETING_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.OPERATOR})
@@ -197,6 +199,20 @@ class SegmentConditionInline(TenantScopedTabularInline):
     model = SegmentCondition
     extra = 1
     edit_roles = MARKETING_ROLES
+
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        """The tier is picked from the shop's tiers (the condition keeps the tier's id)."""
+        if db_field.name == "tier_id":
+            tiers = Tier.objects.for_tenant(request_tenant_id(request)).order_by("level")
+            return forms.TypedChoiceField(
+                label=pgettext_lazy("member tier", "tier"),
+                choices=[("", "---------"), *((t.pk, t.name) for t in tiers)],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     fields = (
         "kind",
         "negate",

@@ -21,11 +21,6 @@ K = SegmentCondition.Kind
 NOTHING = Q(pk__in=[])
 
 
-def member_has_tier() -> bool:
-    """``Member.tier`` arrives with the tiers work; until then a tier condition matches nobody."""
-    return any(f.name == "tier" for f in Member._meta.get_fields())
-
-
 def _compare(field: str, comparison: str, value: object) -> Q:
     return Q(**{f"{field}__{'gte' if comparison == 'gte' else 'lte'}": value})
 
@@ -68,7 +63,7 @@ def condition_q(condition: SegmentCondition, *, tenant_id: int, now: datetime) -
         source = distributor_members_source()
         return Q(pk__in=source(tenant_id)) if source is not None else NOTHING
     if kind == K.TIER:
-        return Q(tier_id=condition.tier_id) if member_has_tier() else NOTHING
+        return Q(tier_state__tier_id=condition.tier_id)
     comparison = condition.comparison
     if kind == K.DAYS_SINCE_PAID:
         # "at least N days" = last paid on or before now - N days; "at most" = after it.

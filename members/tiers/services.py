@@ -30,6 +30,8 @@ from mall.errors import InvalidInputError
 from mall.events.services import event_record
 from mall.tenancy.models import Tenant
 from members import lock_objects
+from members.automation.models import AutomationRule
+from members.automation.services import automation_trigger
 from members.models import GrowthEntry, Member, MemberTier, Tier, TierChange, TierSettings
 
 EVENT_TIER_CHANGED = "member.tier_changed"
@@ -129,6 +131,15 @@ def _record_change(
                 "reason": reason,
                 "growth": growth,
             },
+        )
+        # Lifecycle automation: rules on "tier up" / "tier down" get a pending execution in
+        # this transaction (one per rule, member, new tier and day).
+        up = (to_tier.level if to_tier else 0) > (from_tier.level if from_tier else 0)
+        tenant_id = tenant if isinstance(tenant, int) else tenant.pk
+        automation_trigger(
+            Member(pk=member_id, tenant_id=tenant_id),
+            AutomationRule.Trigger.TIER_UP if up else AutomationRule.Trigger.TIER_DOWN,
+            key=f"{to_tier.pk if to_tier else 0}:{now.date().isoformat()}",
         )
     return change
 

@@ -226,6 +226,25 @@ def test_tier_change_trigger_is_keyed_by_the_caller(tenant: Any) -> None:
     assert AutomationExecution.objects.count() == 2
 
 
+def test_growth_crossing_a_tier_fires_tier_up_and_a_review_drop_fires_tier_down(
+    tenant: Any,
+) -> None:
+    from members.tiers.models import Tier
+    from members.tiers.services import growth_grant, member_tier_set
+
+    up, down = rule(tenant, Trigger.TIER_UP), rule(tenant, Trigger.TIER_DOWN)
+    silver = Tier.objects.create(tenant=tenant, name="Silver", level=1, growth_threshold=100)
+    member = MemberFactory(tenant=tenant)
+
+    growth_grant(tenant=tenant, member=member, amount=99, reason="manual", ref="g1")
+    assert executions(up) == []
+    growth_grant(tenant=tenant, member=member, amount=1, reason="manual", ref="g2")
+    today = datetime.now(UTC).date().isoformat()  # the key is the UTC day of the change
+    assert executions(up) == [(member.pk, f"{silver.pk}:{today}")]
+    member_tier_set(tenant=tenant, member_id=member.pk, tier=None)
+    assert executions(down) == [(member.pk, f"0:{today}")]
+
+
 def test_card_expiring_and_cart_left(tenant: Any) -> None:
     card_rule = rule(tenant, Trigger.CARD_EXPIRING, days=7)
     cart_rule = rule(tenant, Trigger.CART_ABANDONED, hours=24)

@@ -12,7 +12,6 @@ from django.core.exceptions import ValidationError
 from mall.errors import ApplicationError
 from members.models import MemberRfm, MemberTag, SegmentCondition, Tag
 from members.segments.selectors import (
-    member_has_tier,
     segment_count,
     segment_member_ids,
     segment_members,
@@ -128,12 +127,25 @@ def test_profile_conditions(tenant: Any, other_tenant: Any) -> None:
     assert merged.pk not in members()
 
 
-def test_tier_condition_matches_nobody_until_members_have_tiers(tenant: Any) -> None:
-    MemberFactory(tenant=tenant)
-    seg = segment(tenant, {"kind": K.TIER, "tier_id": 1})
-    if member_has_tier():  # pragma: no cover - once the tiers work lands
-        pytest.skip("Member.tier exists: covered by the tiers tests")
-    assert segment_count(tenant=tenant, segment=seg) == 0
+def test_tier_condition_matches_the_members_in_that_tier(tenant: Any) -> None:
+    from members.tiers.models import Tier
+    from members.tiers.services import member_tier_set
+
+    silver = Tier.objects.create(tenant=tenant, name="Silver", level=1, growth_threshold=100)
+    gold = Tier.objects.create(tenant=tenant, name="Gold", level=2, growth_threshold=500)
+    a, b, c = (MemberFactory(tenant=tenant) for _ in range(3))
+    member_tier_set(tenant=tenant, member_id=a.pk, tier=silver)
+    member_tier_set(tenant=tenant, member_id=b.pk, tier=gold)
+
+    assert (
+        segment_count(tenant=tenant, segment=segment(tenant, {"kind": K.TIER, "tier_id": gold.pk}))
+        == 1
+    )
+    in_silver = segment(tenant, {"kind": K.TIER, "tier_id": silver.pk})
+    assert segment_count(tenant=tenant, segment=in_silver) == 1
+    not_gold = segment(tenant, {"kind": K.TIER, "tier_id": gold.pk, "negate": True})
+    assert segment_count(tenant=tenant, segment=not_gold) == 2  # a and c (no tier yet)
+    del c
 
 
 def test_conditions_are_typed(tenant: Any) -> None:

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('mall', '0007_row_level_security'),
-        ('members', '0004_labels'),
+        ('members', '0005_segments'),
         ('promotions', '0002_labels'),
     ]
 
