@@ -8,7 +8,9 @@ import ast
 import re
 from pathlib import Path
 
+import pytest
 from django.conf import settings
+from django.db import transaction
 
 ROOT = Path(settings.BASE_DIR)
 SKIPPED_DIRS = {".venv", "tests", "migrations", "node_modules", ".git", "__pycache__"}
@@ -91,3 +93,12 @@ def test_every_app_with_raw_sql_locks_names_them_in_its_lock_objects() -> None:
             assert lock_objects.exists(), path
             text = lock_objects.read_text(encoding="utf-8")
             assert f"{path.parent.name}.sql" in text, f"{lock_objects} does not name {path}"
+
+
+@pytest.mark.django_db
+def test_the_bench_lock_of_a_commission_reads_across_tenants() -> None:
+    from distribution import lock_objects
+    from distribution.models import Commission
+
+    with transaction.atomic(), pytest.raises(Commission.DoesNotExist):
+        lock_objects.commission_for_update_any_tenant(pk=0)
