@@ -270,6 +270,7 @@ def _settle_row_by_row(limit: int) -> tuple[int, float]:
     from django.db.models import F
     from django.utils import timezone
 
+    from distribution import lock_objects
     from distribution.models import Commission, Distributor, LedgerEntry
     from distribution.services.settlement import commissions_due
 
@@ -278,7 +279,7 @@ def _settle_row_by_row(limit: int) -> tuple[int, float]:
     done = 0
     for pk in ids:
         with transaction.atomic():
-            row = Commission.objects.select_for_update().get(pk=pk)
+            row = lock_objects.commission_for_update_any_tenant(pk=pk)
             if row.status != Commission.Status.PENDING:
                 continue
             row.status = Commission.Status.SETTLED

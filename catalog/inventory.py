@@ -32,9 +32,10 @@ from django.utils.translation import gettext_lazy as _
 
 from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
+from catalog.lock_objects import skus_stock_for_update
 from catalog.models import Sku, StockMovement
 from catalog.selectors import catalog_cache_changed
-from catalog.sql import sku_stock_lock, stock_move_and_record
+from catalog.sql import stock_move_and_record
 from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.events.models import OutboxEvent
 from mall.events.services import EventName
@@ -178,7 +179,7 @@ def _move_many(
     movement (``replayed=True``); only then is the ledger read.
     """
     with _in_transaction():
-        locked = sku_stock_lock(tenant_id=tenant_id, sku_ids=list(deltas))
+        locked = skus_stock_for_update(tenant_id=tenant_id, sku_ids=list(deltas))
         for sku_id in deltas:
             if sku_id not in locked:
                 raise _sku_missing(sku_id)

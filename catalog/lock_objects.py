@@ -1,7 +1,7 @@
-"""Row-locking querysets of the catalog (select_for_update; call inside a transaction).
+"""Row locks of the catalog (call inside a transaction): every one of the app is here.
 
-The bulk stock moves lock their SKU rows in raw SQL (``catalog.inventory``, id-ordered
-``SELECT ... FOR UPDATE``); every ORM lock of the app is here.
+The bulk stock moves lock their SKU rows in raw SQL (id-ordered ``SELECT ... FOR UPDATE``,
+kept with the app's other SQL in ``catalog.sql.sku_stock_lock``): ``skus_stock_for_update``.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 
 from catalog.models import Product, Sku
+from catalog.sql import sku_stock_lock
 from mall.tenancy.models import Tenant
 
 
@@ -18,3 +19,9 @@ def product_qs_for_update(*, tenant: Tenant | int, pk: int) -> QuerySet[Product]
 
 def sku_qs_for_update(*, tenant: Tenant | int, pk: int) -> QuerySet[Sku]:
     return Sku.objects.for_tenant(tenant).select_for_update().filter(pk=pk)
+
+
+def skus_stock_for_update(*, tenant_id: int, sku_ids: list[int]) -> dict[int, int]:
+    """Lock the tenant's SKU rows in id order (no deadlocks between multi-SKU stock moves);
+    their stock by id. Raw SQL on the hot path: ``catalog.sql.sku_stock_lock``."""
+    return sku_stock_lock(tenant_id=tenant_id, sku_ids=sku_ids)

@@ -21,6 +21,7 @@ from catalog import lock_objects
 from catalog.errors import CatalogErrorCode
 from catalog.models import (
     PLATFORM_FIELDS,
+    PRODUCT_TRANSITIONS,
     Category,
     FreightTemplate,
     Product,
@@ -33,6 +34,7 @@ from catalog.richtext import description_sanitize
 from catalog.selectors import catalog_cache_changed
 from mall.errors import ApplicationError, ConflictError, InvalidInputError
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply, transition_update
 
 PRODUCT_FIELDS = (
     "ref", "title", "subtitle", "description", "status", "sort_weight", "supplier_ref",
@@ -73,7 +75,16 @@ def _freight_template(tenant: Tenant, template_id: int | None) -> FreightTemplat
     return template
 
 
+def product_transition(product: Product, to: str) -> bool:
+    """The one status change of a product, checked against ``PRODUCT_TRANSITIONS`` (409 when
+    not allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(product, PRODUCT_TRANSITIONS, to, entity="product")
+
+
 def _apply_fields(product: Product, data: dict[str, Any]) -> None:
+    status = data.pop("status", None)
+    if status:
+        product_transition(product, status)
     platforms = data.pop("platforms", None)
     if platforms is not None:
         for platform, field_name in PLATFORM_FIELDS.items():
@@ -325,7 +336,12 @@ def product_set_status(*, tenant: Tenant, product_ids: Sequence[int], status: st
     qs = Product.objects.for_tenant(tenant).filter(pk__in=list(product_ids))
     if status == Product.Status.ON_SALE:
         qs = qs.filter(display_price__isnull=False)
-    changed = qs.update(status=status, updated_at=timezone.now())
+    # A guarded UPDATE from the statuses ``PRODUCT_TRANSITIONS`` allows; rows already there
+    # count as set (as before).
+    already = qs.filter(status=status).count()
+    changed = already + transition_update(
+        qs, PRODUCT_TRANSITIONS, status, updated_at=timezone.now()
+    )
     catalog_cache_changed(tenant_id=tenant.pk, product_ids=product_ids, listing=True)
     return changed
 

@@ -284,6 +284,17 @@ class Distributor(TenantOwnedModel):
         return gettext("distributor %(code)s") % {"code": self.share_code}
 
 
+# ``distribution.services.distributors`` applies it.
+DISTRIBUTOR_TRANSITIONS: dict[str, frozenset[str]] = {
+    Distributor.Status.PENDING: frozenset(
+        {Distributor.Status.APPROVED, Distributor.Status.REJECTED}
+    ),
+    Distributor.Status.APPROVED: frozenset({Distributor.Status.FROZEN}),
+    Distributor.Status.FROZEN: frozenset({Distributor.Status.APPROVED}),
+    Distributor.Status.REJECTED: frozenset({Distributor.Status.PENDING}),
+}
+
+
 class Binding(TenantOwnedModel):
     """Who owns a customer. One current row per customer; ended rows are its history."""
 
@@ -648,6 +659,17 @@ class Withdrawal(TenantOwnedModel):
             "amount": self.amount,
             "status": self.get_status_display(),
         }
+
+
+# ``distribution.services.withdrawals`` applies it.
+WITHDRAWAL_TRANSITIONS: dict[str, frozenset[str]] = {
+    Withdrawal.Status.REQUESTED: frozenset(
+        {Withdrawal.Status.APPROVED, Withdrawal.Status.REJECTED}
+    ),
+    Withdrawal.Status.APPROVED: frozenset({Withdrawal.Status.PAID, Withdrawal.Status.REJECTED}),
+    Withdrawal.Status.PAID: frozenset(),
+    Withdrawal.Status.REJECTED: frozenset(),
+}
 
 
 class TeamReward(TenantOwnedModel):

@@ -508,6 +508,14 @@ class ReconciliationRun(TenantOwnedModel):
         return f"{self.gateway} {self.bill_date} ({self.status})"
 
 
+_RUN = ReconciliationRun.Status
+# A run is an outcome, not a workflow: reconciling the same day again (``update_or_create`` in
+# ``payments.reconciliation.services``) replaces it with the new outcome, whatever it was.
+RECONCILIATION_RUN_TRANSITIONS: dict[str, frozenset[str]] = {
+    status: frozenset(set(_RUN.values) - {status}) for status in _RUN.values
+}
+
+
 class ReconciliationMismatch(TenantOwnedModel):
     class Kind(models.TextChoices):
         MISSING_OURS = "missing_ours", _("In the bill, not in our records")
@@ -669,6 +677,7 @@ PROFIT_SHARING_TRANSITIONS: dict[str, frozenset[str]] = {
     _S.FINISHED: frozenset(),
     _S.FAILED: frozenset(),
 }
+PROFIT_SHARING_ORDER_TRANSITIONS = PROFIT_SHARING_TRANSITIONS  # the name the convention finds
 
 
 class OrderSettlement(TenantOwnedModel):

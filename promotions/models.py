@@ -265,6 +265,15 @@ class Coupon(TenantOwnedModel):
         return f"{self.template_id} for member {self.member_id}"
 
 
+# ``promotions.services.coupons`` applies it (set-based: ``coupon_transition_update``).
+COUPON_TRANSITIONS: dict[str, frozenset[str]] = {
+    Coupon.Status.UNUSED: frozenset({Coupon.Status.LOCKED, Coupon.Status.EXPIRED}),
+    Coupon.Status.LOCKED: frozenset({Coupon.Status.USED, Coupon.Status.UNUSED}),
+    Coupon.Status.USED: frozenset(),
+    Coupon.Status.EXPIRED: frozenset(),
+}
+
+
 CAMPAIGN_KIND_LABELS = {
     CampaignKind.FULL_REDUCTION: _("Full reduction"),
     CampaignKind.DISCOUNT: _("Discount"),
@@ -386,6 +395,23 @@ class Campaign(TenantOwnedModel):
             errors["on_wechat"] = gettext("Show the campaign on at least one platform.")
         if errors:
             raise ValidationError(errors)
+
+
+# ``promotions.services.campaigns`` applies it (console moves and the beat's guarded UPDATEs).
+CAMPAIGN_TRANSITIONS: dict[str, frozenset[str]] = {
+    Campaign.Status.DRAFT: frozenset({Campaign.Status.SCHEDULED, Campaign.Status.CANCELLED}),
+    Campaign.Status.SCHEDULED: frozenset(
+        {
+            Campaign.Status.ACTIVE,
+            Campaign.Status.ENDED,
+            Campaign.Status.CANCELLED,
+            Campaign.Status.DRAFT,
+        }
+    ),
+    Campaign.Status.ACTIVE: frozenset({Campaign.Status.ENDED, Campaign.Status.CANCELLED}),
+    Campaign.Status.ENDED: frozenset(),
+    Campaign.Status.CANCELLED: frozenset(),
+}
 
 
 class CampaignDisplay(TenantOwnedModel):

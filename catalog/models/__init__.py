@@ -5,6 +5,7 @@ from catalog.models.freight import ChargeBy, FreightRule, FreightTemplate
 from catalog.models.inventory import StockMovement
 from catalog.models.product import (
     PLATFORM_FIELDS,
+    PRODUCT_TRANSITIONS,
     Product,
     ProductImage,
     ProductQuerySet,
@@ -16,6 +17,7 @@ from catalog.models.product import (
 
 __all__ = [
     "PLATFORM_FIELDS",
+    "PRODUCT_TRANSITIONS",
     "Category",
     "CategoryManager",
     "CategoryQuerySet",

@@ -112,6 +112,16 @@ class Product(TenantOwnedModel):
         return default_storage.url(self.main_image) if self.main_image else ""
 
 
+# ``catalog.services.product_transition`` / ``product_set_status`` apply it. A product may be
+# put on or off the shelf and back, and taken back to draft, at any time (going on sale also
+# needs an active SKU, checked by the service).
+PRODUCT_TRANSITIONS: dict[str, frozenset[str]] = {
+    Product.Status.DRAFT: frozenset({Product.Status.ON_SALE, Product.Status.OFF_SHELF}),
+    Product.Status.ON_SALE: frozenset({Product.Status.OFF_SHELF, Product.Status.DRAFT}),
+    Product.Status.OFF_SHELF: frozenset({Product.Status.ON_SALE, Product.Status.DRAFT}),
+}
+
+
 class SpecName(TenantOwnedModel):
     """A product's spec dimension, e.g. Colour; its values are the choices (Red, Blue)."""
 

@@ -12,7 +12,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from distribution.errors import DistributionErrorCode
-from distribution.models import Binding, DistributionSettings, Distributor, DistributorGrade
+from distribution.models import (
+    DISTRIBUTOR_TRANSITIONS,
+    Binding,
+    DistributionSettings,
+    Distributor,
+    DistributorGrade,
+)
 from distribution.services.common import (
     distributor_lock,
     invalid_transition,
@@ -21,6 +27,7 @@ from distribution.services.common import (
 )
 from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply
 from members.lock_objects import members_for_update
 from members.models import Member
 from orders.models import Order
@@ -29,12 +36,20 @@ D = Distributor.Status
 R = DistributionSettings.Recruitment
 SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    D.PENDING: frozenset({D.APPROVED, D.REJECTED}),
-    D.APPROVED: frozenset({D.FROZEN}),
-    D.FROZEN: frozenset({D.APPROVED}),
-    D.REJECTED: frozenset({D.PENDING}),
-}
+TRANSITIONS = DISTRIBUTOR_TRANSITIONS
+
+
+def distributor_transition(distributor: Distributor, to: str) -> bool:
+    """The one status change of a (locked) distributor, checked against
+    ``DISTRIBUTOR_TRANSITIONS`` (409 when not allowed; ``False`` when already there). Sets the
+    status on ``distributor``; ``_transition`` writes it with the fields the move changes."""
+    return transition_apply(
+        distributor,
+        DISTRIBUTOR_TRANSITIONS,
+        to,
+        entity="distributor",
+        code=DistributionErrorCode.INVALID_TRANSITION,
+    )
 
 
 def share_code_new() -> str:
@@ -191,11 +206,10 @@ def _transition(
     now = timezone.now()
     with transaction.atomic():
         locked = distributor_lock(tenant=tenant, distributor_id=distributor_id)
-        if locked.status == to:
+        previous = locked.status
+        if not distributor_transition(locked, to):
             return locked
-        if to not in TRANSITIONS[locked.status]:
-            raise invalid_transition("distributor", locked.status, to)
-        if to == D.APPROVED and locked.status == D.PENDING:
+        if to == D.APPROVED and previous == D.PENDING:
             _approve_locked(tenant=tenant, distributor=locked, now=now, actor=actor)
         else:
             Distributor.objects.filter(pk=locked.pk).update(

@@ -30,24 +30,32 @@ from django.utils.translation import gettext_lazy as _
 
 from distribution import lock_objects
 from distribution.errors import DistributionErrorCode
-from distribution.models import Distributor, LedgerEntry, Withdrawal
-from distribution.services.common import distributor_lock, invalid_transition, settings_get
+from distribution.models import WITHDRAWAL_TRANSITIONS, Distributor, LedgerEntry, Withdrawal
+from distribution.services.common import distributor_lock, settings_get
 from distribution.services.ledger import ledger_add
 from mall.errors import ApplicationError, ConflictError, InvalidInputError, NotFoundError
 from mall.money import ZERO, quantize
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply
 from members.models import Member
 from payments.purposes import register_payout_purpose
 
 logger = logging.getLogger(__name__)
 
 W = Withdrawal.Status
-TRANSITIONS: dict[str, frozenset[str]] = {
-    W.REQUESTED: frozenset({W.APPROVED, W.REJECTED}),
-    W.APPROVED: frozenset({W.PAID, W.REJECTED}),
-    W.PAID: frozenset(),
-    W.REJECTED: frozenset(),
-}
+TRANSITIONS = WITHDRAWAL_TRANSITIONS
+
+
+def withdrawal_transition(withdrawal: Withdrawal, to: str) -> bool:
+    """The one status change of a (locked) withdrawal, checked against
+    ``WITHDRAWAL_TRANSITIONS`` (409 when not allowed; ``False`` when already there)."""
+    return transition_apply(
+        withdrawal,
+        WITHDRAWAL_TRANSITIONS,
+        to,
+        entity="withdrawal",
+        code=DistributionErrorCode.INVALID_TRANSITION,
+    )
 
 
 def _day_start(tenant: Tenant, now: datetime) -> datetime:
@@ -125,11 +133,8 @@ def _move(
     *, tenant: Tenant, withdrawal_id: int, to: str, actor: str, **fields: object
 ) -> tuple[Withdrawal, bool]:
     locked = _lock(tenant, withdrawal_id)
-    if locked.status == to:
+    if not withdrawal_transition(locked, to):
         return locked, False
-    if to not in TRANSITIONS[locked.status]:
-        raise invalid_transition("withdrawal", locked.status, to)
-    locked.status = to
     locked.reviewed_by = actor[:64]
     for name, value in fields.items():
         setattr(locked, name, value)

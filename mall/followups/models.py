@@ -54,3 +54,12 @@ class FollowUp(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.task} {self.key} ({self.status})"
+
+
+# ``mall.followups.services`` applies it (guarded UPDATEs): a run ends done or, out of
+# attempts, failed; an operator retry or a new record of the same key arms it again.
+FOLLOW_UP_TRANSITIONS: dict[str, frozenset[str]] = {
+    FollowUp.Status.PENDING: frozenset({FollowUp.Status.DONE, FollowUp.Status.FAILED}),
+    FollowUp.Status.DONE: frozenset({FollowUp.Status.PENDING}),
+    FollowUp.Status.FAILED: frozenset({FollowUp.Status.PENDING}),
+}

@@ -24,9 +24,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from mall import lock_objects
-from mall.followups.models import FollowUp
+from mall.followups.models import FOLLOW_UP_TRANSITIONS, FollowUp
 from mall.tenancy.models import Tenant
 from mall.tenancy.scoping import tenant_context
+from mall.transitions import transition_update
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +177,7 @@ def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
             ": giving up" if failed else "",
             exc_info=True,
         )
+        # The claimed row is pending: it stays so (retried) or fails (FOLLOW_UP_TRANSITIONS).
         FollowUp.objects.for_tenant(row.tenant_id).filter(pk=row.pk).update(
             status=S.FAILED if failed else S.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
@@ -184,8 +186,13 @@ def followup_run(*, followup_id: int, now: datetime | None = None) -> str:
             published_at=None,
         )
         return S.FAILED if failed else S.PENDING
-    FollowUp.objects.for_tenant(row.tenant_id).filter(pk=row.pk).update(
-        status=S.DONE, done_at=timezone.now(), locked_until=None, last_error=""
+    transition_update(
+        FollowUp.objects.for_tenant(row.tenant_id).filter(pk=row.pk),
+        FOLLOW_UP_TRANSITIONS,
+        S.DONE,
+        done_at=timezone.now(),
+        locked_until=None,
+        last_error="",
     )
     return S.DONE
 
@@ -212,10 +219,13 @@ def followups_relay(*, now: datetime | None = None, limit: int = 500) -> int:
 def followup_retry(*, tenant: Tenant | int, followup_id: int) -> bool:
     """Console/operator: give a failed follow-up a new round of attempts."""
     tenant_id = tenant if isinstance(tenant, int) else tenant.pk
-    moved = (
-        FollowUp.objects.for_tenant(tenant_id)
-        .filter(pk=followup_id, status=S.FAILED)
-        .update(status=S.PENDING, attempts=0, due_at=timezone.now(), published_at=None)
+    moved = transition_update(
+        FollowUp.objects.for_tenant(tenant_id).filter(pk=followup_id, status=S.FAILED),
+        FOLLOW_UP_TRANSITIONS,
+        S.PENDING,
+        attempts=0,
+        due_at=timezone.now(),
+        published_at=None,
     )
     if moved:
         transaction.on_commit(lambda: followups_publish([followup_id]))

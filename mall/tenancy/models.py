@@ -92,6 +92,13 @@ class Tenant(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+# ``mall.tenancy.services.tenant_set_status`` applies it (platform operators only).
+TENANT_TRANSITIONS: dict[str, frozenset[str]] = {
+    Tenant.Status.ACTIVE: frozenset({Tenant.Status.SUSPENDED}),
+    Tenant.Status.SUSPENDED: frozenset({Tenant.Status.ACTIVE}),
+}
+
+
 class Channel(TenantOwnedModel):
     """One mini program (or H5 site) of a tenant; its ``app_id`` identifies tenant and platform."""
 

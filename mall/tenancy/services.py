@@ -13,8 +13,9 @@ from django.utils.translation import gettext_lazy as _
 from mall import lock_objects
 from mall.errors import ConflictError, InvalidInputError
 from mall.tenancy.keys import normalize_private_key, normalize_public_key
-from mall.tenancy.models import ApiKey, Channel, Staff, Tenant
+from mall.tenancy.models import TENANT_TRANSITIONS, ApiKey, Channel, Staff, Tenant
 from mall.tenancy.selectors import channels_changed
+from mall.transitions import transition_apply, transition_update
 
 
 @dataclass(frozen=True)
@@ -149,13 +150,19 @@ def channel_alipay_keys_set(
     return channel
 
 
+def tenant_transition(tenant: Tenant, to: str) -> bool:
+    """The status change of a tenant, checked against ``TENANT_TRANSITIONS`` (409 when not
+    allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(tenant, TENANT_TRANSITIONS, to, entity="tenant")
+
+
 def tenant_set_status(*, tenant: Tenant, status: str) -> Tenant:
     """Suspend or re-activate a merchant (platform operators only)."""
     if status not in Tenant.Status.values:
         raise InvalidInputError(
             "validation_error", _("Unknown status %(status)r.") % {"status": status}
         )
-    Tenant.objects.filter(pk=tenant.pk).update(status=status)
+    transition_update(Tenant.objects.filter(pk=tenant.pk), TENANT_TRANSITIONS, status)
     channels_changed()  # .update() sends no signal
     tenant.refresh_from_db()
     return tenant

@@ -86,6 +86,24 @@ class AfterSale(TenantOwnedModel):
         }
 
 
+_A = AfterSale.Status
+
+# ``orders.services.after_sales`` applies it; leaving ``refunding`` when payments never created
+# the refund is the one extra way out (``AFTER_SALE_REFUND_ABORT_TARGETS``, only through
+# ``after_sale_refund_abort``).
+AFTER_SALE_TRANSITIONS: dict[str, frozenset[str]] = {
+    _A.REQUESTED: frozenset({_A.APPROVED, _A.REJECTED, _A.CANCELLED}),
+    _A.APPROVED: frozenset({_A.RETURN_SHIPPED, _A.REFUNDING, _A.CANCELLED}),
+    _A.RETURN_SHIPPED: frozenset({_A.RETURN_RECEIVED}),
+    _A.RETURN_RECEIVED: frozenset({_A.REFUNDING}),
+    _A.REFUNDING: frozenset({_A.REFUNDED}),
+    _A.REFUNDED: frozenset(),
+    _A.REJECTED: frozenset(),
+    _A.CANCELLED: frozenset(),
+}
+AFTER_SALE_REFUND_ABORT_TARGETS = frozenset({_A.APPROVED, _A.RETURN_RECEIVED, _A.CANCELLED})
+
+
 class AfterSaleLine(TenantOwnedModel):
     after_sale = models.ForeignKey(
         AfterSale, on_delete=models.CASCADE, related_name="lines", verbose_name=_("after sale")

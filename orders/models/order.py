@@ -170,6 +170,27 @@ class Order(TenantOwnedModel):
         return self.number
 
 
+_S = Order.Status
+
+# The order pipeline (``orders.services.transitions.order_transition`` applies it). Another
+# partial refund of a partially refunded order is a move onto the same status, allowed there.
+ORDER_TRANSITIONS: dict[str, frozenset[str]] = {
+    _S.PENDING_PAYMENT: frozenset({_S.PAID, _S.CANCELLED}),
+    _S.PAID: frozenset(
+        {_S.PARTIALLY_SHIPPED, _S.SHIPPED, _S.RECEIVED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}
+    ),
+    _S.PARTIALLY_SHIPPED: frozenset({_S.SHIPPED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}),
+    _S.SHIPPED: frozenset({_S.RECEIVED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}),
+    _S.RECEIVED: frozenset({_S.COMPLETED, _S.PARTIALLY_REFUNDED, _S.REFUNDED}),
+    _S.PARTIALLY_REFUNDED: frozenset(
+        {_S.PARTIALLY_SHIPPED, _S.SHIPPED, _S.RECEIVED, _S.COMPLETED, _S.REFUNDED}
+    ),
+    _S.COMPLETED: frozenset(),
+    _S.CANCELLED: frozenset(),
+    _S.REFUNDED: frozenset(),
+}
+
+
 class OrderLine(TenantOwnedModel):
     order = models.ForeignKey(
         Order, on_delete=models.CASCADE, related_name="lines", verbose_name=_("order")

@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -33,11 +34,13 @@ from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
 from mall.money import allocate
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply, transition_check
 from members.models import Member
 from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.hooks import order_refunded
 from orders.models import AfterSale, AfterSaleLine, Order, OrderLine
+from orders.models.after_sale import AFTER_SALE_REFUND_ABORT_TARGETS, AFTER_SALE_TRANSITIONS
 from orders.services.common import (
     after_sale_event_add,
     invalid_transition,
@@ -51,24 +54,17 @@ from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
 A = AfterSale.Status
 ZERO = Decimal("0.00")
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    A.REQUESTED: frozenset({A.APPROVED, A.REJECTED, A.CANCELLED}),
-    A.APPROVED: frozenset({A.RETURN_SHIPPED, A.REFUNDING, A.CANCELLED}),
-    A.RETURN_SHIPPED: frozenset({A.RETURN_RECEIVED}),
-    A.RETURN_RECEIVED: frozenset({A.REFUNDING}),
-    A.REFUNDING: frozenset({A.REFUNDED}),
-    A.REFUNDED: frozenset(),
-    A.REJECTED: frozenset(),
-    A.CANCELLED: frozenset(),
-}
-# Out of refunding when payments never created the refund: only after_sale_refund_abort.
-REFUND_ABORT_TARGETS = frozenset({A.APPROVED, A.RETURN_RECEIVED, A.CANCELLED})
+TRANSITIONS = AFTER_SALE_TRANSITIONS
+REFUND_ABORT_TARGETS = AFTER_SALE_REFUND_ABORT_TARGETS
 
 
 @dataclass(frozen=True)
 class AfterSaleLineInput:
     line_id: int
     quantity: int
+
+
+_refuse = partial(invalid_transition, "after-sale")
 
 
 def _not_allowed(message: str, **details: Any) -> ApplicationError:
@@ -259,11 +255,9 @@ def _move(
     **fields: Any,
 ) -> bool:
     current = after_sale.status
-    if current == to:
+    table = AFTER_SALE_TRANSITIONS if allowed is None else {current: allowed}
+    if not transition_apply(after_sale, table, to, entity="after-sale", refuse=_refuse):
         return False
-    if to not in (TRANSITIONS[current] if allowed is None else allowed):
-        raise invalid_transition("after-sale", current, to)
-    after_sale.status = to
     for name, value in fields.items():
         setattr(after_sale, name, value)
     after_sale.save(update_fields=["status", "updated_at", *fields])
@@ -389,8 +383,13 @@ def after_sale_refund(*, tenant: Tenant, after_sale: AfterSale, actor: str) -> A
             return locked
         if locked.type == AfterSale.Type.RETURN_REFUND and locked.status == A.APPROVED:
             raise invalid_transition("after-sale", locked.status, A.REFUNDING)
-        if A.REFUNDING not in TRANSITIONS[locked.status]:
-            raise invalid_transition("after-sale", locked.status, A.REFUNDING)
+        transition_check(
+            AFTER_SALE_TRANSITIONS,
+            entity="after-sale",
+            current=locked.status,
+            to=A.REFUNDING,
+            refuse=_refuse,
+        )
         _check_refund(locked)
         _move(locked, A.REFUNDING, actor)
         _schedule_refund(locked)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -26,32 +27,20 @@ from mall.events.services import EventName, event_record
 from mall.followups.services import follow_up
 from mall.money import quantize
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_check
 from members.models import Member
 from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.hooks import order_paid
 from orders.models import AfterSale, Fulfillment, Order, PointsUse
+from orders.models.order import ORDER_TRANSITIONS
 from orders.services.common import SYSTEM, invalid_transition, order_event_add, order_lock
 from orders.services.sales import order_sales_count
 from promotions.services import campaign_budget_release, coupon_release, coupon_use
 
 S = Order.Status
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    S.PENDING_PAYMENT: frozenset({S.PAID, S.CANCELLED}),
-    S.PAID: frozenset(
-        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.PARTIALLY_REFUNDED, S.REFUNDED}
-    ),
-    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.SHIPPED: frozenset({S.RECEIVED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.RECEIVED: frozenset({S.COMPLETED, S.PARTIALLY_REFUNDED, S.REFUNDED}),
-    S.PARTIALLY_REFUNDED: frozenset(
-        {S.PARTIALLY_SHIPPED, S.SHIPPED, S.RECEIVED, S.COMPLETED, S.REFUNDED}
-    ),
-    S.COMPLETED: frozenset(),
-    S.CANCELLED: frozenset(),
-    S.REFUNDED: frozenset(),
-}
+TRANSITIONS = ORDER_TRANSITIONS
 
 # Statuses in which the buyer may still ask for an after-sale.
 AFTER_SALE_STATUSES = frozenset(
@@ -82,10 +71,14 @@ def order_transition(
     Returns False when the order already is in ``to`` (no-op), True when it moved;
     raises 409 when the move is not in ``TRANSITIONS``."""
     current = order.status
-    if current == to and to != S.PARTIALLY_REFUNDED:
+    if not (current == to == S.PARTIALLY_REFUNDED) and not transition_check(
+        ORDER_TRANSITIONS,
+        entity="order",
+        current=current,
+        to=to,
+        refuse=partial(invalid_transition, "order"),
+    ):
         return False
-    if current != to and to not in TRANSITIONS[current]:
-        raise invalid_transition("order", current, to)
     now = now or timezone.now()
     update_fields = ["status", "updated_at"]
     order.status = to

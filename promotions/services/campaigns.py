@@ -18,36 +18,36 @@ from django.utils.translation import gettext_lazy as _
 from mall.errors import ConflictError
 from mall.money import quantize
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply, transition_update
 from promotions import lock_objects
 from promotions.errors import PromotionErrorCode
-from promotions.models import Campaign, FlashSaleSku
+from promotions.models import CAMPAIGN_TRANSITIONS, Campaign, FlashSaleSku
 from promotions.sql import campaign_budget_add
 
 Status = Campaign.Status
 
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Status.DRAFT: frozenset({Status.SCHEDULED, Status.CANCELLED}),
-    Status.SCHEDULED: frozenset({Status.ACTIVE, Status.ENDED, Status.CANCELLED, Status.DRAFT}),
-    Status.ACTIVE: frozenset({Status.ENDED, Status.CANCELLED}),
-    Status.ENDED: frozenset(),
-    Status.CANCELLED: frozenset(),
-}
+TRANSITIONS = CAMPAIGN_TRANSITIONS
+
+
+def _refuse(current: str, to: str) -> ConflictError:
+    return ConflictError(
+        PromotionErrorCode.INVALID_TRANSITION,
+        _("A %(current)s campaign cannot become %(to)s.") % {"current": current, "to": to},
+        details={"from": current, "to": to},
+    )
+
+
+def campaign_transition(campaign: Campaign, to: str) -> bool:
+    """The one status change of a (locked) campaign, checked against ``CAMPAIGN_TRANSITIONS``
+    (409 when not allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(campaign, CAMPAIGN_TRANSITIONS, to, entity="campaign", refuse=_refuse)
 
 
 def _transition(*, tenant: Tenant, campaign: Campaign, to: str) -> Campaign:
     with transaction.atomic():
         current = lock_objects.campaign_qs_for_update(tenant=tenant, pk=campaign.pk).get()
-        if current.status == to:
-            return current  # idempotent
-        if to not in TRANSITIONS[current.status]:
-            raise ConflictError(
-                PromotionErrorCode.INVALID_TRANSITION,
-                _("A %(current)s campaign cannot become %(to)s.")
-                % {"current": current.status, "to": to},
-                details={"from": current.status, "to": to},
-            )
-        current.status = to
-        current.save(update_fields=["status", "updated_at"])
+        if campaign_transition(current, to):
+            current.save(update_fields=["status", "updated_at"])
         return current
 
 
@@ -65,12 +65,18 @@ def campaign_transitions_run(*, now: datetime | None = None) -> dict[str, int]:
     """Beat: scheduled -> active at the start, scheduled/active -> ended at the end (every
     tenant; conditional UPDATEs, so running twice or late is harmless)."""
     now = now or timezone.now()
-    ended = Campaign.objects.filter(
-        status__in=[Status.SCHEDULED, Status.ACTIVE], ends_at__lte=now
-    ).update(status=Status.ENDED, updated_at=now)
-    activated = Campaign.objects.filter(
-        status=Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now
-    ).update(status=Status.ACTIVE, updated_at=now)
+    ended = transition_update(
+        Campaign.objects.filter(status__in=[Status.SCHEDULED, Status.ACTIVE], ends_at__lte=now),
+        CAMPAIGN_TRANSITIONS,
+        Status.ENDED,
+        updated_at=now,
+    )
+    activated = transition_update(
+        Campaign.objects.filter(status=Status.SCHEDULED, starts_at__lte=now, ends_at__gt=now),
+        CAMPAIGN_TRANSITIONS,
+        Status.ACTIVE,
+        updated_at=now,
+    )
     return {"activated": activated, "ended": ended}
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -16,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ApplicationError, ConflictError, NotFoundError
 from mall.tenancy.models import Tenant
+from mall.transitions import transition_apply, transition_update
 from members.models import Member, Segment
 from members.segments.selectors import segment_member_ids
 from promotions.errors import PromotionErrorCode
-from promotions.models import Coupon, CouponTemplate
+from promotions.models import COUPON_TRANSITIONS, Coupon, CouponTemplate
 
 Channel = CouponTemplate.Channel
 
@@ -156,13 +158,23 @@ def coupon_issue_to_segment(
     return coupon_issue_to_members(tenant=tenant, template=template, member_ids=member_ids)
 
 
+def coupon_transition(coupon: Coupon, to: str) -> bool:
+    """The status change of one coupon, checked against ``COUPON_TRANSITIONS`` (409 when not
+    allowed; ``False`` when already there). The caller saves."""
+    return transition_apply(coupon, COUPON_TRANSITIONS, to, entity="coupon")
+
+
+def coupon_transition_update(queryset: Any, to: str, **fields: Any) -> int:
+    """The set-based move of coupons (what checkout, payment and the beat use): a guarded
+    ``UPDATE`` of the rows ``COUPON_TRANSITIONS`` lets go to ``to``. Returns the count."""
+    return transition_update(queryset, COUPON_TRANSITIONS, to, **fields)
+
+
 def coupon_expire_due(*, now: datetime | None = None) -> int:
     """Mark unused coupons past their end as expired (every tenant; the beat task)."""
     now = now or timezone.now()
-    return (
-        Coupon.objects.all_tenants()
-        .filter(status=Coupon.Status.UNUSED, valid_until__lte=now)
-        .update(status=Coupon.Status.EXPIRED)
+    return coupon_transition_update(
+        Coupon.objects.all_tenants().filter(valid_until__lte=now), Coupon.Status.EXPIRED
     )
 
 
@@ -181,16 +193,12 @@ def coupon_lock(
     if not ids:
         return []
     with transaction.atomic():
-        updated = (
-            Coupon.objects.for_tenant(tenant)
-            .filter(
-                pk__in=ids,
-                member=member,
-                status=Coupon.Status.UNUSED,
-                valid_from__lte=now,
-                valid_until__gt=now,
-            )
-            .update(status=Coupon.Status.LOCKED, order_reference=order_reference)
+        updated = coupon_transition_update(
+            Coupon.objects.for_tenant(tenant).filter(
+                pk__in=ids, member=member, valid_from__lte=now, valid_until__gt=now
+            ),
+            Coupon.Status.LOCKED,
+            order_reference=order_reference,
         )
         if updated != len(ids):
             raise ConflictError(
@@ -203,17 +211,17 @@ def coupon_lock(
 
 def coupon_use(*, tenant: Tenant, order_reference: str, now: datetime | None = None) -> int:
     """Payment: the order's locked coupons become used (idempotent)."""
-    return (
-        Coupon.objects.for_tenant(tenant)
-        .filter(order_reference=order_reference, status=Coupon.Status.LOCKED)
-        .update(status=Coupon.Status.USED, used_at=now or timezone.now())
+    return coupon_transition_update(
+        Coupon.objects.for_tenant(tenant).filter(order_reference=order_reference),
+        Coupon.Status.USED,
+        used_at=now or timezone.now(),
     )
 
 
 def coupon_release(*, tenant: Tenant, order_reference: str) -> int:
     """Cancellation: the order's locked coupons go back to the member (idempotent)."""
-    return (
-        Coupon.objects.for_tenant(tenant)
-        .filter(order_reference=order_reference, status=Coupon.Status.LOCKED)
-        .update(status=Coupon.Status.UNUSED, order_reference="")
+    return coupon_transition_update(
+        Coupon.objects.for_tenant(tenant).filter(order_reference=order_reference),
+        Coupon.Status.UNUSED,
+        order_reference="",
     )

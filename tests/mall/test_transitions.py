@@ -8,14 +8,38 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from django.apps import apps
+from django.conf import settings
 
-from distribution.models import COMMISSION_TRANSITIONS, Commission
+from catalog.models import PRODUCT_TRANSITIONS, Product
+from catalog.services import product_transition
+from distribution.models import (
+    COMMISSION_TRANSITIONS,
+    DISTRIBUTOR_TRANSITIONS,
+    WITHDRAWAL_TRANSITIONS,
+    Commission,
+    Distributor,
+    Withdrawal,
+)
 from distribution.services.commissions import commission_transition
+from distribution.services.distributors import distributor_transition
+from distribution.services.withdrawals import withdrawal_transition
 from mall.api.errors import status_for
 from mall.errors import ApplicationError
-from mall.transitions import transition_sources, transition_update
+from mall.followups.models import FOLLOW_UP_TRANSITIONS, FollowUp
+from mall.tenancy.models import TENANT_TRANSITIONS, Tenant
+from mall.tenancy.services import tenant_transition
+from mall.transitions import (
+    transition_sources,
+    transition_update,
+    transitions_for,
+    transitions_name,
+)
 from members.models import CARD_PURCHASE_TRANSITIONS, CardPurchase
 from members.services.cards import card_purchase_transition
+from orders.models import AfterSale, Order
+from orders.models.after_sale import AFTER_SALE_TRANSITIONS
+from orders.models.order import ORDER_TRANSITIONS
 from payments.models import (
     PAYMENT_TRANSITIONS,
     PAYOUT_TRANSITIONS,
@@ -33,6 +57,9 @@ from payments.payouts.services import payout_transition
 from payments.profit_sharing.services import _apply as profit_sharing_apply
 from payments.refunds.services import refund_transition
 from payments.shipping.services import shipping_upload_transition
+from promotions.models import CAMPAIGN_TRANSITIONS, COUPON_TRANSITIONS, Campaign, Coupon
+from promotions.services.campaigns import campaign_transition
+from promotions.services.coupons import coupon_transition
 
 Service = Callable[[Any, str], bool]
 
@@ -42,10 +69,19 @@ SERVICES: list[tuple[type, dict[str, frozenset[str]], Service]] = [
     (ShippingUpload, SHIPPING_UPLOAD_TRANSITIONS, shipping_upload_transition),
     (CardPurchase, CARD_PURCHASE_TRANSITIONS, card_purchase_transition),
     (Commission, COMMISSION_TRANSITIONS, commission_transition),
+    (Distributor, DISTRIBUTOR_TRANSITIONS, distributor_transition),
+    (Withdrawal, WITHDRAWAL_TRANSITIONS, withdrawal_transition),
+    (Coupon, COUPON_TRANSITIONS, coupon_transition),
+    (Campaign, CAMPAIGN_TRANSITIONS, campaign_transition),
+    (Product, PRODUCT_TRANSITIONS, product_transition),
+    (Tenant, TENANT_TRANSITIONS, tenant_transition),
 ]
 TABLES = [(model, table) for model, table, _service in SERVICES] + [
     (Payment, PAYMENT_TRANSITIONS),
     (ProfitSharingOrder, PROFIT_SHARING_TRANSITIONS),
+    (Order, ORDER_TRANSITIONS),
+    (AfterSale, AFTER_SALE_TRANSITIONS),
+    (FollowUp, FOLLOW_UP_TRANSITIONS),
 ]
 
 
@@ -167,3 +203,75 @@ def test_a_set_based_move_leaves_rows_the_table_does_not_allow(
     assert transition_update(rows, PROFIT_SHARING_TRANSITIONS, "failed") == 0
     sharing.refresh_from_db()
     assert sharing.status == "finished"
+
+
+def _project_models_with_a_status() -> list[type]:
+    """Every model of the project's own apps (not third-party ones) with a ``status`` field."""
+    base = str(settings.BASE_DIR)
+    found = []
+    for model in apps.get_models():
+        config = apps.get_app_config(model._meta.app_label)
+        if not config.path.startswith(base) or "site-packages" in config.path:
+            continue
+        if any(f.name == "status" for f in model._meta.get_fields()):
+            found.append(model)
+    return found
+
+
+def test_every_model_with_a_status_has_a_transition_table_named_after_it() -> None:
+    models = _project_models_with_a_status()
+    assert {Order, AfterSale, Coupon, Product, Tenant, FollowUp, CardPurchase} <= set(models)
+
+    missing = [
+        f"{m._meta.label} (no {transitions_name(m)} in {m.__module__})"
+        for m in models
+        if transitions_for(m) is None
+    ]
+
+    assert missing == []
+
+
+@pytest.mark.parametrize("model", _project_models_with_a_status(), ids=lambda m: m._meta.label)
+def test_every_found_table_covers_the_models_statuses(model: type) -> None:
+    table = transitions_for(model)
+    assert table is not None
+    statuses = set(model.Status.values)
+    assert set(table) == statuses
+    assert set().union(*table.values()) <= statuses
+
+
+def test_the_table_name_is_the_model_name_in_upper_snake_case() -> None:
+    assert transitions_name(FollowUp) == "FOLLOW_UP_TRANSITIONS"
+    assert transitions_name(ProfitSharingOrder) == "PROFIT_SHARING_ORDER_TRANSITIONS"
+    assert transitions_for(Refund) is REFUND_TRANSITIONS
+
+
+def test_the_order_and_campaign_refusals_keep_their_own_wording() -> None:
+    from orders.services.common import invalid_transition
+    from orders.services.transitions import order_transition
+
+    with pytest.raises(ApplicationError) as order_refused:
+        order_transition(order=Order(status=Order.Status.CANCELLED), to="paid", actor="test")
+    with pytest.raises(ApplicationError) as campaign_refused:
+        campaign_transition(Campaign(status=Campaign.Status.ENDED), Campaign.Status.ACTIVE)
+
+    assert order_refused.value.code == "invalid_transition"
+    assert str(order_refused.value.message) == str(
+        invalid_transition("order", "cancelled", "paid").message
+    )
+    assert order_refused.value.details == {"from": "cancelled", "to": "paid"}
+    assert str(campaign_refused.value.message) == "A ended campaign cannot become active."
+    assert campaign_refused.value.details == {"from": "ended", "to": "active"}
+
+
+def test_the_coupon_moves_take_their_guards_from_the_table() -> None:
+    assert transition_sources(COUPON_TRANSITIONS, Coupon.Status.USED) == [Coupon.Status.LOCKED]
+    assert transition_sources(COUPON_TRANSITIONS, Coupon.Status.LOCKED) == [Coupon.Status.UNUSED]
+    assert transition_sources(COUPON_TRANSITIONS, Coupon.Status.EXPIRED) == [Coupon.Status.UNUSED]
+
+
+def test_a_suspended_tenant_can_be_activated_and_back() -> None:
+    tenant = Tenant(status=Tenant.Status.ACTIVE)
+    assert tenant_transition(tenant, Tenant.Status.SUSPENDED) is True
+    assert tenant_transition(tenant, Tenant.Status.ACTIVE) is True
+    assert tenant.status == Tenant.Status.ACTIVE
