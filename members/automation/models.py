@@ -95,6 +95,15 @@ class AutomationRule(TenantOwnedModel):
             raise ValidationError(errors)
 
 
+# Pending until the executor ran it: done (actions taken) or skipped (not in the segment).
+# Set-based moves only (``transition_update``), from pending.
+AUTOMATION_EXECUTION_TRANSITIONS: dict[str, frozenset[str]] = {
+    "pending": frozenset({"done", "skipped"}),
+    "done": frozenset(),
+    "skipped": frozenset(),
+}
+
+
 class AutomationExecution(TenantOwnedModel):
     """One firing of a rule for a member in one period (``period_key``: the birthday's year, the
     last paid order's date, the card's end date ...). Pending until the executor ran it."""

@@ -29,10 +29,15 @@ from mall.events.models import OutboxEvent
 from mall.followups.services import follow_up
 from mall.tenancy.models import Tenant
 from mall.tenancy.scope import all_tenants, tenant_context
+from mall.transitions import transition_check, transition_update
 from members import lock_objects
 from members.automation import actions
 from members.automation.hooks import coupon_issuer, trigger_source
-from members.automation.models import AutomationExecution, AutomationRule
+from members.automation.models import (
+    AUTOMATION_EXECUTION_TRANSITIONS,
+    AutomationExecution,
+    AutomationRule,
+)
 from members.models import Member
 from members.segments.models import MemberTag
 from members.segments.selectors import segment_members
@@ -140,8 +145,11 @@ def _run_batch(rule: AutomationRule, now: datetime) -> BatchResult:
         todo = [row for row in rows if row.member_id in eligible]
         skipped = [row.pk for row in rows if row.member_id not in eligible]
         if skipped:
-            AutomationExecution.objects.for_tenant(tenant_id).filter(pk__in=skipped).update(
-                status=S.SKIPPED, executed_at=now
+            transition_update(
+                AutomationExecution.objects.for_tenant(tenant_id).filter(pk__in=skipped),
+                AUTOMATION_EXECUTION_TRANSITIONS,
+                S.SKIPPED,
+                executed_at=now,
             )
         result.skipped = len(skipped)
         if not todo:
@@ -203,7 +211,13 @@ def _do_actions(
             coupons = issuer(
                 tenant_id=tenant_id, template_id=rule.coupon_template_id, member_ids=ids
             )
-    for row in todo:
+    for row in todo:  # rows of a locked pending batch; bulk_update writes them below
+        transition_check(
+            AUTOMATION_EXECUTION_TRANSITIONS,
+            entity="automation execution",
+            current=row.status,
+            to=S.DONE,
+        )
         row.status = S.DONE
         row.executed_at = now
         row.points = granted
