@@ -199,7 +199,9 @@ def card_purchase_mark_refunded(*, tenant: Tenant, reference: str) -> CardPurcha
 
 
 def merge_member_cards(*, survivor: Member, loser: Member) -> int:
-    """Phone merge: the survivor keeps one card ending at the later of both ends."""
+    """Phone merge: the survivor keeps one card and the periods add up. The time the merged
+    member's card still had to run is added to the survivor's running card; when the
+    survivor's card has ended, the merged member's card (and plan) carries on as it was."""
     cards = MemberCard.objects.for_tenant(survivor.tenant_id)
     theirs = cards.filter(member=loser).first()
     if theirs is None:
@@ -207,10 +209,13 @@ def merge_member_cards(*, survivor: Member, loser: Member) -> int:
     mine = cards.filter(member=survivor).first()
     if mine is None:
         return cards.filter(pk=theirs.pk).update(member=survivor)
-    if theirs.ends_at > mine.ends_at:
-        mine.ends_at = theirs.ends_at
+    now = timezone.now()
+    remaining = max(theirs.ends_at - max(now, theirs.starts_at), timedelta(0))
+    if mine.ends_at > now:
+        mine.ends_at += remaining
+    elif theirs.ends_at > mine.ends_at:
+        mine.starts_at, mine.ends_at = theirs.starts_at, theirs.ends_at
         mine.plan_id = theirs.plan_id or mine.plan_id
-    mine.starts_at = min(mine.starts_at, theirs.starts_at)
     mine.save(update_fields=["ends_at", "plan", "starts_at", "updated_at"])
     theirs.delete()
     return 1

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -347,7 +348,7 @@ def test_a_paid_purchase_is_not_payable_again(
     assert handler.payable_get(tenant=tenant, reference=body["reference"]) is None
 
 
-def test_merge_keeps_the_later_end(tenant: Any) -> None:
+def test_merge_adds_the_remaining_periods_up(tenant: Any) -> None:
     now = timezone.now()
     survivor, loser = MemberFactory(tenant=tenant), MemberFactory(tenant=tenant)
     MemberCard.objects.create(
@@ -359,11 +360,33 @@ def test_merge_keeps_the_later_end(tenant: Any) -> None:
         starts_at=now - timedelta(days=5),
         ends_at=now + timedelta(days=40),
     )
-    assert merge_member_cards(survivor=survivor, loser=loser) == 1
+    with time_machine.travel(now, tick=False):
+        assert merge_member_cards(survivor=survivor, loser=loser) == 1
     card = MemberCard.objects.get(member=survivor)
-    assert card.ends_at == now + timedelta(days=40)
-    assert card.starts_at == now - timedelta(days=5)
+    assert card.ends_at == now + timedelta(days=43)  # 3 days left + the other's 40
+    assert card.starts_at == now
     assert not MemberCard.objects.filter(member=loser).exists()
+
+
+def test_merge_onto_an_ended_card_carries_the_running_one_on(tenant: Any) -> None:
+    now = timezone.now()
+    survivor, loser = MemberFactory(tenant=tenant), MemberFactory(tenant=tenant)
+    MemberCard.objects.create(
+        tenant=tenant,
+        member=survivor,
+        starts_at=now - timedelta(days=60),
+        ends_at=now - timedelta(days=30),
+    )
+    MemberCard.objects.create(
+        tenant=tenant,
+        member=loser,
+        starts_at=now - timedelta(days=5),
+        ends_at=now + timedelta(days=25),
+    )
+    with time_machine.travel(now, tick=False):
+        merge_member_cards(survivor=survivor, loser=loser)
+    card = MemberCard.objects.get(member=survivor)
+    assert (card.starts_at, card.ends_at) == (now - timedelta(days=5), now + timedelta(days=25))
 
 
 def test_phone_merge_moves_the_card_and_its_purchases(
