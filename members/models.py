@@ -28,7 +28,11 @@ class Member(TenantOwnedModel):
     gender = models.CharField(
         _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
     )
+    # Cached balance of the points ledger (members/points): sum of the remaining points of
+    # unexpired lots minus ``points_debt``; negative while there is debt (an order's earning
+    # reversed after its points were spent), so there is no ``>= 0`` check any more.
     points = models.IntegerField(_("points"), default=0)
+    points_debt = models.PositiveIntegerField(_("points debt"), default=0)
     growth = models.IntegerField(_("growth"), default=0)
     is_active = models.BooleanField(_("is active"), default=True)
     # The mini program scene / share source of the first login (acquisition analytics).
@@ -55,7 +59,10 @@ class Member(TenantOwnedModel):
                 condition=~models.Q(phone="") & models.Q(merged_into__isnull=True),
                 name="uniq_member_phone_per_tenant",
             ),
-            models.CheckConstraint(condition=models.Q(points__gte=0), name="member_points_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(points__gte=-models.F("points_debt")),
+                name="member_points_gte_minus_debt",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "updated_at"])]
 
@@ -295,3 +302,29 @@ class MemberCard(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"card of member {self.member_id} until {self.ends_at:%Y-%m-%d}"
+
+
+# Sub-packages' models (Django finds models in ``members.models``).
+from members.checkin.models import CheckIn, CheckInReward  # noqa: E402
+from members.points.models import (  # noqa: E402
+    PointsLedger,
+    PointsLot,
+    PointsLotMove,
+    PointsSettings,
+)
+
+__all__ = [
+    "Address",
+    "CardPurchase",
+    "CheckIn",
+    "CheckInReward",
+    "Member",
+    "MemberCard",
+    "MemberCardPlan",
+    "MemberIdentity",
+    "MemberMerge",
+    "PointsLedger",
+    "PointsLot",
+    "PointsLotMove",
+    "PointsSettings",
+]
