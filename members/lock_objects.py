@@ -37,9 +37,7 @@ def points_lots_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> Query
     )
 
 
-def points_lots_spendable_for_update(
-    *, tenant: Tenant | int, member_id: int
-) -> QuerySet[PointsLot]:
+def points_lots_live_for_update(*, tenant: Tenant | int, member_id: int) -> QuerySet[PointsLot]:
     """The member's unexpired lots with points left, oldest expiry first (FIFO spending);
     take the member's row lock first."""
     return (

@@ -4,6 +4,39 @@ import django.db.models.deletion
 import django.db.models.expressions
 from django.db import migrations, models
 
+OPENING_LOTS = """
+INSERT INTO members_pointslot (tenant_id, member_id, points, remaining, expired_points,
+    debt_paid, expires_at, expired, expiry_notified_at, reason, ref, created_at)
+SELECT tenant_id, id, points, points, 0, 0, %s, %s, NULL, 'adjust', 'opening:' || id, %s
+FROM members_member WHERE tenant_id = %s AND points > 0
+"""
+OPENING_ROWS = """
+INSERT INTO members_pointsledger (tenant_id, member_id, delta, reason, ref, order_number, note,
+    lot_id, balance_after, debt_after, actor, created_at)
+SELECT tenant_id, member_id, points, 'adjust', ref, '', 'opening balance', id, points, 0,
+    'migration', %s
+FROM members_pointslot WHERE tenant_id = %s AND ref LIKE 'opening:%%'
+"""
+
+
+def opening_balances(apps, schema_editor):
+    """A balance from before the ledger becomes one lot (expiring at the end of the next
+    calendar year in the shop's time zone) and one ``adjust`` row, so the invariant holds."""
+    import datetime as dt
+    import zoneinfo
+
+    connection = schema_editor.connection
+    now = dt.datetime.now(dt.UTC)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT set_config('mall.all_tenants', 'on', true)")
+        cursor.execute("SELECT id, timezone FROM mall_tenant ORDER BY id")
+        for tenant_id, tz in cursor.fetchall():
+            local = now.astimezone(zoneinfo.ZoneInfo(tz))
+            expires = dt.datetime(local.year + 2, 1, 1, tzinfo=zoneinfo.ZoneInfo(tz))
+            cursor.execute(OPENING_LOTS, [expires, False, now, tenant_id])
+            cursor.execute(OPENING_ROWS, [now, tenant_id])
+
 
 class Migration(migrations.Migration):
 
@@ -245,4 +278,5 @@ class Migration(migrations.Migration):
             model_name='pointssettings',
             constraint=models.CheckConstraint(condition=models.Q(('expiry_days__gte', 1)), name='points_settings_days_gte_1'),
         ),
+        migrations.RunPython(opening_balances, migrations.RunPython.noop, elidable=True),
     ]

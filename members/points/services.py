@@ -142,39 +142,18 @@ def _existing(tenant: Tenant | int, reason: str, ref: str) -> PointsLedger | Non
     return PointsLedger.objects.for_tenant(tenant).filter(reason=reason, ref=ref).first()
 
 
-def _take_fifo(
-    member: Member, points: int, *, first_lot_id: int | None = None
-) -> list[tuple[int, int]]:
-    """Take up to ``points`` from the member's unexpired lots (``first_lot_id`` first, then
-    oldest expiry first); returns ``(lot_id, -taken)`` moves. The member's row is locked."""
+def _live_lots(member: Member, now: datetime) -> list[PointsLot]:
+    """Lock the member's unexpired lots (FIFO order: oldest expiry first); those already past
+    their expiry are expired now (the sweep's work for one member, so nothing expired is ever
+    spent). Returns the lots still live. The member's row is locked."""
     lots = list(
-        lock_objects.points_lots_spendable_for_update(tenant=member.tenant_id, member_id=member.pk)
+        lock_objects.points_lots_live_for_update(tenant=member.tenant_id, member_id=member.pk)
     )
-    if first_lot_id is not None:
-        lots.sort(key=lambda lot: lot.pk != first_lot_id)  # stable: FIFO after it
-    moves: list[tuple[int, int]] = []
-    left = points
+    live = []
     for lot in lots:
-        if left <= 0:
-            break
-        take = min(lot.remaining, left)
-        lot.remaining -= take
-        left -= take
-        lot.save(update_fields=["remaining"])
-        moves.append((lot.pk, -take))
-    return moves
-
-
-def _expire_member(member: Member, now: datetime) -> int:
-    """Expire the member's due lots now (their row is locked); the sweep's work for one."""
-    due = list(
-        PointsLot.objects.for_tenant(member.tenant_id)
-        .select_for_update()
-        .filter(member_id=member.pk, expired=False, expires_at__lte=now)
-        .order_by("pk")
-    )
-    total = 0
-    for lot in due:
+        if lot.expires_at > now:
+            live.append(lot)
+            continue
         points = lot.remaining
         lot.expired_points += points
         lot.remaining = 0
@@ -182,9 +161,32 @@ def _expire_member(member: Member, now: datetime) -> int:
         lot.save(update_fields=["expired_points", "remaining", "expired"])
         if points:
             member.points -= points
-            total += points
             _entry(member, delta=-points, reason=Reason.EXPIRE, lot=lot, actor="system")
-    return total
+    return live
+
+
+def _take_fifo(
+    lots: list[PointsLot], points: int, *, first_lot_id: int | None = None
+) -> list[tuple[int, int]]:
+    """Take up to ``points`` from ``lots`` (``first_lot_id`` first, then in their FIFO
+    order); returns ``(lot_id, -taken)`` moves. One UPDATE for all the lots touched."""
+    ordered = sorted(lots, key=lambda lot: lot.pk != first_lot_id) if first_lot_id else lots
+    moves: list[tuple[int, int]] = []
+    touched = []
+    left = points
+    for lot in ordered:
+        if left <= 0:
+            break
+        take = min(lot.remaining, left)
+        if not take:
+            continue
+        lot.remaining -= take
+        left -= take
+        touched.append(lot)
+        moves.append((lot.pk, -take))
+    if touched:
+        PointsLot.objects.for_tenant(touched[0].tenant_id).bulk_update(touched, ["remaining"])
+    return moves
 
 
 # --- Services -------------------------------------------------------------------------------
@@ -207,12 +209,12 @@ def points_earn(
     if points <= 0:
         return None
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         member = _lock_member(tenant, member_id)
         existing = _existing(tenant, reason, ref)
         if existing is not None:
             return existing
-        _expire_member(member, now)
+        _live_lots(member, now)
         rules = points_settings(tenant)
         paid = min(member.points_debt, points)
         lot = PointsLot.objects.create(
@@ -255,26 +257,29 @@ def points_spend(
     if points <= 0:
         raise InvalidInputError(MemberErrorCode.INVALID_POINTS, _("Points must be positive."))
     now = now or timezone.now()
-    with transaction.atomic():
+    # The shortfall is raised after the block: an error leaving ``atomic(savepoint=False)``
+    # would doom the caller's transaction, and a savepoint costs two statements per checkout.
+    with transaction.atomic(savepoint=False):
         member = _lock_member(tenant, member_id)
-        _expire_member(member, now)
-        if member.points < points:
-            raise ConflictError(
-                MemberErrorCode.INSUFFICIENT_POINTS,
-                _("Not enough points."),
-                details={"requested": points, "available": max(member.points, 0)},
+        lots = _live_lots(member, now)
+        available = member.points
+        if available >= points:
+            moves = _take_fifo(lots, points)
+            member.points -= points
+            return _entry(
+                member,
+                delta=-points,
+                reason=Reason.SPEND_ORDER,
+                ref=order_number,
+                order_number=order_number,
+                actor=actor,
+                moves=moves,
             )
-        moves = _take_fifo(member, points)
-        member.points -= points
-        return _entry(
-            member,
-            delta=-points,
-            reason=Reason.SPEND_ORDER,
-            ref=order_number,
-            order_number=order_number,
-            actor=actor,
-            moves=moves,
-        )
+    raise ConflictError(
+        MemberErrorCode.INSUFFICIENT_POINTS,
+        _("Not enough points."),
+        details={"requested": points, "available": max(available, 0)},
+    )
 
 
 def points_return_order(
@@ -284,7 +289,7 @@ def points_return_order(
     Lots that expired meanwhile get theirs back already expired; returned points pay off
     debt first. None when the order spent nothing."""
     now = now or timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         spend = _existing(tenant, Reason.SPEND_ORDER, order_number)
         if spend is None:
             return None
@@ -292,7 +297,7 @@ def points_return_order(
         existing = _existing(tenant, Reason.RETURN_ORDER, order_number)
         if existing is not None:
             return existing
-        _expire_member(member, now)
+        _live_lots(member, now)
         taken: dict[int, int] = defaultdict(int)
         for lot_id, points in (
             PointsLotMove.objects.for_tenant(tenant)
@@ -310,9 +315,10 @@ def points_return_order(
         debt_pay = 0
         for lot_id in sorted(taken, key=lambda pk: (lots[pk].expires_at, pk)):
             lot, points = lots[lot_id], taken[lot_id]
-            if lot.expired:
+            if lot.expired or lot.expires_at <= now:
+                lot.expired = True
                 lot.expired_points += points
-                lot.save(update_fields=["expired_points"])
+                lot.save(update_fields=["expired_points", "expired"])
                 moves.append((lot.pk, points))
                 expired_back.append((lot, points))
                 continue
@@ -361,7 +367,7 @@ def points_reverse_order(
     number, i.e. one whole reversal). None when there is nothing (more) to reverse."""
     now = now or timezone.now()
     ref = ref or order_number
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         earns = list(
             PointsLedger.objects.for_tenant(tenant)
             .filter(
@@ -386,8 +392,7 @@ def points_reverse_order(
         amount = left if points is None else min(points, left)
         if amount <= 0:
             return None
-        _expire_member(member, now)
-        moves = _take_fifo(member, amount, first_lot_id=earns[0].lot_id)
+        moves = _take_fifo(_live_lots(member, now), amount, first_lot_id=earns[0].lot_id)
         from_lots = -sum(points for _, points in moves)
         member.points_debt += amount - from_lots
         member.points -= amount
@@ -442,29 +447,30 @@ def points_adjust(
         )
         assert entry is not None
         return entry
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         member = _lock_member(tenant, member_id)
         existing = _existing(tenant, Reason.ADJUST, ref)
         if existing is not None:
             return existing
-        _expire_member(member, now)
-        if member.points < -delta:
-            raise ConflictError(
-                MemberErrorCode.INSUFFICIENT_POINTS,
-                _("Not enough points."),
-                details={"requested": -delta, "available": max(member.points, 0)},
+        lots = _live_lots(member, now)
+        available = member.points
+        if available >= -delta:
+            moves = _take_fifo(lots, -delta)
+            member.points += delta
+            return _entry(
+                member,
+                delta=delta,
+                reason=Reason.ADJUST,
+                ref=ref,
+                note=note,
+                actor=actor,
+                moves=moves,
             )
-        moves = _take_fifo(member, -delta)
-        member.points += delta
-        return _entry(
-            member,
-            delta=delta,
-            reason=Reason.ADJUST,
-            ref=ref,
-            note=note,
-            actor=actor,
-            moves=moves,
-        )
+    raise ConflictError(
+        MemberErrorCode.INSUFFICIENT_POINTS,
+        _("Not enough points."),
+        details={"requested": -delta, "available": max(available, 0)},
+    )
 
 
 # --- Orders ---------------------------------------------------------------------------------

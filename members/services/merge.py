@@ -160,7 +160,9 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         filled["gender"] = loser.gender
     now = timezone.now()
     Member.objects.for_tenant(survivor.tenant_id).filter(pk=survivor.pk).update(
+        # Points lots and ledger rows moved above, so the balance and the debt add up.
         points=F("points") + loser.points,
+        points_debt=F("points_debt") + loser.points_debt,
         growth=F("growth") + loser.growth,
         updated_at=now,
         **filled,
@@ -170,6 +172,7 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         merged_into=survivor,
         phone="",
         points=0,
+        points_debt=0,
         growth=0,
         updated_at=now,
     )
@@ -180,7 +183,11 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         phone=phone,
         moved={
             "rows": moved,
-            "counters": {"points": loser.points, "growth": loser.growth},
+            "counters": {
+                "points": loser.points,
+                "points_debt": loser.points_debt,
+                "growth": loser.growth,
+            },
             "previous_phone": loser.phone,
         },
     )

@@ -105,7 +105,7 @@ def test_merge_moves_every_owned_row_and_preserves_totals(
         "members.Member.merged_into": 1,
         "members.MemberIdentity.member": 2,
     }
-    assert merge.moved["counters"] == {"points": 30, "growth": 7}
+    assert merge.moved["counters"] == {"points": 30, "points_debt": 0, "growth": 7}
     assert merge.moved["previous_phone"] == "13800000099"
     other_tenant_member.refresh_from_db()
     assert other_tenant_member.is_active and other_tenant_member.merged_into_id is None

@@ -10,6 +10,7 @@ import pytest
 
 from catalog.models import StockMovement
 from members.models import Member
+from members.points.services import points_adjust
 from orders import services
 from orders.models import Order
 from promotions.models import Coupon
@@ -34,7 +35,7 @@ def test_order_lifecycle_end_to_end(
     login = anonymous.post("/api/v1/auth/wechat/login", {"code": "buyer"}, format="json")
     assert login.status_code == 201, login.content
     member = Member.objects.get(pk=login.json()["member"]["id"])
-    Member.objects.filter(pk=member.pk).update(points=1000)
+    points_adjust(tenant=tenant, member_id=member.pk, delta=1000, note="gift", actor="test")
     client = shopper_client(channel.app_id, login.json()["access"])
     address = AddressFactory(tenant=tenant, member=member)
     tea = make_sku("100.00", stock=10)
