@@ -257,6 +257,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "distribution.tasks.team_rewards",
         "schedule": timedelta(hours=6),
     },
+    # Points lots past their expiry (members/points); the 7-day notice before it.
+    "members-points-expire": {
+        "task": "members.tasks.points_expire",
+        "schedule": timedelta(hours=1),
+    },
+    "members-points-expiry-notify": {
+        "task": "members.tasks.points_expiry_notify",
+        "schedule": timedelta(hours=1),
+    },
     "distribution-grades-review": {
         "task": "distribution.tasks.grades_review",
         "schedule": timedelta(hours=1),

@@ -60,3 +60,27 @@ def test_20_simultaneous_spends_never_go_below_zero(tenant: Any) -> None:
         10,
     ]
     assert assert_invariant(tenant, member) == 10
+
+
+def test_20_simultaneous_check_ins_make_one(tenant: Any) -> None:
+    from members.checkin.models import CheckIn, CheckInReward
+    from members.checkin.services import checkin_do
+
+    CheckInReward.objects.create(tenant=tenant, day=1, points=7)
+    member = MemberFactory(tenant=tenant)
+    barrier = threading.Barrier(THREADS)
+
+    def check_in(n: int) -> bool:
+        try:
+            barrier.wait()
+            return checkin_do(tenant=tenant, member=member).created
+        finally:
+            connection.close()
+
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        outcomes = list(pool.map(check_in, range(THREADS)))
+
+    assert outcomes.count(True) == 1
+    assert CheckIn.objects.for_tenant(tenant).filter(member=member).count() == 1
+    assert Member.objects.get(pk=member.pk).points == 7
+    assert assert_invariant(tenant, member) == 7

@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import time_machine
 
 from mall.errors import ApplicationError
 from mall.events.models import OutboxEvent
@@ -351,3 +352,14 @@ def test_earn_multiplier_registry_multiplies_the_factors(tenant: Any, member: Me
         rules.unregister_earn_multiplier(plus_half)
 
     assert result == services.OrderEarning(points=99, bonus=0)  # floor(33.33 x 3)
+
+
+def test_beat_tasks_run_the_sweeps(tenant: Any, member: Member, days_rule: PointsSettings) -> None:
+    from members import tasks
+
+    _earn(tenant, member, 10, "A", T0)
+    with time_machine.travel(T0 + timedelta(days=25), tick=False):
+        assert tasks.points_expiry_notify() == 1
+    with time_machine.travel(T0 + timedelta(days=30, seconds=1), tick=False):
+        assert tasks.points_expire() == 1
+    assert _balance(tenant, member) == (0, 0)
