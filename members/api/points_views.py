@@ -74,6 +74,6 @@ class MerchantMemberPointsView(MerchantGenericAPIView):
             member_id=member.pk,
             delta=data.validated_data["delta"],
             note=data.validated_data["reason"],
-            actor=f"api_key:{request.auth.pk if request.auth is not None else ''}",
+            actor=f"apikey:{request.auth.pk if request.auth is not None else 0}",
         )
         return Response(PointsAdjustSerializer(entry).data, status=status.HTTP_201_CREATED)

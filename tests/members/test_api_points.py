@@ -136,7 +136,7 @@ def test_merchant_adjusts_points_with_a_reason(tenant: Any, other_tenant: Any) -
     assert wrong_scope.status_code == 403
     assert Member.objects.get(pk=member.pk).points == 50
     rows = PointsLedger.objects.for_tenant(tenant).filter(member=member).order_by("id")
-    assert [(r.delta, r.note, r.actor.startswith("api_key:")) for r in rows] == [
+    assert [(r.delta, r.note, r.actor.startswith("apikey:")) for r in rows] == [
         (80, "CRM migration", True),
         (-30, "correction", True),
     ]
