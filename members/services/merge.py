@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ConflictError
 from members.errors import MemberErrorCode
-from members.models import Address, Member, MemberMerge
+from members.models import Address, CheckIn, Member, MemberMerge
 
 MergeHandler = Callable[..., int]  # (*, survivor: Member, loser: Member) -> rows moved
 
@@ -133,7 +133,16 @@ def _merge_addresses(*, survivor: Member, loser: Member) -> int:
     return addresses.filter(member=loser).update(member=survivor)
 
 
+def _merge_checkins(*, survivor: Member, loser: Member) -> int:
+    # One check-in per member and day: on a day both checked in, the survivor's stays and the
+    # absorbed member's is left where it is (history); the other days move.
+    checkins = CheckIn.objects.for_tenant(survivor.tenant_id)
+    taken = checkins.filter(member=survivor).values("date")
+    return checkins.filter(member=loser).exclude(date__in=taken).update(member=survivor)
+
+
 register_merge_handler(Address, _merge_addresses)
+register_merge_handler(CheckIn, _merge_checkins)
 register_merge_handler(MemberMerge, keep_rows, field="survivor")
 register_merge_handler(MemberMerge, keep_rows, field="merged")
 
