@@ -10,10 +10,13 @@ class PromotionsConfig(AppConfig):
     def ready(self) -> None:
         import promotions.selectors  # noqa: F401  (registers cache-invalidation receivers)
         from catalog.hooks import register_shopper_pricing
+        from members.checkin.rewards import register_coupon_handler
         from members.services.merge import register_merge_handler
         from promotions.api.product_pricing import ProductPricing
         from promotions.models import Coupon
+        from promotions.services.coupons import coupon_grant_for_checkin
         from promotions.services.merge import coupons_merge
 
         register_merge_handler(Coupon, coupons_merge)
         register_shopper_pricing(ProductPricing())
+        register_coupon_handler(coupon_grant_for_checkin)

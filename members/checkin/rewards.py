@@ -44,7 +44,14 @@ def grant_growth(*, tenant: Tenant, member_id: int, amount: int, ref: str) -> No
         handler(tenant=tenant, member_id=member_id, amount=amount, ref=ref)
 
 
-def grant_coupon(*, tenant: Tenant, member_id: int, template_id: int, ref: str) -> None:
-    """Issue a coupon of ``template_id`` through the registered handlers (none: nothing)."""
+def grant_coupon(*, tenant: Tenant, member_id: int, template_id: int, ref: str) -> bool:
+    """Issue a coupon of ``template_id`` through the registered handlers. True when one of
+    them issued it (a handler answers False when it refused: limit reached, sold out)."""
+    issued = False
     for handler in tuple(coupon_handlers):
-        handler(tenant=tenant, member_id=member_id, template_id=template_id, ref=ref)
+        if (
+            handler(tenant=tenant, member_id=member_id, template_id=template_id, ref=ref)
+            is not False
+        ):
+            issued = True
+    return issued

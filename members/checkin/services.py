@@ -72,13 +72,12 @@ def checkin_do(*, tenant: Tenant, member: Member, now: datetime | None = None) -
             )
             given.append({"type": "points", "points": points})
         for rule in rules:
-            if rule.coupon_template_id:
-                hooks.grant_coupon(
-                    tenant=tenant,
-                    member_id=member.pk,
-                    template_id=rule.coupon_template_id,
-                    ref=f"{ref}:{rule.day}",
-                )
+            if rule.coupon_template_id and hooks.grant_coupon(
+                tenant=tenant,
+                member_id=member.pk,
+                template_id=rule.coupon_template_id,
+                ref=f"{ref}:{rule.day}",
+            ):
                 given.append({"type": "coupon", "template_id": rule.coupon_template_id})
         if growth:
             hooks.grant_growth(tenant=tenant, member_id=member.pk, amount=growth, ref=ref)
