@@ -11,11 +11,14 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -29,10 +32,20 @@ from mall.console.admin import (
 )
 from mall.console.dashboard import register_dashboard_counter
 from mall.console.site import console_site
+from mall.errors import ApplicationError
 from mall.tenancy.models import Staff, Tenant
 from members.automation.models import AutomationExecution
 from members.automation.services import execution_log
-from members.models import Address, Member, MemberIdentity, MemberMerge
+from members.models import (
+    Address,
+    CheckInReward,
+    Member,
+    MemberIdentity,
+    MemberMerge,
+    PointsLedger,
+    PointsSettings,
+)
+from members.points.services import points_adjust
 from members.segments.admin import MemberTagFilter, add_tag, remove_tag
 from members.segments.selectors import member_tag_names
 from members.services.addresses import (
@@ -172,6 +185,24 @@ class MemberIdentityInline(TenantScopedTabularInline):
     edit_roles = frozenset()  # identities come from mini program logins only
 
 
+class PointsAdjustForm(forms.Form):
+    """A manual points adjustment: a whole number other than zero and a reason."""
+
+    delta = forms.IntegerField(
+        label=_("Change"),
+        min_value=-10_000_000,
+        max_value=10_000_000,
+        help_text=_("Positive adds points (expiring by the shop's rule); negative takes them."),
+    )
+    reason = forms.CharField(label=_("Reason"), max_length=200)
+
+    def clean_delta(self) -> int:
+        delta: int = self.cleaned_data["delta"]
+        if delta == 0:
+            raise ValidationError(_("Enter a change other than zero."))
+        return delta
+
+
 @admin.register(Member, site=console_site)
 class MemberConsoleAdmin(TenantScopedModelAdmin):
     view_roles = ALL_ROLES
@@ -192,6 +223,8 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
         "gender",
         "is_active",
         "points",
+        "points_debt",
+        "points_actions",
         "growth",
         "source_scene",
         "merged_into",
@@ -205,6 +238,8 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
         "avatar",
         "phone",
         "points",
+        "points_debt",
+        "points_actions",
         "growth",
         "source_scene",
         "merged_into",
@@ -240,6 +275,60 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # members are created by mini program logins
 
+    @admin.display(description=_("points adjustment"))
+    def points_actions(self, obj: Member) -> str:
+        if obj.pk is None:
+            return ""
+        url = reverse("console:members_member_points", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, gettext("Adjust points"))
+
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path(
+                "<int:member_id>/points/",
+                view(self.points_adjust_view),
+                name="members_member_points",
+            ),
+            *super().get_urls(),
+        ]
+
+    def points_adjust_view(self, request: HttpRequest, member_id: int) -> HttpResponse:
+        """Add or take points with a reason (members.points.services.points_adjust)."""
+        member = self.get_object(request, str(member_id))
+        if member is None:
+            raise Http404
+        if not self.has_change_permission(request, member):
+            raise PermissionDenied
+        form = PointsAdjustForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                entry = points_adjust(
+                    tenant=request.tenant,  # type: ignore[attr-defined]
+                    member_id=member.pk,
+                    delta=form.cleaned_data["delta"],
+                    note=form.cleaned_data["reason"],
+                    actor=f"staff:{request.user.pk}",
+                )
+            except ApplicationError as exc:
+                form.add_error("delta", str(exc.message))
+            else:
+                self.message_user(
+                    request,
+                    gettext("Points of %(member)s changed by %(delta)+d; balance %(balance)d.")
+                    % {"member": member, "delta": entry.delta, "balance": entry.balance_after},
+                )
+                return redirect("console:members_member_change", member.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Adjust points of %(member)s") % {"member": member},
+            "opts": self.model._meta,
+            "member": member,
+            "form": form,
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "console/members/points_adjust.html", context)
+
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         if formset.model is not Address:
             super().save_formset(request, form, formset, change)
@@ -251,6 +340,63 @@ class MemberConsoleAdmin(TenantScopedModelAdmin):
         for obj in sorted(instances, key=lambda a: a.is_default):
             obj.tenant = request.tenant  # type: ignore[attr-defined]
             address_save_from_console(obj)
+
+
+@admin.register(PointsSettings, site=console_site)
+class PointsSettingsConsoleAdmin(TenantScopedModelAdmin):
+    """The shop's points rules (one row): earning rate, first-order bonus, expiry."""
+
+    view_roles = ALL_ROLES
+    edit_roles = frozenset({Role.OWNER, Role.ADMIN})
+    list_display = ("earn_per_yuan", "first_order_bonus", "expiry", "expiry_days", "updated_at")
+    fields = ("earn_per_yuan", "first_order_bonus", "expiry", "expiry_days")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        tenant = getattr(request, "tenant", None)
+        if tenant is not None and PointsSettings.objects.for_tenant(tenant).exists():
+            return False  # one row per shop
+        return super().has_add_permission(request)
+
+
+@admin.register(CheckInReward, site=console_site)
+class CheckInRewardConsoleAdmin(TenantScopedModelAdmin):
+    """Check-in rewards for day N of a streak (day 0: every check-in)."""
+
+    view_roles = ALL_ROLES
+    edit_roles = frozenset({Role.OWNER, Role.ADMIN, Role.OPERATOR})
+    list_display = ("day", "points", "coupon_template_id", "growth", "is_active")
+    list_filter = ("is_active",)
+    fields = ("day", "points", "coupon_template_id", "growth", "is_active")
+
+
+@admin.register(PointsLedger, site=console_site)
+class PointsLedgerConsoleAdmin(TenantScopedModelAdmin):
+    """Every change of every member's points, read-only (adjust from the member's page)."""
+
+    view_roles = ALL_ROLES
+    edit_roles = frozenset()
+    delete_roles = frozenset()
+    list_display = (
+        "id",
+        "member",
+        "delta",
+        "reason",
+        "order_number",
+        "note",
+        "balance_after",
+        "debt_after",
+        "actor",
+        "created_at",
+    )
+    list_select_related = ("member",)
+    list_filter = ("reason",)
+    search_fields = ("order_number", "member__nickname", "member__phone", "note")
+    date_hierarchy = "created_at"
+    fields = list_display[1:]
+    readonly_fields = fields
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
 
 
 @admin.register(Address, site=console_site)

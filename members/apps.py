@@ -38,3 +38,17 @@ class MembersConfig(AppConfig):
         register_merge_handler(MemberRfm, merge_member_rfm)
         register_merge_handler(AutomationExecution, merge_automation_executions)
         register_merge_handler(MemberTier, merge_member_tiers)
+
+        # The parts of members reach each other through hooks (members/wiring.py).
+        from members import wiring
+        from members.automation import actions as automation_actions
+        from members.checkin.rewards import register_growth_handler
+        from members.points.rules import register_earn_multiplier
+        from members.tiers.selectors import card_points_multiplier, tier_points_multiplier
+
+        register_earn_multiplier(tier_points_multiplier)
+        register_earn_multiplier(card_points_multiplier)
+        register_growth_handler(wiring.checkin_growth)
+        if wiring.automation_points not in automation_actions.points_granters:
+            automation_actions.points_granters.append(wiring.automation_points)
+        register_trigger_source("points_expiring", wiring.points_expiring_candidates)

@@ -24,3 +24,6 @@ class MemberErrorCode(StrEnum):
     MERGE_CONFLICT = "merge_conflict"
     ADDRESS_LIMIT_REACHED = "address_limit_reached"
     DEFAULT_ADDRESS_REQUIRED = "default_address_required"
+    INSUFFICIENT_POINTS = "insufficient_points"
+    INVALID_POINTS = "invalid_points"
+    ALREADY_CHECKED_IN = "already_checked_in"

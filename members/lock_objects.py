@@ -7,7 +7,14 @@ from collections.abc import Iterable
 from django.db.models import QuerySet
 
 from mall.tenancy.models import Tenant
-from members.models import AutomationExecution, CardPurchase, Member, MemberCard, MemberTier
+from members.models import (
+    AutomationExecution,
+    CardPurchase,
+    Member,
+    MemberCard,
+    MemberTier,
+    PointsLot,
+)
 
 
 def members_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[Member]:
@@ -48,6 +55,47 @@ def member_tier_qs_for_update(*, tenant: Tenant | int, member_id: int) -> QueryS
 def member_tiers_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[MemberTier]:
     return (
         MemberTier.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    )
+
+
+def points_lots_for_update(*, tenant: Tenant | int, ids: Iterable[int]) -> QuerySet[PointsLot]:
+    """Lots by id (pk order); take the member's row lock first (``members_for_update``)."""
+    return (
+        PointsLot.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    )
+
+
+def points_lots_live_for_update(*, tenant: Tenant | int, member_id: int) -> QuerySet[PointsLot]:
+    """The member's unexpired lots with points left, oldest expiry first (FIFO spending);
+    take the member's row lock first."""
+    return (
+        PointsLot.objects.for_tenant(tenant)
+        .select_for_update()
+        .filter(member_id=member_id, expired=False, remaining__gt=0)
+        .order_by("expires_at", "pk")
+    )
+
+
+def points_lots_due_for_update(*, ids: Iterable[int]) -> QuerySet[PointsLot]:
+    """Lots of any shop by id (the expiry sweep, inside ``all_tenants()``), pk order."""
+    return (
+        PointsLot.objects.all_tenants()
+        .select_for_update()
+        .filter(pk__in=sorted(set(ids)))
+        .order_by("pk")
+    )
+
+
+def members_any_tenant_for_update(*, ids: Iterable[int]) -> QuerySet[Member]:
+    """Members of any shop by id (the expiry sweep, inside ``all_tenants()``), pk order."""
+    return (
+        Member.objects.all_tenants()
         .select_for_update()
         .filter(pk__in=sorted(set(ids)))
         .order_by("pk")

@@ -30,7 +30,11 @@ class Member(TenantOwnedModel):
     gender = models.CharField(
         _("gender"), max_length=8, choices=Gender.choices, default=Gender.UNKNOWN
     )
+    # Cached balance of the points ledger (members/points): sum of the remaining points of
+    # unexpired lots minus ``points_debt``; negative while there is debt (an order's earning
+    # reversed after its points were spent), so there is no ``>= 0`` check any more.
     points = models.IntegerField(_("points"), default=0)
+    points_debt = models.PositiveIntegerField(_("points debt"), default=0)
     growth = models.IntegerField(_("growth"), default=0)
     is_active = models.BooleanField(_("is active"), default=True)
     # The mini program scene / share source of the first login (acquisition analytics).
@@ -57,7 +61,10 @@ class Member(TenantOwnedModel):
                 condition=~models.Q(phone="") & models.Q(merged_into__isnull=True),
                 name="uniq_member_phone_per_tenant",
             ),
-            models.CheckConstraint(condition=models.Q(points__gte=0), name="member_points_gte_0"),
+            models.CheckConstraint(
+                condition=models.Q(points__gte=-models.F("points_debt")),
+                name="member_points_gte_minus_debt",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "updated_at"])]
 
@@ -357,9 +364,16 @@ class CardPlanCoupon(TenantOwnedModel):
         return f"{self.template_id} x{self.quantity}"
 
 
-# Tiers and growth (members/tiers/): part of this app's models.
-# --- Tags, segments, RFM and automation (sub-packages; imported here for the app registry) ---
+# Sub-packages' models (Django finds models in ``members.models``): tags, segments, RFM and
+# automation; tiers and growth; points and check-in.
 from members.automation.models import AutomationExecution, AutomationRule  # noqa: E402
+from members.checkin.models import CheckIn, CheckInReward  # noqa: E402
+from members.points.models import (  # noqa: E402
+    PointsLedger,
+    PointsLot,
+    PointsLotMove,
+    PointsSettings,
+)
 from members.segments.models import (  # noqa: E402
     MemberRfm,
     MemberTag,
@@ -385,6 +399,8 @@ __all__ = [
     "BenefitGrant",
     "CardPlanCoupon",
     "CardPurchase",
+    "CheckIn",
+    "CheckInReward",
     "GrowthEntry",
     "Member",
     "MemberCard",
@@ -394,6 +410,10 @@ __all__ = [
     "MemberRfm",
     "MemberTag",
     "MemberTier",
+    "PointsLedger",
+    "PointsLot",
+    "PointsLotMove",
+    "PointsSettings",
     "Segment",
     "SegmentCondition",
     "Tag",

@@ -121,6 +121,9 @@ MENU: list[MenuGroup] = [
             MenuEntry(_("Member card plans"), "card_membership", model="members.MemberCardPlan"),
             MenuEntry(_("Member cards"), "badge", model="members.MemberCard"),
             MenuEntry(_("Card purchases"), "shopping_bag", model="members.CardPurchase"),
+            MenuEntry(_("Points ledger"), "toll", model="members.PointsLedger"),
+            MenuEntry(_("Points settings"), "tune", model="members.PointsSettings"),
+            MenuEntry(_("Check-in rewards"), "event_available", model="members.CheckInReward"),
         ],
     ),
     MenuGroup(

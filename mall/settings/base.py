@@ -280,6 +280,15 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "members.tasks.automation_sweep",
         "schedule": timedelta(hours=1),
     },
+    # Points lots past their expiry (members/points); the 7-day notice before it.
+    "members-points-expire": {
+        "task": "members.tasks.points_expire",
+        "schedule": timedelta(hours=1),
+    },
+    "members-points-expiry-notify": {
+        "task": "members.tasks.points_expiry_notify",
+        "schedule": timedelta(hours=1),
+    },
     "distribution-grades-review": {
         "task": "distribution.tasks.grades_review",
         "schedule": timedelta(hours=1),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from members.api import merchant_views, segment_views
+from members.api import merchant_views, points_views, segment_views
 
 app_name = "members_merchant"
 
@@ -24,5 +24,10 @@ urlpatterns = [
         "tags/<int:tag_id>/members/remove",
         segment_views.MerchantTagRemoveView.as_view(),
         name="tag-members-remove",
+    ),
+    path(
+        "members/<int:pk>/points",
+        points_views.MerchantMemberPointsView.as_view(),
+        name="member-points",
     ),
 ]

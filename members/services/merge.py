@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 
 from mall.errors import ConflictError
 from members.errors import MemberErrorCode
-from members.models import Address, Member, MemberMerge
+from members.models import Address, CheckIn, Member, MemberMerge
 
 MergeHandler = Callable[..., int]  # (*, survivor: Member, loser: Member) -> rows moved
 
@@ -133,7 +133,16 @@ def _merge_addresses(*, survivor: Member, loser: Member) -> int:
     return addresses.filter(member=loser).update(member=survivor)
 
 
+def _merge_checkins(*, survivor: Member, loser: Member) -> int:
+    # One check-in per member and day: on a day both checked in, the survivor's stays and the
+    # absorbed member's is left where it is (history); the other days move.
+    checkins = CheckIn.objects.for_tenant(survivor.tenant_id)
+    taken = checkins.filter(member=survivor).values("date")
+    return checkins.filter(member=loser).exclude(date__in=taken).update(member=survivor)
+
+
 register_merge_handler(Address, _merge_addresses)
+register_merge_handler(CheckIn, _merge_checkins)
 register_merge_handler(MemberMerge, keep_rows, field="survivor")
 register_merge_handler(MemberMerge, keep_rows, field="merged")
 
@@ -160,7 +169,9 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         filled["gender"] = loser.gender
     now = timezone.now()
     Member.objects.for_tenant(survivor.tenant_id).filter(pk=survivor.pk).update(
+        # Points lots and ledger rows moved above, so the balance and the debt add up.
         points=F("points") + loser.points,
+        points_debt=F("points_debt") + loser.points_debt,
         growth=F("growth") + loser.growth,
         updated_at=now,
         **filled,
@@ -170,6 +181,7 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         merged_into=survivor,
         phone="",
         points=0,
+        points_debt=0,
         growth=0,
         updated_at=now,
     )
@@ -180,7 +192,11 @@ def member_merge_locked(*, survivor: Member, loser: Member, phone: str) -> Membe
         phone=phone,
         moved={
             "rows": moved,
-            "counters": {"points": loser.points, "growth": loser.growth},
+            "counters": {
+                "points": loser.points,
+                "points_debt": loser.points_debt,
+                "growth": loser.growth,
+            },
             "previous_phone": loser.phone,
         },
     )

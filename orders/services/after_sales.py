@@ -10,8 +10,12 @@ Amounts (see docs/orders.md):
   has been shipped (a full refund before shipment); then each line gives back its full payable;
 - amounts held by open requests count as taken; the total can never exceed what was paid
   (checked here and by the database constraint ``refunded_amount <= paid_amount``);
-- points used and coupons are not returned by an after-sale refund (they return only when an
-  unpaid order is cancelled).
+- coupons are not returned by an after-sale refund (they return only when an unpaid order is
+  cancelled); points used come back (into the lots they came from) only with the refund that
+  makes the order fully refunded: a partial refund keeps them spent, as before;
+- points the order earned are reversed in proportion at each refund: the order keeps
+  ``floor(earned x (paid - refunded) / paid)`` (``members.points.services``), nothing once
+  fully refunded; if they were spent meanwhile the balance goes negative (debt).
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ from mall.money import allocate
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_apply, transition_check
 from members.models import Member
+from members.points.services import points_reverse_for_refund
 from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.hooks import order_refunded
@@ -49,7 +54,7 @@ from orders.services.common import (
     status_word,
 )
 from orders.services.sales import after_sale_sales_take_back
-from orders.services.transitions import AFTER_SALE_STATUSES, order_transition
+from orders.services.transitions import AFTER_SALE_STATUSES, order_transition, points_give_back
 
 A = AfterSale.Status
 ZERO = Decimal("0.00")
@@ -523,6 +528,16 @@ def after_sale_mark_refunded(
                 ],
             },
         )
+        points_reverse_for_refund(
+            tenant=tenant,
+            order_number=order.number,
+            paid_amount=order.paid_amount,
+            refunded_amount=order.refunded_amount,
+            refund_ref=f"after_sale:{locked.pk}",
+            now=now,
+        )
+        if target == Order.Status.REFUNDED:
+            points_give_back(tenant=tenant, order=order, now=now)
         order_refunded(
             tenant=tenant,
             order=order,

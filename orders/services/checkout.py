@@ -3,8 +3,9 @@
 Inside the transaction, in a fixed order: insert the order (its first write, so a number
 collision just retries the transaction), reserve stock for every line at once
 (``catalog.inventory.stock_reserve``: rows locked by SKU id, one guarded UPDATE), lock coupons
-(``promotions.services.coupon_lock``), take points (guarded UPDATE + ``PointsUse``), consume
-campaign budgets and flash-sale quotas, write the lines in one INSERT, the timeline event and
+(``promotions.services.coupon_lock``), take points (``members.points.services.points_spend``:
+FIFO from the member's lots under the member's row lock, + ``PointsUse``), consume campaign
+budgets and flash-sale quotas, write the lines in one INSERT, the timeline event and
 ``order.created``. Any failure rolls all of it back. No statement is issued per line, except
 the quota of a flash-priced line (pinned by tests/orders/test_services_checkout.py).
 """
@@ -20,7 +21,6 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -37,6 +37,7 @@ from mall.errors import (
 from mall.events.services import EventName, event_record
 from mall.tenancy.models import Channel, Tenant
 from members.models import Address, Member
+from members.points.services import points_spend
 from members.selectors import address_of_member
 from orders.errors import OrderErrorCode
 from orders.hooks import attribution_snapshot
@@ -399,13 +400,20 @@ def _write_once(
                 now=now,
             )
         if result.points_used:
-            taken = (
-                Member.objects.for_tenant(tenant)
-                .filter(pk=member.pk, points__gte=result.points_used)
-                .update(points=F("points") - result.points_used)
-            )
-            if not taken:
-                raise _fail([_problem(OrderErrorCode.INSUFFICIENT_POINTS, _("Not enough points."))])
+            # FIFO from the member's lots under the member's row lock (members.points).
+            try:
+                points_spend(
+                    tenant=tenant,
+                    member_id=member.pk,
+                    points=result.points_used,
+                    order_number=order.number,
+                    actor=actor_member(member),
+                    now=now,
+                )
+            except ConflictError as exc:
+                raise _fail(
+                    [_problem(OrderErrorCode.INSUFFICIENT_POINTS, _("Not enough points."))]
+                ) from exc
             PointsUse.objects.create(
                 tenant=tenant, order=order, member=member, points=result.points_used
             )

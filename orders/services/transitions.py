@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -28,7 +27,7 @@ from mall.followups.services import follow_up
 from mall.money import quantize
 from mall.tenancy.models import Tenant
 from mall.transitions import transition_check
-from members.models import Member
+from members.points.services import points_earn_for_order, points_return_order
 from orders import lock_objects
 from orders.errors import OrderErrorCode
 from orders.hooks import order_paid
@@ -138,6 +137,7 @@ def order_mark_paid(
         order_transition(order=order, to=S.PAID, actor=actor, now=now, fields=fields)
         coupon_use(tenant=tenant, order_reference=order.number, now=now)
         order_sales_count(tenant=tenant, order=order)
+        _points_earn(tenant=tenant, order=order, now=now)
         event_record(
             tenant=tenant,
             name=EventName.ORDER_PAID,
@@ -153,6 +153,35 @@ def order_mark_paid(
     return True
 
 
+def points_give_back(*, tenant: Tenant, order: Order, now: datetime) -> None:
+    """The order's spent points go back into the lots they came from, exactly once (the
+    guarded UPDATE of ``PointsUse.returned_at``; the ledger's return is idempotent too)."""
+    if (
+        PointsUse.objects.for_tenant(tenant)
+        .filter(order=order, returned_at__isnull=True)
+        .update(returned_at=now)
+    ):
+        points_return_order(tenant=tenant, order_number=order.number, actor=SYSTEM, now=now)
+
+
+def _points_earn(*, tenant: Tenant, order: Order, now: datetime) -> None:
+    """Points for the paid order (rate x multipliers) and the first-order bonus, once."""
+    first = (
+        not Order.objects.for_tenant(tenant)
+        .filter(member_id=order.member_id, paid_at__isnull=False)
+        .exclude(pk=order.pk)
+        .exists()
+    )
+    points_earn_for_order(
+        tenant=tenant,
+        member_id=order.member_id,
+        order_number=order.number,
+        paid_amount=order.paid_amount,
+        first_order=first,
+        now=now,
+    )
+
+
 def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
     """Stock, coupons, points and campaign budgets go back, exactly once per order."""
     if order.resources_released_at is not None:
@@ -164,22 +193,7 @@ def _release_resources(*, tenant: Tenant, order: Order, now: datetime) -> None:
     ):
         stock_release(tenant=tenant, reference=order.number, note="order cancelled")
     coupon_release(tenant=tenant, order_reference=order.number)
-    returned = (
-        PointsUse.objects.for_tenant(tenant)
-        .filter(order=order, returned_at__isnull=True)
-        .values_list("member_id", "points")
-        .first()
-    )
-    if returned is not None:
-        member_id, points = returned
-        if (
-            PointsUse.objects.for_tenant(tenant)
-            .filter(order=order, returned_at__isnull=True)
-            .update(returned_at=now)
-        ):
-            Member.objects.for_tenant(tenant).filter(pk=member_id).update(
-                points=F("points") + points
-            )
+    points_give_back(tenant=tenant, order=order, now=now)
     for campaign_id, amount in order.campaign_discounts:
         campaign_budget_release(tenant=tenant, campaign_id=campaign_id, amount=Decimal(amount))
     order.resources_released_at = now

@@ -4,6 +4,7 @@ a guarded UPDATE (which also serialises claims of one template on PostgreSQL), a
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from promotions.errors import PromotionErrorCode
 from promotions.models import COUPON_TRANSITIONS, Coupon, CouponTemplate
 
 Channel = CouponTemplate.Channel
+logger = logging.getLogger(__name__)
 
 
 def _not_claimable(message: str | Promise) -> ApplicationError:
@@ -114,6 +116,26 @@ def _limit_reached(template: CouponTemplate) -> ApplicationError:
 class CouponIssueResult:
     issued: list[int] = field(default_factory=list)  # member ids
     skipped: dict[int, str] = field(default_factory=dict)  # member id -> error code
+
+
+def coupon_grant_for_checkin(*, tenant: Tenant, member_id: int, template_id: int, ref: str) -> bool:
+    """The check-in reward hook (``members.checkin.rewards.register_coupon_handler``): one
+    coupon of the template, inside the check-in's transaction; a refusal (limit reached, sold
+    out, template gone) gives no coupon and does not undo the check-in. True when issued."""
+    member = Member.objects.for_tenant(tenant).filter(pk=member_id).first()
+    if member is None:
+        return False
+    try:
+        with transaction.atomic():
+            coupon_claim(
+                tenant=tenant, member=member, template_id=template_id, channel=Channel.AUTOMATION
+            )
+    except ApplicationError as exc:
+        logger.info(
+            "check-in coupon %s for %s not issued: %s (%s)", template_id, member_id, exc.code, ref
+        )
+        return False
+    return True
 
 
 def coupon_issue_to_members(

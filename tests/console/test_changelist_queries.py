@@ -27,7 +27,11 @@ MARKER = f.MARKER
 pytestmark = pytest.mark.django_db
 
 # Models with at most one row per tenant: nothing to grow.
-SINGLETONS = {"promotions.PromotionSettings", "distribution.DistributionSettings"}
+SINGLETONS = {
+    "promotions.PromotionSettings",
+    "distribution.DistributionSettings",
+    "members.PointsSettings",
+}
 
 
 def _console_models() -> list[str]:

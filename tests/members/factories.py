@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import factory
 
 from members.models import Address, Member, MemberIdentity
@@ -13,6 +15,25 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     tenant = factory.SubFactory(TenantFactory)
     nickname = factory.Sequence(lambda n: f"member {n}")
+
+    @classmethod
+    def _create(cls, model_class: type[Member], *args: Any, **kwargs: Any) -> Member:
+        """``points=N`` is earned through the ledger (a lot and a ledger row), so the balance
+        keeps its invariant (members/points)."""
+        points = kwargs.pop("points", 0)
+        member = super()._create(model_class, *args, **kwargs)
+        if points:
+            from members.points.services import points_adjust
+
+            points_adjust(
+                tenant=member.tenant,
+                member_id=member.pk,
+                delta=points,
+                note="test balance",
+                actor="test",
+            )
+            member.refresh_from_db(fields=["points", "points_debt", "updated_at"])
+        return member
 
 
 class MemberIdentityFactory(factory.django.DjangoModelFactory):

@@ -104,8 +104,11 @@ def test_merge_moves_every_owned_row_and_preserves_totals(
         "members.Address.member": 2,
         "members.Member.merged_into": 1,
         "members.MemberIdentity.member": 2,
+        # The loser's 30 points (a lot and its ledger row) moved with it.
+        "members.PointsLedger.member": 1,
+        "members.PointsLot.member": 1,
     }
-    assert merge.moved["counters"] == {"points": 30, "growth": 7}
+    assert merge.moved["counters"] == {"points": 30, "points_debt": 0, "growth": 7}
     assert merge.moved["previous_phone"] == "13800000099"
     other_tenant_member.refresh_from_db()
     assert other_tenant_member.is_active and other_tenant_member.merged_into_id is None
@@ -212,3 +215,33 @@ def test_concurrent_binds_of_one_phone_end_in_one_member(tenant: Any) -> None:
     assert holder.addresses.count() == 5 and holder.identities.count() == 5
     assert MemberIdentity.objects.count() == 5 and Address.objects.count() == 5
     assert MemberMerge.objects.count() == 4
+
+
+def test_merge_moves_points_lots_and_check_ins_keeping_one_per_day(
+    tenant: Any, pair: tuple[Member, Member]
+) -> None:
+    from datetime import date
+
+    from members.models import CheckIn
+    from tests.members.points_helpers import assert_invariant
+
+    survivor, loser = pair
+    for member, day in ((survivor, 1), (loser, 1), (loser, 2)):
+        CheckIn.objects.create(tenant=tenant, member=member, date=date(2026, 12, day), streak=1)
+
+    member_bind_phone(member=loser, phone="13800000010")
+
+    days = list(
+        CheckIn.objects.for_tenant(tenant).order_by("date").values_list("member_id", "date")
+    )
+    assert days == [
+        (survivor.pk, date(2026, 12, 1)),
+        (loser.pk, date(2026, 12, 1)),
+        (survivor.pk, date(2026, 12, 2)),
+    ] or days == [
+        (loser.pk, date(2026, 12, 1)),
+        (survivor.pk, date(2026, 12, 1)),
+        (survivor.pk, date(2026, 12, 2)),
+    ]
+    assert assert_invariant(tenant, survivor) == 130
+    assert assert_invariant(tenant, loser) == 0

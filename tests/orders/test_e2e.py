@@ -10,6 +10,7 @@ import pytest
 
 from catalog.models import StockMovement
 from members.models import Member
+from members.points.services import points_adjust
 from orders import services
 from orders.models import Order
 from promotions.models import Coupon
@@ -34,7 +35,7 @@ def test_order_lifecycle_end_to_end(
     login = anonymous.post("/api/v1/auth/wechat/login", {"code": "buyer"}, format="json")
     assert login.status_code == 201, login.content
     member = Member.objects.get(pk=login.json()["member"]["id"])
-    Member.objects.filter(pk=member.pk).update(points=1000)
+    points_adjust(tenant=tenant, member_id=member.pk, delta=1000, note="gift", actor="test")
     client = shopper_client(channel.app_id, login.json()["access"])
     address = AddressFactory(tenant=tenant, member=member)
     tea = make_sku("100.00", stock=10)
@@ -84,6 +85,8 @@ def test_order_lifecycle_end_to_end(
     order.refresh_from_db()
     assert (order.status, order.paid_amount) == ("paid", Decimal("204.90"))
     assert Coupon.objects.get(pk=coupon.pk).status == "used"
+    # paying earns floor(204.90 x 1 point per yuan) = 204 (members/points)
+    assert Member.objects.get(pk=member.pk).points == 500 + 204
 
     # partial ship, ship the rest (open API)
     tea_line, _cup_line = order.lines.order_by("id")
@@ -131,7 +134,11 @@ def test_order_lifecycle_end_to_end(
     assert (tea_line.refunded_quantity, tea_line.refunded_amount) == (1, expected)
     assert (stock(tea), stock(cup)) == (9, 4)
     assert Coupon.objects.get(pk=coupon.pk).status == "used"  # coupons are not returned
-    assert Member.objects.get(pk=member.pk).points == 500  # nor points (docs/orders.md)
+    # Points used are not returned by a partial refund (docs/orders.md); the earning is reversed
+    # in proportion: the order keeps floor(204 x (204.90 - refunded) / 204.90) of its 204.
+    keep = int(204 * (Decimal("204.90") - expected) / Decimal("204.90"))
+    assert keep == 125
+    assert Member.objects.get(pk=member.pk).points == 500 + keep
     assert client.get(f"/api/v1/after-sales/{requested['id']}").json()["status"] == "refunded"
     ledger = StockMovement.objects.filter(sku=tea).values_list("reason", "quantity")
     assert sorted(ledger) == [("reserve", -2), ("restock", 1)]

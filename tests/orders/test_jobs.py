@@ -30,7 +30,8 @@ def test_unpaid_order_is_cancelled_after_the_timeout_once_even_if_the_task_runs_
         coupon = CouponFactory(template__tenant=tenant, member=member)
         order = place([(sku, 2)], coupon_ids=[coupon.pk], use_points=200)
         paid = pay(place([(sku, 1)]))
-    assert (stock(sku), points(member)) == (1, 800)
+    # 200 points used; the paid order earned 150 (1 point per yuan, members/points).
+    assert (stock(sku), points(member)) == (1, 950)
 
     with time_machine.travel(T0 + dt.timedelta(minutes=14, seconds=59), tick=False):
         assert tasks.cancel_expired_orders.delay().get() == 0
@@ -46,7 +47,7 @@ def test_unpaid_order_is_cancelled_after_the_timeout_once_even_if_the_task_runs_
     assert order.status == Order.Status.CANCELLED
     assert order.cancelled_at == T0 + dt.timedelta(minutes=15)
     assert stock(sku) == 3
-    assert points(member) == 1000
+    assert points(member) == 1000 + 150
     assert Coupon.objects.get(pk=coupon.pk).status == Coupon.Status.UNUSED
     assert StockMovement.objects.filter(reference=order.number, reason="release").count() == 1
     assert (

@@ -213,8 +213,9 @@ def test_query_count_with_campaigns_coupon_and_points(
 
     three, six = count(3), count(6)
     # The coupon (load + lock), points and the campaign budget add a few statements, never one
-    # per line: 23 on PostgreSQL, 24 on SQLite today.
-    assert three <= 24 and six == three, (three, six)
+    # per line. Points from the lots (members.points): lock the member, its live lots, one
+    # UPDATE of the lots taken, the balance, the ledger row, its lot moves. 26 on SQLite today.
+    assert three <= 26 and six == three, (three, six)
 
 
 def test_a_gift_is_reserved_and_written_as_a_free_line(

@@ -390,3 +390,15 @@ def _merge_tiers() -> None:
 
 
 _merge_tiers()
+
+
+# --- points and check-in (entries prepared in tests/members/points_matrix.py) -------------------
+def _merge_points() -> None:
+    from tests.members import points_matrix
+
+    MODEL_FACTORIES.update(points_matrix.MODEL_FACTORIES)
+    ROUTES.update(points_matrix.ROUTES)
+    NOT_IN_CONSOLE.update(points_matrix.NOT_IN_CONSOLE)
+
+
+_merge_points()
