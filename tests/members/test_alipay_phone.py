@@ -155,3 +155,56 @@ def test_channel_without_aes_key_says_so(
     )
 
     assert_error(_bind(alipay_channel, member, payload), 503, "channel_not_configured")
+
+
+def test_wechat_and_alipay_members_with_points_coupons_and_cards_become_one(
+    tenant: Any, channel: Any, aes_channel: Any, alipay_keys: AlipayKeys
+) -> None:
+    import datetime as dt
+
+    import time_machine
+    from django.utils import timezone
+
+    from members.models import MemberCard, PointsLot
+    from members.points.models import Reason
+    from members.points.services import points_earn
+    from promotions.models import Coupon
+    from tests.promotions.factories import CouponFactory, CouponTemplateFactory
+
+    now = timezone.now()
+    wechat = MemberFactory(tenant=tenant, phone="13800000031")
+    alipay = MemberFactory(tenant=tenant)
+    for member, points in ((wechat, 120), (alipay, 80)):
+        points_earn(
+            tenant=tenant,
+            member_id=member.pk,
+            points=points,
+            reason=Reason.ADJUST,
+            ref=f"open:{member.pk}",
+        )
+    template = CouponTemplateFactory(tenant=tenant)
+    CouponFactory(template=template, member=wechat)
+    CouponFactory(template=template, member=alipay)
+    MemberCard.objects.create(
+        tenant=tenant, member=wechat, starts_at=now, ends_at=now + dt.timedelta(days=10)
+    )
+    MemberCard.objects.create(
+        tenant=tenant, member=alipay, starts_at=now, ends_at=now + dt.timedelta(days=20)
+    )
+    payload = phone_payload(
+        alipay_keys, {"code": "10000", "msg": "Success", "mobile": "13800000031"}
+    )
+
+    with time_machine.travel(now, tick=False):
+        body = _bind(aes_channel, alipay, payload).json()
+
+    assert body["merged"] is True and body["member"]["id"] == wechat.pk
+    wechat.refresh_from_db()
+    assert (wechat.points, wechat.points_debt) == (200, 0)
+    lots = PointsLot.objects.for_tenant(tenant).filter(member=wechat)
+    assert sorted(lot.remaining for lot in lots) == [80, 120]  # the lots moved, expiry kept
+    assert Coupon.objects.for_tenant(tenant).filter(member=wechat).count() == 2
+    card = MemberCard.objects.for_tenant(tenant).get(member=wechat)
+    assert card.ends_at == now + dt.timedelta(days=30)  # 10 days left + the other's 20
+    assert not MemberCard.objects.for_tenant(tenant).filter(member=alipay).exists()
+    assert not PointsLot.objects.for_tenant(tenant).filter(member=alipay).exists()
