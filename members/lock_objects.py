@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from mall.tenancy.models import Tenant
 from members.models import (
@@ -100,3 +101,21 @@ def members_any_tenant_for_update(*, ids: Iterable[int]) -> QuerySet[Member]:
         .filter(pk__in=sorted(set(ids)))
         .order_by("pk")
     )
+
+
+def points_lots_past_expiry_for_update(
+    *, member_ids: Iterable[int], now: datetime
+) -> QuerySet[PointsLot]:
+    """Lots of any shop past their expiry, of these (already locked) members: the expiry
+    sweep, inside ``all_tenants()``."""
+    return (
+        PointsLot.objects.all_tenants()
+        .select_for_update()
+        .filter(member_id__in=sorted(set(member_ids)), expired=False, expires_at__lte=now)
+    )
+
+
+def points_lots_skip_locked(condition: Q) -> QuerySet[PointsLot]:
+    """Lots of any shop matching ``condition``, locked; rows another sweep holds are skipped
+    (the expiry notice, inside ``all_tenants()``)."""
+    return PointsLot.objects.all_tenants().select_for_update(skip_locked=True).filter(condition)

@@ -592,9 +592,7 @@ def points_expire_due(*, now: datetime | None = None, batch: int = BATCH) -> int
                     m.pk: m for m in lock_objects.members_any_tenant_for_update(ids=member_ids)
                 }
                 due = list(
-                    PointsLot.objects.all_tenants()
-                    .select_for_update()
-                    .filter(member_id__in=sorted(members), expired=False, expires_at__lte=now)
+                    lock_objects.points_lots_past_expiry_for_update(member_ids=members, now=now)
                     .order_by("pk")
                     .values("pk", "tenant_id", "member_id", "remaining")
                 )
@@ -653,9 +651,7 @@ def points_expiry_notify(
         while True:
             with transaction.atomic():
                 ids = list(
-                    PointsLot.objects.all_tenants()
-                    .select_for_update(skip_locked=True)
-                    .filter(due_q)
+                    lock_objects.points_lots_skip_locked(due_q)
                     .order_by("pk")
                     .values_list("pk", flat=True)[:batch]
                 )

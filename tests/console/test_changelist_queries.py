@@ -31,6 +31,7 @@ SINGLETONS = {
     "promotions.PromotionSettings",
     "distribution.DistributionSettings",
     "members.PointsSettings",
+    "members.TierSettings",
 }
 
 
