@@ -248,7 +248,9 @@ def _rfm_row_by_row(tenant_id: int, sample: int) -> tuple[int, float]:
     started = time.perf_counter()
     with tenant_context(tenant_id):
         member_ids = list(
-            source(tenant_id).order_by("member_id").values_list("member_id", flat=True)[: 3 * sample]
+            source(tenant_id)
+            .order_by("member_id")
+            .values_list("member_id", flat=True)[: 3 * sample]
         )
         member_ids = sorted(set(member_ids))[:sample]
         for member_id in member_ids:
@@ -321,6 +323,7 @@ def _explain(sql: str, params: list[Any]) -> str:
 
 
 def run(sample: int) -> dict[str, Any]:
+    tenants = _seed()
     from django.db.models import Q
     from django.utils import timezone
 
@@ -330,13 +333,18 @@ def run(sample: int) -> dict[str, Any]:
     from members.segments.selectors import segment_count
     from members.segments.services import rfm_refresh_all
 
-    tenants = _seed()
     _reset_expiry(tenants)
     res: dict[str, Any] = {"tenants": tenants}
     with all_tenants():
-        res["members"] = _one("SELECT count(*) FROM members_member WHERE tenant_id = ANY(%s)", [tenants])
-        res["lots"] = _one("SELECT count(*) FROM members_pointslot WHERE tenant_id = ANY(%s)", [tenants])
-        res["orders"] = _one("SELECT count(*) FROM orders_order WHERE tenant_id = ANY(%s)", [tenants])
+        res["members"] = _one(
+            "SELECT count(*) FROM members_member WHERE tenant_id = ANY(%s)", [tenants]
+        )
+        res["lots"] = _one(
+            "SELECT count(*) FROM members_pointslot WHERE tenant_id = ANY(%s)", [tenants]
+        )
+        res["orders"] = _one(
+            "SELECT count(*) FROM orders_order WHERE tenant_id = ANY(%s)", [tenants]
+        )
         due_q = Q(expired=False, expires_at__lte=timezone.now())
         res["due"] = PointsLot.objects.all_tenants().filter(due_q).count()
 
