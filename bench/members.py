@@ -254,9 +254,10 @@ def _rfm_row_by_row(tenant_id: int, sample: int) -> tuple[int, float]:
         )
         member_ids = sorted(set(member_ids))[:sample]
         for member_id in member_ids:
-            row = _aggregate(source(tenant_id).filter(member_id=member_id), now).first()
-            if row is None:
+            found = list(_aggregate(source(tenant_id).filter(member_id=member_id), now)[:1])
+            if not found:
                 continue
+            row = found[0]
             MemberRfm.objects.for_tenant(tenant_id).update_or_create(
                 tenant_id=tenant_id,
                 member_id=member_id,
