@@ -576,17 +576,19 @@ def points_expire_due(*, now: datetime | None = None, batch: int = BATCH) -> int
     ledger row per lot, one UPDATE of the members' balances). Returns the lots expired."""
     now = now or timezone.now()
     done = 0
+    after = 0  # members are taken in id order: each batch starts after the previous one
     with all_tenants():  # beat sweep over every shop
         while True:
             member_ids = list(
                 PointsLot.objects.all_tenants()
-                .filter(expired=False, expires_at__lte=now)
+                .filter(expired=False, expires_at__lte=now, member_id__gt=after)
                 .order_by("member_id")
                 .values_list("member_id", flat=True)
                 .distinct()[:batch]
             )
             if not member_ids:
                 return done
+            after = member_ids[-1]
             with transaction.atomic():
                 members = {
                     m.pk: m for m in lock_objects.members_any_tenant_for_update(ids=member_ids)
