@@ -195,6 +195,7 @@ def _expire_row_by_row(sample: int) -> tuple[int, float]:
     from django.utils import timezone
 
     from mall.tenancy.scope import all_tenants
+    from members import lock_objects
     from members.models import Member
     from members.points.models import PointsLedger, PointsLot, Reason
 
@@ -209,8 +210,8 @@ def _expire_row_by_row(sample: int) -> tuple[int, float]:
         )
         for pk in ids:
             with transaction.atomic():
-                lot = PointsLot.objects.all_tenants().select_for_update().get(pk=pk)
-                member = Member.objects.all_tenants().select_for_update().get(pk=lot.member_id)
+                lot = lock_objects.points_lots_due_for_update(ids=[pk]).get()
+                member = lock_objects.members_any_tenant_for_update(ids=[lot.member_id]).get()
                 lost = lot.remaining
                 lot.expired_points += lost
                 lot.remaining = 0
