@@ -49,7 +49,7 @@ class BodySizeLimitMiddleware:
         if length > limit:
             return error_json_response(
                 ErrorCode.REQUEST_TOO_LARGE,
-                f"Request body is too large (limit {limit} bytes).",
+                gettext("Request body is too large (limit %(limit)s bytes).") % {"limit": limit},
                 413,
                 {"limit_bytes": limit},
             )

@@ -58,7 +58,11 @@ class MerchantTagListView(MerchantGenericAPIView):
     required_scope = ApiKey.Scope.MEMBERS
     serializer_class = TagSerializer
 
-    @extend_schema(operation_id="merchant_tags_list", summary="The shop's member tags")
+    @extend_schema(
+        operation_id="merchant_tags_list",
+        summary="The shop's member tags",
+        responses=TagSerializer(many=True),
+    )
     def get(self, request: Request) -> Response:
         page = self.paginate_queryset(tags_for_tenant(self.tenant).order_by("name", "pk"))
         return self.get_paginated_response(TagSerializer(page, many=True).data)

@@ -46,6 +46,7 @@ PAGINATED_BY_HAND = [
     "/api/v1/distribution/withdrawals",
     "/api/merchant/v1/orders",
 ]
+PAGINATES = re.compile(r"get_paginated_response|_paginate\(")
 METHODS = {"get", "post", "put", "patch", "delete"}
 
 
@@ -98,6 +99,42 @@ def test_paginated_lists_are_described_as_the_envelope(schema: dict[str, Any], p
     assert page["properties"]["results"]["type"] == "array"
     assert {"count", "next", "previous", "results"} <= set(page["properties"])
     assert {"page", "page_size"} <= {p["name"] for p in op.get("parameters", [])}
+
+
+def _views_paginating_by_hand() -> list[str]:
+    """Paths (in the schema's spelling) of the GET views that page by hand (they call
+    ``get_paginated_response`` or their module's ``_paginate``)."""
+    import inspect
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    found = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern):
+                view = getattr(pattern.callback, "view_class", None)
+                get = getattr(view, "get", None)
+                if get is not None and PAGINATES.search(inspect.getsource(get)):
+                    route = re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", prefix + str(pattern.pattern))
+                    found.append("/" + route)
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def test_every_view_paginating_by_hand_documents_the_envelope(schema: dict[str, Any]) -> None:
+    paths = _views_paginating_by_hand()
+    assert set(PAGINATED_BY_HAND) <= set(paths)
+    wrong = []
+    for path in paths:
+        op = schema["paths"][path]["get"]
+        page = _resolve(schema, _success_schema(op))
+        if "results" not in page.get("properties", {}):
+            wrong.append(path)
+    assert wrong == []
 
 
 def test_public_operations_admit_anonymous_callers(schema: dict[str, Any]) -> None:
