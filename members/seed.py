@@ -7,11 +7,16 @@ is found again by its phone, an identity by its openid, so a re-run creates noth
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.core.management.base import OutputWrapper
 
 from mall.tenancy.models import Channel, Tenant
+from members.checkin.models import CheckInReward
 from members.models import Address, Member, MemberIdentity
+from members.points.models import PointsSettings
+from members.segments.models import Segment, SegmentCondition, Tag
+from members.tiers.models import Tier, TierSettings
 
 
 @dataclass(frozen=True)
@@ -107,5 +112,61 @@ def seed_members(*, tenant: Tenant, stdout: OutputWrapper) -> list[Member]:
     return members
 
 
+# (name, level, growth to reach, growth to keep per review, discount rate, free shipping,
+# points multiplier, birthday points)
+DEMO_TIERS = (
+    ("Silver", 1, 500, 200, None, False, Decimal("1.2"), 50),
+    ("Gold", 2, 2000, 800, Decimal("0.98"), False, Decimal("1.5"), 100),
+    ("Diamond", 3, 8000, 3000, Decimal("0.95"), True, Decimal("2"), 300),
+)
+# (streak day, points, growth): day 7 of a streak gives the most.
+DEMO_CHECKIN = ((1, 5, 1), (2, 5, 1), (3, 10, 1), (7, 30, 5))
+DEMO_TAG = "Demo: VIP"
+DEMO_SEGMENT = "Demo: quiet for 30 days"
+
+
+def seed_growth(*, tenant: Tenant, stdout: OutputWrapper) -> None:
+    """Tiers, points and check-in rules, a tag and a segment, so the console's growth pages
+    show a working setup (each found again by its natural key: nothing twice)."""
+    TierSettings.objects.for_tenant(tenant).get_or_create(tenant=tenant)
+    PointsSettings.objects.for_tenant(tenant).get_or_create(
+        tenant=tenant, defaults={"first_order_bonus": 100}
+    )
+    for name, level, reach, keep, rate, shipping, multiplier, birthday in DEMO_TIERS:
+        Tier.objects.for_tenant(tenant).get_or_create(
+            tenant=tenant,
+            level=level,
+            defaults={
+                "name": name,
+                "growth_threshold": reach,
+                "keep_threshold": keep,
+                "discount_rate": rate,
+                "free_shipping": shipping,
+                "points_multiplier": multiplier,
+                "birthday_points": birthday,
+            },
+        )
+    for day, points, growth in DEMO_CHECKIN:
+        CheckInReward.objects.for_tenant(tenant).get_or_create(
+            tenant=tenant, day=day, defaults={"points": points, "growth": growth}
+        )
+    Tag.objects.for_tenant(tenant).get_or_create(tenant=tenant, name=DEMO_TAG)
+    segment, created = Segment.objects.for_tenant(tenant).get_or_create(
+        tenant=tenant,
+        name=DEMO_SEGMENT,
+        defaults={"description": "No paid order for 30 days or more"},
+    )
+    if created:
+        SegmentCondition.objects.create(
+            tenant=tenant,
+            segment=segment,
+            kind=SegmentCondition.Kind.DAYS_SINCE_PAID,
+            comparison=SegmentCondition.Comparison.AT_LEAST,
+            number=30,
+        )
+    stdout.write(f"  growth: {len(DEMO_TIERS)} tiers, {len(DEMO_CHECKIN)} check-in rewards")
+
+
 def seed(*, tenant: Tenant, stdout: OutputWrapper) -> None:
     seed_members(tenant=tenant, stdout=stdout)
+    seed_growth(tenant=tenant, stdout=stdout)

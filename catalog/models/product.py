@@ -6,6 +6,7 @@ from django.core.files.storage import default_storage
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mall.tenancy.scoping import TenantOwnedModel, TenantQuerySet
 
@@ -41,7 +42,7 @@ class Product(TenantOwnedModel):
     title = models.CharField(_("title"), max_length=120)
     subtitle = models.CharField(_("subtitle"), max_length=200, blank=True, default="")
     # Sanitised HTML (catalog.richtext) — never stored raw.
-    description = models.TextField(_("description"), blank=True, default="")
+    description = models.TextField(pgettext_lazy("product", "description"), blank=True, default="")
     category = models.ForeignKey(
         "catalog.Category",
         verbose_name=_("category"),

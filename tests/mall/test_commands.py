@@ -192,6 +192,22 @@ def test_seed_demo_creates_the_sandbox_demo_shop(db: Any) -> None:
     for member in members:
         assert Address.objects.for_tenant(tenant).filter(member=member, is_default=True).exists()
 
+    # The growth setup the console's members pages show: three tiers, check-in rewards, a
+    # segment that counts the demo members with no paid order in 30 days (the seeded orders
+    # make one of them recent).
+    from members.segments.models import Segment
+    from members.segments.selectors import segment_count
+    from members.tiers.models import Tier
+
+    tiers = Tier.objects.for_tenant(tenant).order_by("level")
+    assert [(t.name, t.growth_threshold) for t in tiers] == [
+        ("Silver", 500),
+        ("Gold", 2000),
+        ("Diamond", 8000),
+    ]
+    segment = Segment.objects.for_tenant(tenant).get(name="Demo: quiet for 30 days")
+    assert 0 < segment_count(tenant=tenant, segment=segment) < members.count()
+
 
 def test_seed_demo_is_idempotent(db: Any) -> None:
     run("seed_demo")
